@@ -1,0 +1,52 @@
+// The bot's settings as a plain struct, parsed from JSON text and validated before anything starts.
+// Pure: the caller reads the file; this turns its text into a Config or into every problem found.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bot/core/result.hpp"
+
+namespace gvo::core {
+
+enum class LogLevel { error, warning, notice, info, debug };
+
+[[nodiscard]] std::string_view to_string(LogLevel level);
+
+struct SealingConfig {
+  // Where the 256-bit key that seals personal data comes from: a systemd credential by name (read
+  // from $CREDENTIALS_DIRECTORY), or else a key file. Relative paths are below data_dir.
+  std::string key_file = "sealing.key";
+  std::string credential;
+  // Keys that sealed older values: used to open them, never to seal.
+  std::vector<std::string> retired_key_files;
+  // Create a key when there is none and no database exists yet (never for an existing database).
+  bool create_key = false;
+};
+
+struct Config {
+  std::string data_dir = "gvo-data";
+  std::string database = "gvo-bot.db";  // relative paths are below data_dir
+  SealingConfig sealing;
+  LogLevel log_level = LogLevel::info;
+};
+
+// What gvo-bot runs with when no --config is given: a local folder, a key made on first run.
+[[nodiscard]] Config embedded_defaults();
+
+enum class ConfigErrc {
+  syntax,   // not JSON
+  invalid,  // JSON, but a key is unknown, of the wrong type or out of range
+};
+
+[[nodiscard]] std::string_view to_string(ConfigErrc code);
+
+// On failure the detail holds one line per problem: "<source>: <json path>: <what was expected>".
+[[nodiscard]] Result<Config, ConfigErrc> parse_config(std::string_view json_text,
+                                                      std::string_view source_name);
+
+// A path in the config resolved against data_dir (absolute paths are kept as they are).
+[[nodiscard]] std::string resolve_in_data_dir(const Config& config, const std::string& path);
+
+}  // namespace gvo::core

@@ -1,0 +1,76 @@
+#include "bot/daemon/command_line.hpp"
+
+namespace gvo::daemon {
+namespace {
+
+using Parsed = core::Result<CommandLine, CommandLineErrc>;
+
+bool set_command(CommandLine& line, bool& chosen, Command command) {
+  if (chosen && line.command != command) return false;
+  line.command = command;
+  chosen = true;
+  return true;
+}
+
+}  // namespace
+
+Parsed parse_command_line(const std::vector<std::string>& args) {
+  CommandLine line;
+  bool chosen = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    Command command = Command::run;
+    if (arg == "--help" || arg == "-h") {
+      command = Command::help;
+    } else if (arg == "--version") {
+      command = Command::version;
+    } else if (arg == "--check-config") {
+      command = Command::check_config;
+    } else if (arg == "init") {
+      command = Command::init;
+    } else if (arg == "--config" || arg == "-c") {
+      if (i + 1 >= args.size()) {
+        return core::fail(CommandLineErrc::missing_value, arg + " needs a file name");
+      }
+      line.config_path = args[++i];
+      continue;
+    } else if (arg.rfind("--config=", 0) == 0) {
+      line.config_path = arg.substr(9);
+      if (line.config_path.empty()) {
+        return core::fail(CommandLineErrc::missing_value, "--config= needs a file name");
+      }
+      continue;
+    } else if (!arg.empty() && arg.front() == '-') {
+      return core::fail(CommandLineErrc::unknown_option, "unknown option '" + arg + "'");
+    } else {
+      return core::fail(CommandLineErrc::unexpected_argument, "unknown command '" + arg + "'");
+    }
+    if (!set_command(line, chosen, command)) {
+      return core::fail(CommandLineErrc::conflicting_commands,
+                        "'" + arg + "' cannot be combined with the command before it");
+    }
+  }
+  return line;
+}
+
+std::string usage_text(std::string_view program) {
+  const std::string name(program);
+  return "Usage: " + name + " [--config FILE]            run the bot\n" +
+         "       " + name + " init [--config FILE]       create the data folder, key and database\n" +
+         "       " + name + " --check-config [--config FILE]\n" +
+         "                                      validate the configuration and the key, then exit\n" +
+         "       " + name + " --version | --help\n"
+         "\n"
+         "gvo-bot is Getting the Voice Out's Signal bot. Without --config it runs on its embedded\n"
+         "defaults: data in ./gvo-data, a sealing key created there on first run.\n"
+         "\n"
+         "Options:\n"
+         "  -c, --config FILE   JSON configuration (see deploy/gvo-bot.example.json)\n"
+         "      --check-config  check the configuration and the sealing key; exit 0 when both are good\n"
+         "      --version       print the version and exit\n"
+         "  -h, --help          print this help and exit\n"
+         "\n"
+         "Exit status: 0 success, 64 bad command line, 78 bad configuration or key, 1 other failure.\n";
+}
+
+}  // namespace gvo::daemon

@@ -1,0 +1,33 @@
+// gvo-bot's command line: which command to run and with which configuration. Pure.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bot/core/result.hpp"
+
+namespace gvo::daemon {
+
+enum class Command {
+  run,           // the daemon (the default)
+  init,          // create the data folder, the sealing key and the database, then exit
+  check_config,  // validate the configuration and the key, then exit
+  help,
+  version,
+};
+
+struct CommandLine {
+  Command command = Command::run;
+  std::string config_path;  // empty: the embedded defaults
+};
+
+enum class CommandLineErrc { unknown_option, missing_value, conflicting_commands, unexpected_argument };
+
+// args excludes the program name. The error's detail is the sentence to show.
+[[nodiscard]] core::Result<CommandLine, CommandLineErrc> parse_command_line(
+    const std::vector<std::string>& args);
+
+[[nodiscard]] std::string usage_text(std::string_view program);
+
+}  // namespace gvo::daemon

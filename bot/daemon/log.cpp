@@ -1,0 +1,80 @@
+#include "bot/daemon/log.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+
+namespace gvo::daemon::log {
+namespace {
+
+struct Settings {
+  core::LogLevel level = core::LogLevel::info;
+  std::string program = "gvo-bot";
+  // journald sets JOURNAL_STREAM for a service's stderr; a pipe or file gets prefixes too.
+  bool prefixes = std::getenv("JOURNAL_STREAM") != nullptr || isatty(STDERR_FILENO) == 0;
+};
+
+Settings& settings() {
+  static Settings instance;
+  return instance;
+}
+
+// The prefixes of sd-daemon(3): <3> error, <4> warning, <5> notice, <6> info, <7> debug.
+char priority_digit(core::LogLevel level) {
+  switch (level) {
+    case core::LogLevel::error:
+      return '3';
+    case core::LogLevel::warning:
+      return '4';
+    case core::LogLevel::notice:
+      return '5';
+    case core::LogLevel::info:
+      return '6';
+    case core::LogLevel::debug:
+      return '7';
+  }
+  return '6';
+}
+
+void write_line(core::LogLevel level, std::string_view text) {
+  const Settings& current = settings();
+  if (static_cast<int>(level) > static_cast<int>(current.level)) return;
+  std::string line;
+  line.reserve(text.size() + current.program.size() + 16);
+  if (current.prefixes) {
+    line += '<';
+    line += priority_digit(level);
+    line += '>';
+  }
+  line += current.program;
+  line += ": ";
+  if (!current.prefixes && level != core::LogLevel::info) {
+    line += core::to_string(level);
+    line += ": ";
+  }
+  // A line stays a line: a newline inside would let one entry pose as several.
+  for (char c : text) line += (c == '\n' || c == '\r') ? ' ' : c;
+  line += '\n';
+  const char* data = line.data();
+  std::size_t left = line.size();
+  while (left > 0) {
+    const ssize_t written = ::write(STDERR_FILENO, data, left);
+    if (written <= 0) return;  // nowhere to report a failure to log
+    data += written;
+    left -= static_cast<std::size_t>(written);
+  }
+}
+
+}  // namespace
+
+void set_level(core::LogLevel level) { settings().level = level; }
+void set_program_name(std::string_view name) { settings().program = std::string(name); }
+
+void error(std::string_view line) { write_line(core::LogLevel::error, line); }
+void warning(std::string_view line) { write_line(core::LogLevel::warning, line); }
+void notice(std::string_view line) { write_line(core::LogLevel::notice, line); }
+void info(std::string_view line) { write_line(core::LogLevel::info, line); }
+void debug(std::string_view line) { write_line(core::LogLevel::debug, line); }
+
+}  // namespace gvo::daemon::log

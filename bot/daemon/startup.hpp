@@ -1,0 +1,41 @@
+// Start-up steps of gvo-bot that touch the file system: reading the configuration file, finding
+// or creating the sealing key, opening the database. Failures throw StartupError, the one place
+// exceptions are used; main() turns them into a log line and an exit status.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+#include "bot/core/config.hpp"
+#include "storage/store.hpp"
+
+namespace gvo::daemon {
+
+// sysexits(3): a restart cannot fix these, so the unit does not retry them.
+constexpr int kExitUsage = 64;
+constexpr int kExitConfig = 78;
+constexpr int kExitFailure = 1;
+
+class StartupError : public std::runtime_error {
+ public:
+  StartupError(int exit_code, const std::string& what)
+      : std::runtime_error(what), exit_code_(exit_code) {}
+  int exit_code() const { return exit_code_; }
+
+ private:
+  int exit_code_;
+};
+
+// An empty path gives the embedded defaults.
+core::Config load_config(const std::string& path);
+
+enum class KeyCreation { allowed, refused };
+
+// Loads the sealing keys (creating the current one when allowed, the key file is missing and so is
+// the database) and opens the database, creating the data folder owner-only if needed.
+storage::Store open_store(const core::Config& config, KeyCreation creation);
+
+// What --check-config says about the key: loads it, never creates it. Returns a line to print.
+std::string check_keys(const core::Config& config);
+
+}  // namespace gvo::daemon

@@ -1,0 +1,49 @@
+#include "storage/peers.hpp"
+
+namespace gvo::storage {
+namespace {
+
+constexpr std::string_view kAddressIndex = "peer address";
+
+}  // namespace
+
+Result<PeerId> Peers::find_or_add(std::string_view address, std::int64_t now) {
+  Database& db = store_.db();
+  const Bytes lookup = store_.sealer().blind_index(kAddressIndex, address);
+  return db.transact([&]() -> Result<PeerId> {
+    auto find = db.prepare("SELECT id FROM peers WHERE lookup = ?1");
+    if (!find) return std::move(find).error();
+    auto found = find->bind_blob(1, lookup).step();
+    if (!found) return std::move(found).error();
+    if (found.value()) return find->column_int64(0);
+
+    // The id is chosen before the insert because the sealed address is bound to its row. This
+    // runs inside a write transaction, so no other writer can take the same id.
+    auto next = db.prepare("SELECT coalesce(max(id), 0) + 1 FROM peers");
+    if (!next) return std::move(next).error();
+    if (auto row = next->step(); !row) return std::move(row).error();
+    const PeerId id = next->column_int64(0);
+    const std::string row_key = std::to_string(id);
+    auto sealed = store_.sealer().seal({"peers", "address", row_key}, address);
+    if (!sealed) return std::move(sealed).error();
+
+    auto insert =
+        db.prepare("INSERT INTO peers(id, lookup, address, created_at) VALUES (?1, ?2, ?3, ?4)");
+    if (!insert) return std::move(insert).error();
+    insert->bind(1, id).bind_blob(2, lookup).bind_blob(3, sealed.value()).bind(4, now);
+    if (auto inserted = insert->run(); !inserted) return std::move(inserted).error();
+    return id;
+  });
+}
+
+Result<std::string> Peers::address(PeerId id) {
+  auto query = store_.db().prepare("SELECT address FROM peers WHERE id = ?1");
+  if (!query) return std::move(query).error();
+  auto row = query->bind(1, id).step();
+  if (!row) return std::move(row).error();
+  if (!row.value()) return fail(Errc::not_found, "peer " + std::to_string(id));
+  const std::string row_key = std::to_string(id);
+  return store_.sealer().open({"peers", "address", row_key}, query->column_blob(0));
+}
+
+}  // namespace gvo::storage

@@ -1,0 +1,64 @@
+// gvo-bot's database schema as numbered migrations. Columns holding personal data are BLOBs sealed
+// by storage::Sealer, bound to their table, column and row id; nothing personal is stored in clear.
+// Times are Unix seconds (UTC) unless a column says otherwise.
+#include "storage/migrations.hpp"
+
+namespace gvo::storage {
+
+const std::vector<Migration>& schema_migrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1, "settings and peers", R"sql(
+        -- Facts about this database, such as the sealed value that proves the key is the right one.
+        CREATE TABLE meta (
+          name  TEXT PRIMARY KEY,
+          value BLOB NOT NULL
+        ) STRICT;
+
+        -- Everyone the bot talks with, by transport address. The address is sealed; lookup is its
+        -- keyed hash (Sealer::blind_index), so a peer can be found without storing it in clear.
+        CREATE TABLE peers (
+          id         INTEGER PRIMARY KEY,
+          lookup     BLOB NOT NULL UNIQUE,
+          address    BLOB NOT NULL,
+          created_at INTEGER NOT NULL
+        ) STRICT;
+      )sql"},
+      {2, "inbound deduplication and outbox", R"sql(
+        -- Messages already taken in, by sender and the sender's timestamp (milliseconds), so that a
+        -- redelivered message has no second effect.
+        CREATE TABLE inbound_seen (
+          peer_id     INTEGER NOT NULL REFERENCES peers(id) ON DELETE CASCADE,
+          sent_at_ms  INTEGER NOT NULL,
+          received_at INTEGER NOT NULL,
+          PRIMARY KEY (peer_id, sent_at_ms)
+        ) STRICT, WITHOUT ROWID;
+
+        -- Messages to send, written in the same transaction as what caused them; deleted once the
+        -- transport has taken them. body is sealed.
+        CREATE TABLE outbox (
+          id              INTEGER PRIMARY KEY,
+          peer_id         INTEGER NOT NULL REFERENCES peers(id) ON DELETE CASCADE,
+          body            BLOB NOT NULL,
+          created_at      INTEGER NOT NULL,
+          attempts        INTEGER NOT NULL DEFAULT 0,
+          next_attempt_at INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX outbox_by_next_attempt ON outbox(next_attempt_at);
+      )sql"},
+      {3, "timers", R"sql(
+        -- Reminders, timeouts, deadline alerts and purges are rows, so they survive restarts; the
+        -- bot wakes for the earliest. subject names what the timer concerns, never personal data.
+        CREATE TABLE timers (
+          id      INTEGER PRIMARY KEY,
+          kind    TEXT NOT NULL,
+          subject TEXT NOT NULL,
+          due_at  INTEGER NOT NULL,
+          UNIQUE (kind, subject)
+        ) STRICT;
+        CREATE INDEX timers_by_due_at ON timers(due_at);
+      )sql"},
+  };
+  return kMigrations;
+}
+
+}  // namespace gvo::storage

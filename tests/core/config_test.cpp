@@ -1,0 +1,110 @@
+#include "bot/core/config.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+using gvo::core::ConfigErrc;
+using gvo::core::LogLevel;
+using gvo::core::parse_config;
+
+TEST_CASE("an empty object gives the defaults; the embedded defaults create a key") {
+  const auto config = parse_config("{}", "test.json");
+  REQUIRE(config.ok());
+  CHECK(config->data_dir == "gvo-data");
+  CHECK(config->database == "gvo-bot.db");
+  CHECK(config->sealing.key_file == "sealing.key");
+  CHECK_FALSE(config->sealing.create_key);
+  CHECK(config->log_level == LogLevel::info);
+  CHECK(gvo::core::embedded_defaults().sealing.create_key);
+}
+
+TEST_CASE("every setting is read") {
+  const auto config = parse_config(R"({
+    "data_dir": "/var/lib/gvo-bot",
+    "database": "bot.db",
+    "sealing": {"credential": "gvo-sealing-key", "retired_key_files": ["old1.key", "/keys/old2"]},
+    "log": {"level": "debug"}
+  })",
+                                   "full.json");
+  REQUIRE(config.ok());
+  CHECK(config->data_dir == "/var/lib/gvo-bot");
+  CHECK(config->database == "bot.db");
+  CHECK(config->sealing.credential == "gvo-sealing-key");
+  CHECK(config->sealing.retired_key_files ==
+        std::vector<std::string>{"old1.key", "/keys/old2"});
+  CHECK(config->log_level == LogLevel::debug);
+  CHECK(gvo::core::resolve_in_data_dir(*config, "bot.db") == "/var/lib/gvo-bot/bot.db");
+  CHECK(gvo::core::resolve_in_data_dir(*config, "/keys/old2") == "/keys/old2");
+}
+
+TEST_CASE("each kind of bad configuration names its key path and what was expected") {
+  struct Case {
+    const char* json;
+    ConfigErrc code;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"", ConfigErrc::syntax, "bad.json: parse error at line 1, column 1"},
+      {"{\"data_dir\": \"x\",}", ConfigErrc::syntax, "bad.json: parse error at line 1"},
+      {"{\n\"log\": {\"level\": \"info\"}\n", ConfigErrc::syntax, "line 3"},
+      {"[1, 2]", ConfigErrc::invalid, "bad.json: /: expected an object, got an array"},
+      {"{\"data_dri\": \"x\"}", ConfigErrc::invalid,
+       "bad.json: /data_dri: unknown key (expected one of: data_dir, database, sealing, log)"},
+      {"{\"data_dir\": 5}", ConfigErrc::invalid, "bad.json: /data_dir: expected a string, got a number"},
+      {"{\"data_dir\": \"\"}", ConfigErrc::invalid, "/data_dir: expected a non-empty string"},
+      {"{\"database\": null}", ConfigErrc::invalid, "/database: expected a string, got null"},
+      {"{\"sealing\": \"key\"}", ConfigErrc::invalid, "/sealing: expected an object, got a string"},
+      {"{\"sealing\": {\"keyfile\": \"k\"}}", ConfigErrc::invalid,
+       "/sealing/keyfile: unknown key (expected one of: key_file, credential, retired_key_files, "
+       "create_key)"},
+      {"{\"sealing\": {\"create_key\": \"yes\"}}", ConfigErrc::invalid,
+       "/sealing/create_key: expected true or false, got a string"},
+      {"{\"sealing\": {\"retired_key_files\": \"old.key\"}}", ConfigErrc::invalid,
+       "/sealing/retired_key_files: expected an array of strings, got a string"},
+      {"{\"sealing\": {\"retired_key_files\": [\"a\", 3]}}", ConfigErrc::invalid,
+       "/sealing/retired_key_files/1: expected a non-empty string"},
+      {"{\"sealing\": {\"key_file\": \"k\", \"credential\": \"c\"}}", ConfigErrc::invalid,
+       "/sealing: expected either key_file or credential, not both"},
+      {"{\"sealing\": {\"credential\": \"c\", \"create_key\": true}}", ConfigErrc::invalid,
+       "/sealing/create_key: expected false with a credential"},
+      {"{\"sealing\": {\"credential\": \"../etc/key\"}}", ConfigErrc::invalid,
+       "/sealing/credential: expected a credential name, not a path"},
+      {"{\"log\": {\"level\": \"verbose\"}}", ConfigErrc::invalid,
+       "/log/level: expected one of: error, warning, notice, info, debug"},
+      {"{\"log\": []}", ConfigErrc::invalid, "/log: expected an object, got an array"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.json);
+    const auto config = parse_config(c.json, "bad.json");
+    REQUIRE_FALSE(config.ok());
+    CHECK(config.code() == c.code);
+    CHECK_THAT(config.error().detail, Catch::Matchers::Contains(c.message));
+  }
+}
+
+TEST_CASE("every problem of a file is reported, one per line") {
+  const auto config = parse_config(
+      R"({"data_dir": 1, "extra": true, "log": {"level": 7}, "sealing": {"create_key": 0}})",
+      "many.json");
+  REQUIRE_FALSE(config.ok());
+  const std::string& detail = config.error().detail;
+  CHECK(std::count(detail.begin(), detail.end(), '\n') == 3);
+  CHECK_THAT(detail, Catch::Matchers::Contains("many.json: /data_dir: expected a string"));
+  CHECK_THAT(detail, Catch::Matchers::Contains("many.json: /extra: unknown key"));
+  CHECK_THAT(detail, Catch::Matchers::Contains("many.json: /log/level: expected a string"));
+  CHECK_THAT(detail, Catch::Matchers::Contains("many.json: /sealing/create_key: expected true"));
+}
+
+TEST_CASE("text of any script and length in a value is data, never a crash") {
+  std::string long_name(1 << 20, 'x');
+  const auto config = parse_config("{\"data_dir\": \"" + long_name + "\"}", "long.json");
+  REQUIRE(config.ok());
+  CHECK(config->data_dir.size() == long_name.size());
+  const auto arabic = parse_config(R"({"data_dir": "بيانات"})", "ar.json");
+  REQUIRE(arabic.ok());
+  CHECK(arabic->data_dir == "بيانات");
+  const auto invalid_utf8 = parse_config("{\"data_dir\": \"\xff\xfe\"}", "utf8.json");
+  REQUIRE_FALSE(invalid_utf8.ok());
+  CHECK(invalid_utf8.code() == ConfigErrc::syntax);
+}

@@ -1,0 +1,65 @@
+#include "bot/daemon/command_line.hpp"
+
+#include <catch2/catch.hpp>
+
+using gvo::daemon::Command;
+using gvo::daemon::CommandLineErrc;
+using gvo::daemon::parse_command_line;
+
+TEST_CASE("command lines that gvo-bot accepts") {
+  struct Case {
+    std::vector<std::string> args;
+    Command command;
+    std::string config;
+  };
+  const Case cases[] = {
+      {{}, Command::run, ""},
+      {{"--config", "bot.json"}, Command::run, "bot.json"},
+      {{"-c", "bot.json"}, Command::run, "bot.json"},
+      {{"--config=/etc/gvo-bot/config.json"}, Command::run, "/etc/gvo-bot/config.json"},
+      {{"--check-config", "--config", "x.json"}, Command::check_config, "x.json"},
+      {{"--config", "x.json", "--check-config"}, Command::check_config, "x.json"},
+      {{"init"}, Command::init, ""},
+      {{"init", "-c", "y.json"}, Command::init, "y.json"},
+      {{"--help"}, Command::help, ""},
+      {{"-h"}, Command::help, ""},
+      {{"--version"}, Command::version, ""},
+      {{"--version", "--version"}, Command::version, ""},
+  };
+  for (const Case& c : cases) {
+    const auto parsed = parse_command_line(c.args);
+    REQUIRE(parsed.ok());
+    CHECK(parsed->command == c.command);
+    CHECK(parsed->config_path == c.config);
+  }
+}
+
+TEST_CASE("command lines that gvo-bot refuses, each with its reason") {
+  struct Case {
+    std::vector<std::string> args;
+    CommandLineErrc code;
+    std::string message;
+  };
+  const Case cases[] = {
+      {{"--config"}, CommandLineErrc::missing_value, "--config needs a file name"},
+      {{"--config="}, CommandLineErrc::missing_value, "--config= needs a file name"},
+      {{"--verbose"}, CommandLineErrc::unknown_option, "unknown option '--verbose'"},
+      {{"-x"}, CommandLineErrc::unknown_option, "unknown option '-x'"},
+      {{"start"}, CommandLineErrc::unexpected_argument, "unknown command 'start'"},
+      {{"init", "--check-config"}, CommandLineErrc::conflicting_commands, "'--check-config' cannot"},
+      {{"--help", "--version"}, CommandLineErrc::conflicting_commands, "'--version' cannot"},
+  };
+  for (const Case& c : cases) {
+    const auto parsed = parse_command_line(c.args);
+    REQUIRE_FALSE(parsed.ok());
+    CHECK(parsed.code() == c.code);
+    CHECK_THAT(parsed.error().detail, Catch::Matchers::Contains(c.message));
+  }
+}
+
+TEST_CASE("the usage text lists every option") {
+  const std::string usage = gvo::daemon::usage_text("gvo-bot");
+  for (const char* option : {"--config", "--check-config", "--version", "--help", "init"}) {
+    CHECK_THAT(usage, Catch::Matchers::Contains(option));
+  }
+}

@@ -1,0 +1,183 @@
+// gvo-bot as a user runs it: a real process, started in a temporary folder, its stderr read and its
+// readiness received on a stand-in for systemd's notify socket.
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace std::chrono_literals;
+using gvo::test::run_to_completion;
+
+namespace {
+
+const std::string kBot = GVO_BOT_PATH;
+
+struct ReadyBot {
+  std::unique_ptr<gvo::test::NotifySocket> notify;
+  std::unique_ptr<gvo::test::ChildProcess> child;
+  std::string ready_message;
+};
+
+ReadyBot start_until_ready(const gvo::test::TempDir& dir, const std::vector<std::string>& args) {
+  ReadyBot bot;
+  bot.notify = std::make_unique<gvo::test::NotifySocket>(dir.file("notify.sock"));
+  bot.child = std::make_unique<gvo::test::ChildProcess>(
+      kBot, args, dir.path(), std::vector<std::string>{"NOTIFY_SOCKET=" + bot.notify->path()});
+  const auto message = bot.notify->receive(10s);
+  INFO(bot.child->stderr_text());
+  REQUIRE(message.has_value());
+  bot.ready_message = *message;
+  return bot;
+}
+
+}  // namespace
+
+TEST_CASE("gvo-bot starts on its embedded defaults, reports ready, and exits 0 soon after SIGTERM") {
+  gvo::test::TempDir dir;
+  ReadyBot bot = start_until_ready(dir, {});
+  CHECK_THAT(bot.ready_message, Catch::Matchers::Contains("READY=1"));
+
+  struct stat info {};
+  REQUIRE(::stat(dir.file("gvo-data").c_str(), &info) == 0);
+  CHECK((info.st_mode & 0777) == 0700);
+  REQUIRE(::stat(dir.file("gvo-data/sealing.key").c_str(), &info) == 0);
+  CHECK((info.st_mode & 0777) == 0600);
+  REQUIRE(::stat(dir.file("gvo-data/gvo-bot.db").c_str(), &info) == 0);
+  CHECK((info.st_mode & 0777) == 0600);
+
+  const auto signalled = std::chrono::steady_clock::now();
+  bot.child->send_signal(SIGTERM);
+  const auto stopping = bot.notify->receive(1s);
+  REQUIRE(stopping.has_value());
+  CHECK_THAT(*stopping, Catch::Matchers::Contains("STOPPING=1"));
+  const auto code = bot.child->wait_for_exit(1s);
+  const auto took = std::chrono::steady_clock::now() - signalled;
+  REQUIRE(code.has_value());
+  CHECK(*code == 0);
+  CHECK(took < 1s);
+  const std::string log = bot.child->stderr_text();
+  CHECK_THAT(log, Catch::Matchers::Contains("<5>gvo-bot: created a new sealing key"));
+  CHECK_THAT(log, Catch::Matchers::Contains("<6>gvo-bot: ready"));
+  CHECK_THAT(log, Catch::Matchers::Contains("<6>gvo-bot: stopping on SIGTERM"));
+}
+
+TEST_CASE("a second start reuses the key and the database; SIGINT stops it too") {
+  gvo::test::TempDir dir;
+  {
+    ReadyBot first = start_until_ready(dir, {});
+    first.child->send_signal(SIGINT);
+    REQUIRE(first.child->wait_for_exit(2s) == 0);
+  }
+  const auto key = gvo::test::read_bytes(dir.file("gvo-data/sealing.key"));
+  ReadyBot second = start_until_ready(dir, {});
+  second.child->send_signal(SIGTERM);
+  REQUIRE(second.child->wait_for_exit(2s) == 0);
+  CHECK((gvo::test::read_bytes(dir.file("gvo-data/sealing.key")) == key));
+  CHECK_THAT(second.child->stderr_text(), !Catch::Matchers::Contains("created a new sealing key"));
+}
+
+TEST_CASE("gvo-bot prints its version and help, and refuses a bad command line") {
+  gvo::test::TempDir dir;
+  const auto version = run_to_completion(kBot, {"--version"}, dir.path());
+  CHECK(version.exit_code == 0);
+  CHECK_THAT(version.out, Catch::Matchers::StartsWith("gvo-bot 0."));
+  const auto help = run_to_completion(kBot, {"--help"}, dir.path());
+  CHECK(help.exit_code == 0);
+  CHECK_THAT(help.out, Catch::Matchers::Contains("--check-config"));
+  const auto bad = run_to_completion(kBot, {"--frobnicate"}, dir.path());
+  CHECK(bad.exit_code == 64);
+  CHECK_THAT(bad.err, Catch::Matchers::Contains("unknown option '--frobnicate'"));
+  CHECK_THAT(bad.err, Catch::Matchers::Contains("--help"));
+}
+
+TEST_CASE("gvo-bot --check-config reports every problem of a bad file and exits 78") {
+  gvo::test::TempDir dir;
+  gvo::test::write_text(dir.file("bad.json"),
+                        R"({"data_dir": 3, "sealing": {"keyfile": "k"}, "log": {"level": "loud"}})");
+  const auto checked = run_to_completion(kBot, {"--check-config", "--config", "bad.json"}, dir.path());
+  CHECK(checked.exit_code == 78);
+  CHECK_THAT(checked.err, Catch::Matchers::Contains("bad.json: /data_dir: expected a string"));
+  CHECK_THAT(checked.err, Catch::Matchers::Contains("bad.json: /sealing/keyfile: unknown key"));
+  CHECK_THAT(checked.err, Catch::Matchers::Contains("bad.json: /log/level: expected one of"));
+
+  gvo::test::write_text(dir.file("broken.json"), "{\"data_dir\": ");
+  const auto broken = run_to_completion(kBot, {"--check-config", "-c", "broken.json"}, dir.path());
+  CHECK(broken.exit_code == 78);
+  CHECK_THAT(broken.err, Catch::Matchers::Contains("broken.json: parse error"));
+
+  const auto missing = run_to_completion(kBot, {"--check-config", "-c", "nope.json"}, dir.path());
+  CHECK(missing.exit_code == 78);
+  CHECK_THAT(missing.err, Catch::Matchers::Contains("cannot read configuration nope.json"));
+  CHECK_FALSE(gvo::test::read_bytes(dir.file("gvo-data/sealing.key")).size() > 0);
+}
+
+TEST_CASE("gvo-bot --check-config accepts a good file and names the key it would use") {
+  gvo::test::TempDir dir;
+  gvo::test::write_text(dir.file("good.json"),
+                        R"({"data_dir": "state", "sealing": {"create_key": true}})");
+  const auto fresh = run_to_completion(kBot, {"--check-config", "-c", "good.json"}, dir.path());
+  CHECK(fresh.exit_code == 0);
+  CHECK_THAT(fresh.out, Catch::Matchers::Contains("good.json: configuration is valid"));
+  CHECK_THAT(fresh.out, Catch::Matchers::Contains("will be created on first run"));
+
+  const auto init = run_to_completion(kBot, {"init", "-c", "good.json"}, dir.path());
+  REQUIRE(init.exit_code == 0);
+  CHECK_THAT(init.out, Catch::Matchers::Contains("sealing key id"));
+  const auto loaded = run_to_completion(kBot, {"--check-config", "-c", "good.json"}, dir.path());
+  CHECK(loaded.exit_code == 0);
+  CHECK_THAT(loaded.out, Catch::Matchers::Contains("loaded"));
+}
+
+TEST_CASE("key problems stop the start with a clear error and exit 78") {
+  gvo::test::TempDir dir;
+  gvo::test::write_text(dir.file("bot.json"), R"({"data_dir": "state"})");
+  SECTION("no key and create_key off") {
+    const auto run = run_to_completion(kBot, {"-c", "bot.json"}, dir.path());
+    CHECK(run.exit_code == 78);
+    CHECK_THAT(run.err, Catch::Matchers::Contains("<3>gvo-bot: sealing key not found: state/sealing.key"));
+  }
+  SECTION("a key readable by others") {
+    REQUIRE(run_to_completion(kBot, {"init", "-c", "bot.json"}, dir.path()).exit_code == 0);
+    REQUIRE(::chmod(dir.file("state/sealing.key").c_str(), 0644) == 0);
+    const auto run = run_to_completion(kBot, {"-c", "bot.json"}, dir.path());
+    CHECK(run.exit_code == 78);
+    CHECK_THAT(run.err, Catch::Matchers::Contains("chmod 600 state/sealing.key"));
+  }
+  SECTION("another key for an existing database") {
+    REQUIRE(run_to_completion(kBot, {"init", "-c", "bot.json"}, dir.path()).exit_code == 0);
+    const auto database = gvo::test::read_bytes(dir.file("state/gvo-bot.db"));
+    REQUIRE(::unlink(dir.file("state/sealing.key").c_str()) == 0);
+    gvo::test::write_text(dir.file("state/sealing.key"), std::string(64, 'a') + "\n");
+    const auto run = run_to_completion(kBot, {"-c", "bot.json"}, dir.path());
+    CHECK(run.exit_code == 78);
+    CHECK_THAT(run.err, Catch::Matchers::Contains("sealing key does not match this database"));
+    CHECK((gvo::test::read_bytes(dir.file("state/gvo-bot.db")) == database));
+  }
+  SECTION("a lost key is never replaced while its database exists") {
+    REQUIRE(run_to_completion(kBot, {"init", "-c", "bot.json"}, dir.path()).exit_code == 0);
+    REQUIRE(::unlink(dir.file("state/sealing.key").c_str()) == 0);
+    const auto run = run_to_completion(kBot, {"init", "-c", "bot.json"}, dir.path());
+    CHECK(run.exit_code == 78);
+    CHECK_THAT(run.err, Catch::Matchers::Contains("a new key could never open it"));
+    CHECK(gvo::test::read_bytes(dir.file("state/sealing.key")).empty());
+  }
+}
+
+TEST_CASE("a key from a systemd credential is used as is") {
+  gvo::test::TempDir dir;
+  REQUIRE(::mkdir(dir.file("credentials").c_str(), 0700) == 0);
+  gvo::test::write_text(dir.file("credentials/gvo-sealing-key"), std::string(64, 'b') + "\n", 0400);
+  gvo::test::write_text(dir.file("bot.json"),
+                        R"({"data_dir": "state", "sealing": {"credential": "gvo-sealing-key"}})");
+  const std::vector<std::string> env{"CREDENTIALS_DIRECTORY=" + dir.file("credentials")};
+  const auto init = run_to_completion(kBot, {"init", "-c", "bot.json"}, dir.path(), env);
+  CHECK(init.exit_code == 0);
+  const auto without = run_to_completion(kBot, {"init", "-c", "bot.json"}, dir.path());
+  CHECK(without.exit_code == 78);
+  CHECK_THAT(without.err, Catch::Matchers::Contains("LoadCredential="));
+}

@@ -1,0 +1,162 @@
+#include "storage/migrations.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <functional>
+
+#include "tests/support/temp_dir.hpp"
+
+using gvo::storage::Database;
+using gvo::storage::Errc;
+using gvo::storage::Migration;
+using gvo::storage::OpenMode;
+
+namespace {
+
+Database open_db(const std::string& path) {
+  auto db = Database::open(path, OpenMode::create_if_missing);
+  REQUIRE(db.ok());
+  return std::move(db).value();
+}
+
+std::vector<Migration> first(std::size_t count) {
+  const auto& all = gvo::storage::schema_migrations();
+  return std::vector<Migration>(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(count));
+}
+
+// Everything that defines the schema: tables, indexes, their SQL.
+std::string schema_of(Database& db) {
+  auto query = db.prepare(
+      "SELECT type || ' ' || name || ' ' || coalesce(sql, '') FROM sqlite_schema ORDER BY name");
+  REQUIRE(query.ok());
+  std::string schema;
+  while (query->step().value()) schema += query->column_text(0) + "\n";
+  return schema;
+}
+
+std::int64_t scalar(Database& db, const std::string& sql) {
+  auto query = db.prepare(sql);
+  REQUIRE(query.ok());
+  REQUIRE(query->step().value());
+  return query->column_int64(0);
+}
+
+void run(Database& db, const std::string& sql) {
+  const auto done = db.exec(sql);
+  INFO(sql);
+  REQUIRE(done.ok());
+}
+
+// Rows a database holds at each version, to prove an upgrade keeps them. Entry k seeds version k+1.
+const std::vector<std::function<void(Database&)>> kSeeds = {
+    [](Database& db) {
+      run(db, "INSERT INTO meta VALUES ('seed', x'01')");
+      run(db, "INSERT INTO peers VALUES (1, x'aa', x'bb', 100)");
+    },
+    [](Database& db) {
+      run(db, "INSERT INTO inbound_seen VALUES (1, 5000, 101)");
+      run(db, "INSERT INTO outbox(peer_id, body, created_at, next_attempt_at) "
+              "VALUES (1, x'cc', 102, 102)");
+    },
+    [](Database& db) { run(db, "INSERT INTO timers(kind, subject, due_at) VALUES ('k', 's', 9)"); },
+};
+
+void check_seeds_kept(Database& db, int seeded_up_to) {
+  if (seeded_up_to >= 1) {
+    CHECK(scalar(db, "SELECT count(*) FROM meta WHERE name = 'seed'") == 1);
+    CHECK(scalar(db, "SELECT created_at FROM peers WHERE id = 1") == 100);
+  }
+  if (seeded_up_to >= 2) {
+    CHECK(scalar(db, "SELECT received_at FROM inbound_seen") == 101);
+    CHECK(scalar(db, "SELECT count(*) FROM outbox") == 1);
+  }
+  if (seeded_up_to >= 3) CHECK(scalar(db, "SELECT due_at FROM timers") == 9);
+}
+
+}  // namespace
+
+TEST_CASE("every migration has a seed in this test") {
+  // A new migration must come with rows that prove upgrades keep data: add them to kSeeds.
+  REQUIRE(kSeeds.size() == gvo::storage::schema_migrations().size());
+}
+
+TEST_CASE("a fresh database is migrated to the latest version") {
+  gvo::test::TempDir dir;
+  Database db = open_db(dir.file("bot.db"));
+  const auto& all = gvo::storage::schema_migrations();
+  auto report = gvo::storage::migrate(db, all);
+  REQUIRE(report.ok());
+  CHECK(report->from == 0);
+  CHECK(report->to == static_cast<int>(all.size()));
+  CHECK(db.user_version().value() == static_cast<int>(all.size()));
+  for (std::size_t i = 0; i < all.size(); ++i) CHECK(all[i].version == static_cast<int>(i + 1));
+  for (std::size_t version = 1; version <= kSeeds.size(); ++version) kSeeds[version - 1](db);
+  check_seeds_kept(db, static_cast<int>(kSeeds.size()));
+
+  auto again = gvo::storage::migrate(db, all);
+  REQUIRE(again.ok());
+  CHECK(again->from == again->to);  // a second run has nothing to do
+}
+
+TEST_CASE("an upgrade from every earlier version reaches the fresh schema and keeps the data") {
+  const auto& all = gvo::storage::schema_migrations();
+  gvo::test::TempDir fresh_dir;
+  Database fresh = open_db(fresh_dir.file("fresh.db"));
+  REQUIRE(gvo::storage::migrate(fresh, all).ok());
+  const std::string fresh_schema = schema_of(fresh);
+
+  for (std::size_t from = 1; from < all.size(); ++from) {
+    INFO("upgrading from version " << from);
+    gvo::test::TempDir dir;
+    Database db = open_db(dir.file("old.db"));
+    REQUIRE(gvo::storage::migrate(db, first(from)).ok());
+    for (std::size_t version = 1; version <= from; ++version) kSeeds[version - 1](db);
+
+    auto report = gvo::storage::migrate(db, all);
+    REQUIRE(report.ok());
+    CHECK(report->from == static_cast<int>(from));
+    CHECK(report->to == static_cast<int>(all.size()));
+    CHECK(schema_of(db) == fresh_schema);
+    check_seeds_kept(db, static_cast<int>(from));
+    CHECK(scalar(db, "SELECT count(*) FROM pragma_foreign_key_check") == 0);
+    auto integrity = db.prepare("PRAGMA integrity_check");
+    REQUIRE(integrity->step().value());
+    CHECK(integrity->column_text(0) == "ok");
+  }
+}
+
+TEST_CASE("a database newer than the code is refused and left untouched") {
+  gvo::test::TempDir dir;
+  const std::string path = dir.file("bot.db");
+  const int newer = static_cast<int>(gvo::storage::schema_migrations().size()) + 4;
+  {
+    Database db = open_db(path);
+    REQUIRE(db.set_user_version(newer).ok());
+  }
+  const auto before = gvo::test::read_bytes(path);
+  Database db = open_db(path);
+  const auto refused = gvo::storage::migrate(db, gvo::storage::schema_migrations());
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.code() == Errc::schema_too_new);
+  CHECK_THAT(refused.error().detail,
+             Catch::Matchers::Contains("schema version " + std::to_string(newer)));
+  CHECK(db.user_version().value() == newer);
+  CHECK((gvo::test::read_bytes(path) == before));
+}
+
+TEST_CASE("a failed migration leaves the database whole at the version before it") {
+  gvo::test::TempDir dir;
+  Database db = open_db(dir.file("bot.db"));
+  const std::vector<Migration> broken = {
+      {1, "one table", "CREATE TABLE a (x INTEGER);"},
+      {2, "half done", "CREATE TABLE b (x INTEGER); INSERT INTO a VALUES (1); CREATE TABLE b (y);"},
+  };
+  const auto failed = gvo::storage::migrate(db, broken);
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.code() == Errc::migration_failed);
+  CHECK_THAT(failed.error().detail, Catch::Matchers::Contains("migration 2 (half done)"));
+  CHECK(db.user_version().value() == 1);
+  CHECK(scalar(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'b'") == 0);
+  CHECK(scalar(db, "SELECT count(*) FROM a") == 0);
+  CHECK_FALSE(db.in_transaction());
+}
