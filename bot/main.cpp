@@ -32,13 +32,13 @@ void log_each_line(const std::string& text) {
 }
 
 int run_bot(const gvo::core::Config& config) {
-  gvo::storage::Store store = daemon::open_store(config, config.sealing.create_key
-                                                             ? daemon::KeyCreation::allowed
-                                                             : daemon::KeyCreation::refused);
+  gvo::storage::Store store =
+      daemon::open_store(config, config.sealing.create_key ? daemon::KeyCreation::allowed
+                                                           : daemon::KeyCreation::refused);
   const auto& migration = store.migration();
   if (migration.from != migration.to) {
-    log::notice("database schema migrated from version " + std::to_string(migration.from) +
-                " to " + std::to_string(migration.to));
+    log::notice("database schema migrated from version " + std::to_string(migration.from) + " to " +
+                std::to_string(migration.to));
   }
   gvo::transport::EventLoop loop;
   const int signal_number = loop.run_until_signal([&] {

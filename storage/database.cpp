@@ -1,13 +1,14 @@
 #include "storage/database.hpp"
 
 #include <fcntl.h>
-#include <sqlite3.h>
 #include <unistd.h>
 
 #include <cassert>
 #include <cerrno>
 #include <cstring>
 #include <limits>
+
+#include <sqlite3.h>
 
 namespace gvo::storage {
 namespace {
@@ -110,7 +111,8 @@ Result<bool> Statement::step() {
 Result<void> Statement::run() {
   auto stepped = step();
   if (!stepped) return std::move(stepped).error();
-  if (stepped.value()) return fail(Errc::sql_failed, "statement returned a row where none was expected");
+  if (stepped.value())
+    return fail(Errc::sql_failed, "statement returned a row where none was expected");
   return {};
 }
 
@@ -195,11 +197,10 @@ Result<void> Database::configure(OpenMode mode, int busy_timeout_ms) {
   if (auto probe = exec("SELECT count(*) FROM sqlite_schema"); !probe) return probe;
   if (mode == OpenMode::read_only) return exec("PRAGMA query_only=ON");
   // auto_vacuum only takes effect before the first table is made; on an older file it is a no-op.
-  if (auto pragmas = exec(
-          "PRAGMA auto_vacuum=FULL;"
-          "PRAGMA foreign_keys=ON;"
-          "PRAGMA secure_delete=ON;"
-          "PRAGMA temp_store=MEMORY;");
+  if (auto pragmas = exec("PRAGMA auto_vacuum=FULL;"
+                          "PRAGMA foreign_keys=ON;"
+                          "PRAGMA secure_delete=ON;"
+                          "PRAGMA temp_store=MEMORY;");
       !pragmas) {
     return pragmas;
   }
@@ -270,8 +271,8 @@ Result<void> Database::set_user_version(int version) {
 Result<void> Database::checkpoint_truncate() {
   int log_frames = 0;
   int checkpointed = 0;
-  const int rc =
-      sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log_frames, &checkpointed);
+  const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log_frames,
+                                           &checkpointed);
   if (rc != SQLITE_OK) return error_from(rc, "checkpoint");
   return {};
 }

@@ -18,10 +18,10 @@ enum class Errc {
   schema_too_new,    // the database was written by a newer gvo-bot
   migration_failed,  // a migration failed; the database is left at the version before it
   // Sealing key
-  key_missing,   // no key file or credential where the configuration says
-  key_insecure,  // the key file can be read by group or others
-  key_malformed, // the key file does not hold 64 hexadecimal digits
-  key_mismatch,  // none of the loaded keys opens this database
+  key_missing,    // no key file or credential where the configuration says
+  key_insecure,   // the key file can be read by group or others
+  key_malformed,  // the key file does not hold 64 hexadecimal digits
+  key_mismatch,   // none of the loaded keys opens this database
   // Sealed values
   sealed_malformed,    // too short, or an unknown format version
   sealed_unknown_key,  // sealed under a key that is not loaded (a wrong or missing key)

@@ -1,7 +1,6 @@
 #include "storage/key_files.hpp"
 
 #include <fcntl.h>
-#include <openssl/crypto.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +8,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+
+#include <openssl/crypto.h>
 
 namespace gvo::storage {
 namespace {
@@ -45,7 +46,8 @@ Result<SealingKey> read_key(const std::string& path, Permissions required) {
     return fail(code, path + ": " + std::strerror(errno));
   }
   struct stat info {};
-  if (::fstat(fd.get(), &info) != 0) return fail(Errc::key_malformed, path + ": " + std::strerror(errno));
+  if (::fstat(fd.get(), &info) != 0)
+    return fail(Errc::key_malformed, path + ": " + std::strerror(errno));
   if (!S_ISREG(info.st_mode)) return fail(Errc::key_malformed, path + ": not a regular file");
   if (required == Permissions::owner_only && (info.st_mode & 077) != 0) {
     return fail(Errc::key_insecure, path + " has mode " + octal_mode(info.st_mode) +
@@ -86,7 +88,8 @@ Result<SealingKey> read_credential(const std::string& name) {
   if (directory == nullptr || *directory == '\0') {
     return fail(Errc::key_missing, "credential '" + name +
                                        "': $CREDENTIALS_DIRECTORY is not set (run under systemd "
-                                       "with LoadCredential=" + name + ":/path/to/key)");
+                                       "with LoadCredential=" +
+                                       name + ":/path/to/key)");
   }
   // systemd owns the mode of credential files and keeps their directory private to the service.
   return read_key(std::string(directory) + "/" + name, Permissions::any);
@@ -96,7 +99,8 @@ Result<SealingKey> create_key_file(const std::string& path) {
   auto key = SealingKey::generate();
   if (!key) return key;
   FileDescriptor fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-  if (fd.get() < 0) return fail(Errc::key_missing, "cannot create " + path + ": " + std::strerror(errno));
+  if (fd.get() < 0)
+    return fail(Errc::key_missing, "cannot create " + path + ": " + std::strerror(errno));
   std::string text = key->to_hex() + "\n";
   const ssize_t written = ::write(fd.get(), text.data(), text.size());
   OPENSSL_cleanse(text.data(), text.size());
@@ -106,7 +110,8 @@ Result<SealingKey> create_key_file(const std::string& path) {
     return fail(Errc::key_missing, "cannot write " + path + ": " + why);
   }
   // The file's name must be durable too, or a crash could lose the key of a new database.
-  FileDescriptor directory(::open(parent_directory(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  FileDescriptor directory(
+      ::open(parent_directory(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (directory.get() >= 0) (void)::fsync(directory.get());
   return key;
 }

@@ -7,10 +7,10 @@ namespace gvo::storage {
 
 Result<void> check_schema_version(int version, int latest) {
   if (version <= latest) return {};
-  return fail(Errc::schema_too_new, "the database is at schema version " + std::to_string(version) +
-                                        ", this gvo-bot knows versions up to " +
-                                        std::to_string(latest) +
-                                        "; run the newer gvo-bot that wrote it, or restore a backup");
+  return fail(Errc::schema_too_new,
+              "the database is at schema version " + std::to_string(version) +
+                  ", this gvo-bot knows versions up to " + std::to_string(latest) +
+                  "; run the newer gvo-bot that wrote it, or restore a backup");
 }
 
 Result<MigrationReport> migrate(Database& db, const std::vector<Migration>& migrations) {

@@ -1,12 +1,12 @@
 #include "storage/sealer.hpp"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-
 #include <cassert>
 #include <limits>
 #include <memory>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
 namespace gvo::storage {
 namespace {
@@ -34,9 +34,9 @@ Digest hmac_sha256(const std::uint8_t* key, std::size_t key_size, const void* da
                    std::size_t size) {
   Digest out{};
   std::size_t written = 0;
-  const auto* done = EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key, key_size,
-                               static_cast<const unsigned char*>(data), size, out.data(),
-                               out.size(), &written);
+  const auto* done =
+      EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key, key_size,
+                static_cast<const unsigned char*>(data), size, out.data(), out.size(), &written);
   assert(done != nullptr && written == out.size() && "HMAC-SHA256 failed");
   (void)done;
   return out;
@@ -53,8 +53,8 @@ void append_u32(Bytes& out, std::uint32_t value) {
 }
 
 std::uint32_t read_u32(const std::uint8_t* in) {
-  return (std::uint32_t{in[0]} << 24) | (std::uint32_t{in[1]} << 16) |
-         (std::uint32_t{in[2]} << 8) | std::uint32_t{in[3]};
+  return (std::uint32_t{in[0]} << 24) | (std::uint32_t{in[1]} << 16) | (std::uint32_t{in[2]} << 8) |
+         std::uint32_t{in[3]};
 }
 
 // Length-prefixed, so that ("ab", "c") and ("a", "bc") never encode alike.
@@ -203,18 +203,17 @@ Result<Bytes> Sealer::seal(const SealedPlace& place, std::string_view plaintext)
   sealed.resize(kHeaderSize + kNonceSize + plaintext.size() + kTagSize);
   std::uint8_t* out = sealed.data() + kHeaderSize + kNonceSize;
   nonce = sealed.data() + kHeaderSize;  // resize may have moved the buffer
-  const bool done =
-      ctx != nullptr &&
-      EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, keys.encryption.data(), nonce) ==
-          1 &&
-      EVP_EncryptUpdate(ctx.get(), nullptr, &length, associated.data(),
-                        static_cast<int>(associated.size())) == 1 &&
-      EVP_EncryptUpdate(ctx.get(), out, &length,
-                        reinterpret_cast<const unsigned char*>(plaintext.data()),
-                        static_cast<int>(plaintext.size())) == 1 &&
-      EVP_EncryptFinal_ex(ctx.get(), out + length, &length) == 1 &&
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagSize),
-                          out + plaintext.size()) == 1;
+  const bool done = ctx != nullptr &&
+                    EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr,
+                                       keys.encryption.data(), nonce) == 1 &&
+                    EVP_EncryptUpdate(ctx.get(), nullptr, &length, associated.data(),
+                                      static_cast<int>(associated.size())) == 1 &&
+                    EVP_EncryptUpdate(ctx.get(), out, &length,
+                                      reinterpret_cast<const unsigned char*>(plaintext.data()),
+                                      static_cast<int>(plaintext.size())) == 1 &&
+                    EVP_EncryptFinal_ex(ctx.get(), out + length, &length) == 1 &&
+                    EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagSize),
+                                        out + plaintext.size()) == 1;
   if (!done) return fail(Errc::crypto_failed, "AES-256-GCM encryption");
   return sealed;
 }

@@ -51,7 +51,8 @@ class Sealer {
   explicit Sealer(std::vector<SealingKey> keys);
 
   // Layout of a sealed value, version 1:
-  //   1 byte version | 4 bytes key id | 8 bytes place tag | 12 bytes nonce | ciphertext | 16 bytes tag
+  //   1 byte version | 4 bytes key id | 8 bytes place tag | 12 bytes nonce | ciphertext | 16 bytes
+  //   tag
   // The place tag is a keyed hash of (table, column, row): a value copied elsewhere is refused as
   // misplaced before decryption. The whole header and the place are the AEAD's associated data.
   Result<Bytes> seal(const SealedPlace& place, std::string_view plaintext) const;

@@ -1,12 +1,12 @@
 #include "bot/core/config.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <array>
 #include <initializer_list>
 #include <optional>
 #include <utility>
+
+#include <nlohmann/json.hpp>
 
 namespace gvo::core {
 namespace {

@@ -55,22 +55,26 @@ Parsed parse_command_line(const std::vector<std::string>& args) {
 
 std::string usage_text(std::string_view program) {
   const std::string name(program);
-  return "Usage: " + name + " [--config FILE]            run the bot\n" +
-         "       " + name + " init [--config FILE]       create the data folder, key and database\n" +
-         "       " + name + " --check-config [--config FILE]\n" +
-         "                                      validate the configuration and the key, then exit\n" +
-         "       " + name + " --version | --help\n"
+  return "Usage: " + name + " [--config FILE]            run the bot\n" + "       " + name +
+         " init [--config FILE]       create the data folder, key and database\n" + "       " +
+         name + " --check-config [--config FILE]\n" +
+         "                                      validate the configuration and the key, then "
+         "exit\n" +
+         "       " + name +
+         " --version | --help\n"
          "\n"
          "gvo-bot is Getting the Voice Out's Signal bot. Without --config it runs on its embedded\n"
          "defaults: data in ./gvo-data, a sealing key created there on first run.\n"
          "\n"
          "Options:\n"
          "  -c, --config FILE   JSON configuration (see deploy/gvo-bot.example.json)\n"
-         "      --check-config  check the configuration and the sealing key; exit 0 when both are good\n"
+         "      --check-config  check the configuration and the sealing key; exit 0 when both are "
+         "good\n"
          "      --version       print the version and exit\n"
          "  -h, --help          print this help and exit\n"
          "\n"
-         "Exit status: 0 success, 64 bad command line, 78 bad configuration or key, 1 other failure.\n";
+         "Exit status: 0 success, 64 bad command line, 78 bad configuration or key, 1 other "
+         "failure.\n";
 }
 
 }  // namespace gvo::daemon

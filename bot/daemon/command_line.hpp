@@ -22,7 +22,12 @@ struct CommandLine {
   std::string config_path;  // empty: the embedded defaults
 };
 
-enum class CommandLineErrc { unknown_option, missing_value, conflicting_commands, unexpected_argument };
+enum class CommandLineErrc {
+  unknown_option,
+  missing_value,
+  conflicting_commands,
+  unexpected_argument
+};
 
 // args excludes the program name. The error's detail is the sentence to show.
 [[nodiscard]] core::Result<CommandLine, CommandLineErrc> parse_command_line(

@@ -1,8 +1,8 @@
 #include "bot/daemon/service_manager.hpp"
 
-#include <systemd/sd-daemon.h>
-
 #include <string>
+
+#include <systemd/sd-daemon.h>
 
 namespace gvo::daemon {
 

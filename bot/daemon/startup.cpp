@@ -43,7 +43,8 @@ void make_directories(const std::string& path) {
     if (part.empty()) continue;
     partial += part;
     if (::mkdir(partial.c_str(), 0700) != 0 && errno != EEXIST) {
-      throw StartupError(kExitFailure, "cannot create folder " + partial + ": " + std::strerror(errno));
+      throw StartupError(kExitFailure,
+                         "cannot create folder " + partial + ": " + std::strerror(errno));
     }
     partial += '/';
   }
@@ -64,8 +65,11 @@ storage::SealingKey current_key(const core::Config& config, KeyCreation creation
   }
   const std::string database = core::resolve_in_data_dir(config, config.database);
   if (exists(database)) {
-    throw StartupError(kExitConfig, "sealing key not found: " + path + " is missing but the "
-                                        "database " + database + " exists; a new key could never "
+    throw StartupError(kExitConfig, "sealing key not found: " + path +
+                                        " is missing but the "
+                                        "database " +
+                                        database +
+                                        " exists; a new key could never "
                                         "open it, so none is created. Restore the key file.");
   }
   auto created = storage::create_key_file(path);
@@ -91,14 +95,15 @@ core::Config load_config(const std::string& path) {
   if (path.empty()) return core::embedded_defaults();
   std::ifstream file(path, std::ios::binary);
   if (!file) {
-    throw StartupError(kExitConfig, "cannot read configuration " + path + ": " + std::strerror(errno));
+    throw StartupError(kExitConfig,
+                       "cannot read configuration " + path + ": " + std::strerror(errno));
   }
   std::stringstream text;
   text << file.rdbuf();
   auto config = core::parse_config(text.str(), path);
   if (!config) {
-    throw StartupError(kExitConfig, std::string(core::to_string(config.code())) + "\n" +
-                                        config.error().detail);
+    throw StartupError(kExitConfig,
+                       std::string(core::to_string(config.code())) + "\n" + config.error().detail);
   }
   return std::move(config).value();
 }

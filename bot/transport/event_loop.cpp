@@ -1,10 +1,10 @@
 #include "bot/transport/event_loop.hpp"
 
+#include <csignal>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
-
-#include <csignal>
 
 namespace gvo::transport {
 

@@ -1,8 +1,8 @@
 #include "bot/core/config.hpp"
 
-#include <catch2/catch.hpp>
-
 #include <string>
+
+#include <catch2/catch.hpp>
 
 using gvo::core::ConfigErrc;
 using gvo::core::LogLevel;
@@ -31,8 +31,7 @@ TEST_CASE("every setting is read") {
   CHECK(config->data_dir == "/var/lib/gvo-bot");
   CHECK(config->database == "bot.db");
   CHECK(config->sealing.credential == "gvo-sealing-key");
-  CHECK(config->sealing.retired_key_files ==
-        std::vector<std::string>{"old1.key", "/keys/old2"});
+  CHECK(config->sealing.retired_key_files == std::vector<std::string>{"old1.key", "/keys/old2"});
   CHECK(config->log_level == LogLevel::debug);
   CHECK(gvo::core::resolve_in_data_dir(*config, "bot.db") == "/var/lib/gvo-bot/bot.db");
   CHECK(gvo::core::resolve_in_data_dir(*config, "/keys/old2") == "/keys/old2");
@@ -51,7 +50,8 @@ TEST_CASE("each kind of bad configuration names its key path and what was expect
       {"[1, 2]", ConfigErrc::invalid, "bad.json: /: expected an object, got an array"},
       {"{\"data_dri\": \"x\"}", ConfigErrc::invalid,
        "bad.json: /data_dri: unknown key (expected one of: data_dir, database, sealing, log)"},
-      {"{\"data_dir\": 5}", ConfigErrc::invalid, "bad.json: /data_dir: expected a string, got a number"},
+      {"{\"data_dir\": 5}", ConfigErrc::invalid,
+       "bad.json: /data_dir: expected a string, got a number"},
       {"{\"data_dir\": \"\"}", ConfigErrc::invalid, "/data_dir: expected a non-empty string"},
       {"{\"database\": null}", ConfigErrc::invalid, "/database: expected a string, got null"},
       {"{\"sealing\": \"key\"}", ConfigErrc::invalid, "/sealing: expected an object, got a string"},

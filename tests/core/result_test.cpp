@@ -1,9 +1,9 @@
 #include "bot/core/result.hpp"
 
-#include <catch2/catch.hpp>
-
 #include <memory>
 #include <string>
+
+#include <catch2/catch.hpp>
 
 namespace {
 

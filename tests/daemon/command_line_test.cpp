@@ -46,7 +46,9 @@ TEST_CASE("command lines that gvo-bot refuses, each with its reason") {
       {{"--verbose"}, CommandLineErrc::unknown_option, "unknown option '--verbose'"},
       {{"-x"}, CommandLineErrc::unknown_option, "unknown option '-x'"},
       {{"start"}, CommandLineErrc::unexpected_argument, "unknown command 'start'"},
-      {{"init", "--check-config"}, CommandLineErrc::conflicting_commands, "'--check-config' cannot"},
+      {{"init", "--check-config"},
+       CommandLineErrc::conflicting_commands,
+       "'--check-config' cannot"},
       {{"--help", "--version"}, CommandLineErrc::conflicting_commands, "'--version' cannot"},
   };
   for (const Case& c : cases) {

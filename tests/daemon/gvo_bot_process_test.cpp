@@ -1,11 +1,11 @@
 // gvo-bot as a user runs it: a real process, started in a temporary folder, its stderr read and its
 // readiness received on a stand-in for systemd's notify socket.
-#include <signal.h>
 #include <sys/stat.h>
 
-#include <catch2/catch.hpp>
-
 #include <chrono>
+
+#include <catch2/catch.hpp>
+#include <signal.h>
 
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -37,7 +37,8 @@ ReadyBot start_until_ready(const gvo::test::TempDir& dir, const std::vector<std:
 
 }  // namespace
 
-TEST_CASE("gvo-bot starts on its embedded defaults, reports ready, and exits 0 soon after SIGTERM") {
+TEST_CASE(
+    "gvo-bot starts on its embedded defaults, reports ready, and exits 0 soon after SIGTERM") {
   gvo::test::TempDir dir;
   ReadyBot bot = start_until_ready(dir, {});
   CHECK_THAT(bot.ready_message, Catch::Matchers::Contains("READY=1"));
@@ -97,9 +98,11 @@ TEST_CASE("gvo-bot prints its version and help, and refuses a bad command line")
 
 TEST_CASE("gvo-bot --check-config reports every problem of a bad file and exits 78") {
   gvo::test::TempDir dir;
-  gvo::test::write_text(dir.file("bad.json"),
-                        R"({"data_dir": 3, "sealing": {"keyfile": "k"}, "log": {"level": "loud"}})");
-  const auto checked = run_to_completion(kBot, {"--check-config", "--config", "bad.json"}, dir.path());
+  gvo::test::write_text(
+      dir.file("bad.json"),
+      R"({"data_dir": 3, "sealing": {"keyfile": "k"}, "log": {"level": "loud"}})");
+  const auto checked =
+      run_to_completion(kBot, {"--check-config", "--config", "bad.json"}, dir.path());
   CHECK(checked.exit_code == 78);
   CHECK_THAT(checked.err, Catch::Matchers::Contains("bad.json: /data_dir: expected a string"));
   CHECK_THAT(checked.err, Catch::Matchers::Contains("bad.json: /sealing/keyfile: unknown key"));
@@ -139,7 +142,8 @@ TEST_CASE("key problems stop the start with a clear error and exit 78") {
   SECTION("no key and create_key off") {
     const auto run = run_to_completion(kBot, {"-c", "bot.json"}, dir.path());
     CHECK(run.exit_code == 78);
-    CHECK_THAT(run.err, Catch::Matchers::Contains("<3>gvo-bot: sealing key not found: state/sealing.key"));
+    CHECK_THAT(run.err,
+               Catch::Matchers::Contains("<3>gvo-bot: sealing key not found: state/sealing.key"));
   }
   SECTION("a key readable by others") {
     REQUIRE(run_to_completion(kBot, {"init", "-c", "bot.json"}, dir.path()).exit_code == 0);
@@ -180,4 +184,17 @@ TEST_CASE("a key from a systemd credential is used as is") {
   const auto without = run_to_completion(kBot, {"init", "-c", "bot.json"}, dir.path());
   CHECK(without.exit_code == 78);
   CHECK_THAT(without.err, Catch::Matchers::Contains("LoadCredential="));
+}
+
+TEST_CASE("the example configuration of deploy/ is valid and reads its key from a credential") {
+  gvo::test::TempDir dir;
+  REQUIRE(::mkdir(dir.file("credentials").c_str(), 0700) == 0);
+  gvo::test::write_text(dir.file("credentials/gvo-sealing-key"), std::string(64, 'c') + "\n", 0400);
+  const std::string example = std::string(GVO_SOURCE_ROOT) + "/deploy/gvo-bot.example.json";
+  const auto checked =
+      run_to_completion(kBot, {"--check-config", "--config", example}, dir.path(),
+                        {"CREDENTIALS_DIRECTORY=" + dir.file("credentials")});
+  INFO(checked.err);
+  CHECK(checked.exit_code == 0);
+  CHECK_THAT(checked.out, Catch::Matchers::Contains("configuration is valid"));
 }

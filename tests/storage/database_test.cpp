@@ -78,7 +78,8 @@ TEST_CASE("statements bind and read back integers, text in any script, blobs and
   REQUIRE(insert.ok());
   const std::string text = std::string("محمد \0 Müller", 15);
   const gvo::storage::Bytes blob{0, 1, 2, 255};
-  REQUIRE(insert->bind(1, std::int64_t{-42}).bind(2, text).bind_blob(3, blob).bind_null(4).run().ok());
+  REQUIRE(
+      insert->bind(1, std::int64_t{-42}).bind(2, text).bind_blob(3, blob).bind_null(4).run().ok());
   insert->reset();
   REQUIRE(insert->bind(1, std::int64_t{7}).bind(2, "").bind_blob(3, {}).bind_null(4).run().ok());
 

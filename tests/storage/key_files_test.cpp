@@ -2,9 +2,9 @@
 
 #include <sys/stat.h>
 
-#include <catch2/catch.hpp>
-
 #include <cstdlib>
+
+#include <catch2/catch.hpp>
 
 #include "tests/support/temp_dir.hpp"
 

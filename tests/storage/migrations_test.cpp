@@ -1,8 +1,8 @@
 #include "storage/migrations.hpp"
 
-#include <catch2/catch.hpp>
-
 #include <functional>
+
+#include <catch2/catch.hpp>
 
 #include "tests/support/temp_dir.hpp"
 
@@ -55,8 +55,9 @@ const std::vector<std::function<void(Database&)>> kSeeds = {
     },
     [](Database& db) {
       run(db, "INSERT INTO inbound_seen VALUES (1, 5000, 101)");
-      run(db, "INSERT INTO outbox(peer_id, body, created_at, next_attempt_at) "
-              "VALUES (1, x'cc', 102, 102)");
+      run(db,
+          "INSERT INTO outbox(peer_id, body, created_at, next_attempt_at) "
+          "VALUES (1, x'cc', 102, 102)");
     },
     [](Database& db) { run(db, "INSERT INTO timers(kind, subject, due_at) VALUES ('k', 's', 9)"); },
 };

@@ -30,8 +30,12 @@ constexpr std::size_t kCiphertextAt = 25;
 
 TEST_CASE("sealed values open to what was sealed, in any script and size") {
   const Sealer sealer({new_key()});
-  const std::string values[] = {"", "Mohamed El Amrani", "محمد العمراني", "Ṭāhir ⵜⴰⵎⴰⵣⵖⴰ",
-                                std::string(1 << 20, 'z'), std::string("nul\0inside", 10)};
+  const std::string values[] = {"",
+                                "Mohamed El Amrani",
+                                "محمد العمراني",
+                                "Ṭāhir ⵜⴰⵎⴰⵣⵖⴰ",
+                                std::string(1 << 20, 'z'),
+                                std::string("nul\0inside", 10)};
   for (const std::string& value : values) {
     auto sealed = sealer.seal(kPlace, value);
     REQUIRE(sealed.ok());

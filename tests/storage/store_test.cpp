@@ -57,7 +57,10 @@ TEST_CASE("a store reopens with its key and refuses another key without writing 
 TEST_CASE("a store on a database from a newer gvo-bot is refused before the key check") {
   gvo::test::TempDir dir;
   const std::string path = dir.file("bot.db");
-  { Store store = open_store(path, {new_key()}); REQUIRE(store.db().set_user_version(99).ok()); }
+  {
+    Store store = open_store(path, {new_key()});
+    REQUIRE(store.db().set_user_version(99).ok());
+  }
   const auto refused = Store::open(path, Sealer({new_key()}), OpenMode::create_if_missing);
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.code() == Errc::schema_too_new);
@@ -117,7 +120,9 @@ TEST_CASE("a planted name written through a sealed column appears nowhere in the
   CHECK_FALSE(gvo::test::contains(main_file, "Benkirane"));
   CHECK_FALSE(gvo::test::contains(main_file, planted_arabic));
   // The test can fail: the same name in clear would be found.
-  REQUIRE(store.db().exec("CREATE TABLE canary (v TEXT); INSERT INTO canary VALUES ('" + planted + "')").ok());
+  REQUIRE(store.db()
+              .exec("CREATE TABLE canary (v TEXT); INSERT INTO canary VALUES ('" + planted + "')")
+              .ok());
   REQUIRE(store.db().checkpoint_truncate().ok());
   CHECK(gvo::test::contains(gvo::test::read_bytes(path), planted));
 }

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -11,6 +10,8 @@
 
 #include <cstring>
 #include <stdexcept>
+
+#include <signal.h>
 
 #include "tests/support/temp_dir.hpp"
 
@@ -60,8 +61,8 @@ std::optional<std::string> NotifySocket::receive(std::chrono::milliseconds timeo
 ChildProcess::ChildProcess(const std::string& program, const std::vector<std::string>& args,
                            const std::string& working_dir,
                            const std::vector<std::string>& extra_env) {
-  const std::string stem = working_dir + "/.child-" + std::to_string(::getpid()) + "-" +
-                           std::to_string(unique_number());
+  const std::string stem =
+      working_dir + "/.child-" + std::to_string(::getpid()) + "-" + std::to_string(unique_number());
   stdout_path_ = stem + ".out";
   stderr_path_ = stem + ".err";
 
