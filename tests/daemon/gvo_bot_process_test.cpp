@@ -191,9 +191,8 @@ TEST_CASE("the example configuration of deploy/ is valid and reads its key from 
   REQUIRE(::mkdir(dir.file("credentials").c_str(), 0700) == 0);
   gvo::test::write_text(dir.file("credentials/gvo-sealing-key"), std::string(64, 'c') + "\n", 0400);
   const std::string example = std::string(GVO_SOURCE_ROOT) + "/deploy/gvo-bot.example.json";
-  const auto checked =
-      run_to_completion(kBot, {"--check-config", "--config", example}, dir.path(),
-                        {"CREDENTIALS_DIRECTORY=" + dir.file("credentials")});
+  const auto checked = run_to_completion(kBot, {"--check-config", "--config", example}, dir.path(),
+                                         {"CREDENTIALS_DIRECTORY=" + dir.file("credentials")});
   INFO(checked.err);
   CHECK(checked.exit_code == 0);
   CHECK_THAT(checked.out, Catch::Matchers::Contains("configuration is valid"));
