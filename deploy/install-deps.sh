@@ -9,7 +9,8 @@ packages=(
   # build
   cmake ninja-build ccache g++ pkg-config
   # libraries
-  libboost-dev libssl-dev libsqlite3-dev nlohmann-json3-dev libsystemd-dev
+  libboost-dev libssl-dev libsqlite3-dev nlohmann-json3-dev libsystemd-dev libicu-dev
+  libphonenumber-dev
   # tests
   catch2
 )

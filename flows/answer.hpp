@@ -1,0 +1,46 @@
+// What a validator makes of a person's reply: an answer (the value we store, how we show it back,
+// what they wrote) or the reason it was refused, which names the catalog message to re-ask with.
+#pragma once
+
+#include <map>
+#include <string>
+#include <variant>
+
+#include "flows/flow.hpp"
+
+namespace gvo::flows {
+
+struct Answer {
+  std::string value;    // canonical: ISO date, ISO country code, centre id, E.164, choice value...
+  std::string display;  // echoed to the person, in their language
+  std::string raw;      // what they wrote
+  std::string key;      // names: a Latin matching key; empty otherwise
+  bool skipped = false;
+};
+
+struct Rejection {
+  std::string reason;                         // the catalog message is "invalid.<reason>"
+  std::map<std::string, std::string> values;  // placeholders for that message
+};
+
+using Validation = std::variant<Answer, Rejection>;
+
+// A day in the proleptic Gregorian calendar.
+struct CivilDate {
+  int year = 1970;
+  int month = 1;
+  int day = 1;
+};
+
+bool operator==(const CivilDate& a, const CivilDate& b);
+bool is_valid(const CivilDate& date);
+long days_from_civil(const CivilDate& date);  // days since 1970-01-01
+CivilDate civil_from_days(long days);
+std::string to_iso(const CivilDate& date);  // "2026-03-12"
+
+struct ValidationContext {
+  Language language;
+  CivilDate today;  // in Europe/Brussels
+};
+
+}  // namespace gvo::flows

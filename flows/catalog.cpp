@@ -1,0 +1,225 @@
+#include "flows/catalog.hpp"
+
+#include "bot/core/json_reader.hpp"
+
+namespace gvo::flows {
+namespace {
+
+using core::Json;
+using core::JsonReader;
+
+const std::map<std::string, Command>& command_names() {
+  static const std::map<std::string, Command> kNames = {
+      {"back", Command::back},   {"skip", Command::skip},     {"why", Command::why},
+      {"help", Command::help},   {"stop", Command::stop},     {"restart", Command::restart},
+      {"human", Command::human}, {"change", Command::change},
+  };
+  return kNames;
+}
+
+// Reads {"fr": [...], "nl": [...]} of folded words, every catalog language required.
+std::map<Language, std::vector<std::string>> read_words(JsonReader& reader, const Json& object,
+                                                        const std::string& path,
+                                                        const std::vector<Language>& languages,
+                                                        const TextFolder& folder) {
+  std::map<Language, std::vector<std::string>> words_of;
+  if (!reader.expect_object(object, path)) return words_of;
+  for (const Language& language : languages) {
+    std::vector<std::string> list;
+    if (!object.contains(language)) {
+      reader.problem(path + "/" + language, "missing (expected an array of words)");
+      continue;
+    }
+    reader.read_string_list(object, path, language.c_str(), list);
+    for (auto& word : list) word = fold_words(folder, word);
+    words_of[language] = std::move(list);
+  }
+  return words_of;
+}
+
+}  // namespace
+
+std::string fill(std::string_view text, const std::map<std::string, std::string>& values) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] == '{') {
+      const std::size_t close = text.find('}', i);
+      if (close != std::string_view::npos) {
+        const auto it = values.find(std::string(text.substr(i + 1, close - i - 1)));
+        if (it != values.end()) {
+          out += it->second;
+          i = close + 1;
+          continue;
+        }
+      }
+    }
+    out += text[i++];
+  }
+  return out;
+}
+
+std::string fold_words(const TextFolder& folder, std::string_view text) {
+  std::string folded = folder.fold(text);
+  for (char& c : folded) {
+    if (c == '-' || c == '/' || c == '.' || c == ':') c = ' ';
+  }
+  return tidy(folded);
+}
+
+std::string Catalog::text(const std::string& key, const Language& language,
+                          const std::map<std::string, std::string>& values) const {
+  const auto it = messages.find(key);
+  if (it == messages.end()) return key;
+  auto found = it->second.find(language);
+  if (found == it->second.end()) {
+    for (const Language& other : languages) {
+      found = it->second.find(other);
+      if (found != it->second.end()) break;
+    }
+  }
+  if (found == it->second.end()) return key;
+  return fill(found->second, values);
+}
+
+const std::vector<std::string>& required_message_keys() {
+  static const std::vector<std::string> kKeys = {"choose_language",
+                                                 "language_set",
+                                                 "noted",
+                                                 "confirm",
+                                                 "confirm_again",
+                                                 "skipped",
+                                                 "required",
+                                                 "offer_skip",
+                                                 "offer_human",
+                                                 "why_default",
+                                                 "help",
+                                                 "back_none",
+                                                 "human",
+                                                 "stop_confirm",
+                                                 "stopped",
+                                                 "stop_cancelled",
+                                                 "restarted",
+                                                 "summary_footer",
+                                                 "summary_which",
+                                                 "summary_empty",
+                                                 "reminder_default",
+                                                 "timed_out",
+                                                 "finished",
+                                                 "too_long_message",
+                                                 "unreadable",
+                                                 "yes",
+                                                 "no",
+                                                 "centre_unknown_value",
+                                                 "centre_police_value",
+                                                 "invalid.text_too_short",
+                                                 "invalid.text_too_long",
+                                                 "invalid.name",
+                                                 "invalid.date",
+                                                 "invalid.date_future",
+                                                 "invalid.date_too_old",
+                                                 "invalid.date_impossible",
+                                                 "invalid.nationality",
+                                                 "invalid.nationality_ambiguous",
+                                                 "invalid.centre",
+                                                 "invalid.centre_ambiguous",
+                                                 "invalid.phone",
+                                                 "invalid.yes_no",
+                                                 "invalid.choice"};
+  return kKeys;
+}
+
+Result<Catalog> load_catalog(std::string_view json_text, std::string_view source,
+                             const TextFolder& folder) {
+  std::string why;
+  const Json root = core::parse_json(json_text, why);
+  if (root.is_discarded()) return core::fail(FlowErrc::syntax, std::string(source) + ": " + why);
+  JsonReader reader(source);
+  Catalog catalog;
+  if (!reader.expect_object(root, "")) return core::fail(FlowErrc::invalid, reader.report());
+  reader.reject_unknown_keys(
+      root, "",
+      {"format", "languages", "messages", "commands", "yes", "no", "language_words", "hints"});
+  int format = 0;
+  reader.read_int(root, "", "format", format, 1, 1, true);
+  reader.read_string_list(root, "", "languages", catalog.languages);
+  if (catalog.languages.empty()) reader.problem("/languages", "expected at least one language");
+
+  if (const auto messages = root.find("messages"); messages == root.end()) {
+    reader.problem("/messages", "missing (expected an object of texts)");
+  } else if (reader.expect_object(*messages, "/messages")) {
+    for (const auto& item : messages->items()) {
+      const std::string path = "/messages/" + item.key();
+      if (!reader.expect_object(item.value(), path)) continue;
+      LocalText text;
+      for (const auto& translation : item.value().items()) {
+        if (!translation.value().is_string()) {
+          reader.problem(path + "/" + translation.key(), "expected a string");
+          continue;
+        }
+        text[translation.key()] = translation.value().get<std::string>();
+      }
+      catalog.messages[item.key()] = std::move(text);
+    }
+    for (const std::string& key : required_message_keys()) {
+      const auto it = catalog.messages.find(key);
+      for (const Language& language : catalog.languages) {
+        if (it == catalog.messages.end() || it->second.count(language) == 0) {
+          reader.problem("/messages/" + key + "/" + language, "missing translation");
+        }
+      }
+    }
+  }
+
+  if (const auto commands = root.find("commands"); commands == root.end()) {
+    reader.problem("/commands", "missing (expected an object of command words)");
+  } else if (reader.expect_object(*commands, "/commands")) {
+    for (const auto& [name, command] : command_names()) {
+      if (!commands->contains(name)) {
+        reader.problem("/commands/" + name, "missing (expected words in each language)");
+        continue;
+      }
+      const auto words_of =
+          read_words(reader, (*commands)[name], "/commands/" + name, catalog.languages, folder);
+      for (const auto& [language, list] : words_of) {
+        for (const auto& word : list) catalog.command_words[word] = command;
+      }
+    }
+    for (const auto& item : commands->items()) {
+      if (command_names().count(item.key()) == 0) {
+        reader.problem("/commands/" + item.key(), "unknown command");
+      }
+    }
+  }
+
+  for (const char* key : {"yes", "no"}) {
+    const auto it = root.find(key);
+    if (it == root.end()) {
+      reader.problem(std::string("/") + key, "missing (expected words in each language)");
+      continue;
+    }
+    auto& target = std::string(key) == "yes" ? catalog.yes_words : catalog.no_words;
+    for (auto& [language, list] :
+         read_words(reader, *it, std::string("/") + key, catalog.languages, folder)) {
+      target.insert(target.end(), list.begin(), list.end());
+    }
+  }
+
+  if (const auto names = root.find("language_words"); names == root.end()) {
+    reader.problem("/language_words", "missing (expected the names of each language)");
+  } else {
+    for (auto& [language, list] :
+         read_words(reader, *names, "/language_words", catalog.languages, folder)) {
+      if (!list.empty()) catalog.language_names[language] = (*names)[language][0];
+      for (const auto& word : list) catalog.language_words[word] = language;
+    }
+  }
+  if (const auto hints = root.find("hints"); hints != root.end()) {
+    catalog.hints = read_words(reader, *hints, "/hints", catalog.languages, folder);
+  }
+  if (reader.failed()) return core::fail(FlowErrc::invalid, reader.report());
+  return catalog;
+}
+
+}  // namespace gvo::flows

@@ -1,0 +1,96 @@
+// A conversation flow as data: nodes that say, ask, branch, set results, emit actions for the bot,
+// summarise and end. Built by flows/loader from JSON (flows/README.md documents the format);
+// immutable afterwards and shared by every session on that flow version.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gvo::flows {
+
+using Language = std::string;                       // "fr", "nl", "en", "ar"
+using LocalText = std::map<Language, std::string>;  // one text in each language
+
+enum class AnswerKind { text, name, date, nationality, centre, phone, yes_no, choice };
+
+struct Choice {
+  std::string value;  // stored as the result
+  LocalText label;
+  std::map<Language, std::vector<std::string>> keywords;  // more words that pick it
+};
+
+struct AnswerSpec {
+  AnswerKind kind = AnswerKind::text;
+  // text: length in characters (code points) after trimming.
+  std::size_t min_length = 1;
+  std::size_t max_length = 1000;
+  // date: allowed range relative to today (Europe/Brussels).
+  bool allow_future = false;
+  int max_days_ago = 0;  // 0: no limit
+  // choice
+  std::vector<Choice> choices;
+  // Ask yes/no on the understood value before keeping it.
+  bool confirm = false;
+};
+
+struct Timer {
+  int after_minutes = 0;
+  LocalText text;    // what to send when it fires
+  std::string next;  // timeout only: where to go (empty: the conversation ends)
+};
+
+struct Condition {
+  std::string result;
+  std::vector<std::string> any_of;  // empty: the result is set and not skipped
+};
+
+struct BranchCase {
+  Condition when;
+  std::string next;
+};
+
+enum class NodeKind { say, ask, branch, set, action, summary, end };
+
+struct Node {
+  std::string id;
+  NodeKind kind = NodeKind::say;
+  LocalText text;  // say, ask (the question), summary (its heading), end (optional)
+  std::string next;
+  // ask
+  std::string result;
+  LocalText label;  // the field's short name in the summary
+  LocalText why;    // why we ask
+  AnswerSpec answer;
+  bool optional = false;
+  std::optional<Timer> reminder;
+  std::optional<Timer> timeout;
+  // branch
+  std::vector<BranchCase> cases;
+  std::string otherwise;
+  // set (result above)
+  std::string value;
+  // action
+  std::string action;
+  // summary
+  std::vector<std::string> results;
+};
+
+struct Flow {
+  static constexpr int kFormat = 1;  // the format version this code reads
+
+  std::string id;
+  int version = 0;
+  std::vector<Language> languages;  // every text exists in each; the first is the fallback
+  std::string start;
+  std::map<std::string, Node> nodes;
+  std::map<std::string, std::string> ask_node_of_result;
+
+  const Node* node(const std::string& id) const;
+};
+
+const char* to_string(AnswerKind kind);
+const char* to_string(NodeKind kind);
+
+}  // namespace gvo::flows

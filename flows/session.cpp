@@ -1,0 +1,106 @@
+#include "flows/session.hpp"
+
+#include <array>
+
+#include "bot/core/json_reader.hpp"
+
+namespace gvo::flows {
+namespace {
+
+using core::Json;
+
+constexpr std::array<std::pair<SessionState, const char*>, 8> kStates{{
+    {SessionState::fresh, "fresh"},
+    {SessionState::choosing_language, "choosing_language"},
+    {SessionState::answering, "answering"},
+    {SessionState::confirming, "confirming"},
+    {SessionState::reviewing, "reviewing"},
+    {SessionState::picking_line, "picking_line"},
+    {SessionState::confirming_stop, "confirming_stop"},
+    {SessionState::finished, "finished"},
+}};
+
+std::optional<SessionState> state_named(const std::string& name) {
+  for (const auto& [state, text] : kStates) {
+    if (name == text) return state;
+  }
+  return std::nullopt;
+}
+
+Json answer_json(const Answer& answer) {
+  return Json{{"value", answer.value},
+              {"display", answer.display},
+              {"raw", answer.raw},
+              {"key", answer.key},
+              {"skipped", answer.skipped}};
+}
+
+Answer answer_from(const Json& json) {
+  return Answer{json.at("value").get<std::string>(), json.at("display").get<std::string>(),
+                json.at("raw").get<std::string>(), json.at("key").get<std::string>(),
+                json.at("skipped").get<bool>()};
+}
+
+}  // namespace
+
+const char* to_string(SessionState state) {
+  for (const auto& [value, text] : kStates) {
+    if (value == state) return text;
+  }
+  return "fresh";
+}
+
+std::string to_json(const Session& session) {
+  Json results = Json::object();
+  for (const auto& [name, answer] : session.results) results[name] = answer_json(answer);
+  Json json{{"format", 1},
+            {"flow", session.flow_id},
+            {"version", session.flow_version},
+            {"language", session.language},
+            {"state", to_string(session.state)},
+            {"node", session.node},
+            {"results", results},
+            {"asked", session.asked},
+            {"pending", session.pending ? answer_json(*session.pending) : Json()},
+            {"failures", session.failures},
+            {"wait", session.wait},
+            {"return_to", session.return_to},
+            {"before_stop", to_string(session.before_stop)}};
+  return json.dump();
+}
+
+Result<Session> session_from_json(std::string_view json_text) {
+  std::string why;
+  const Json json = core::parse_json(json_text, why);
+  if (json.is_discarded()) return core::fail(FlowErrc::session, "saved session: " + why);
+  // The saved form is ours; any mismatch means damage, reported as one error.
+  try {
+    if (json.at("format").get<int>() != 1) {
+      return core::fail(FlowErrc::session, "saved session: unknown format");
+    }
+    Session session;
+    session.flow_id = json.at("flow").get<std::string>();
+    session.flow_version = json.at("version").get<int>();
+    session.language = json.at("language").get<std::string>();
+    const auto state = state_named(json.at("state").get<std::string>());
+    const auto before_stop = state_named(json.at("before_stop").get<std::string>());
+    if (!state || !before_stop)
+      return core::fail(FlowErrc::session, "saved session: unknown state");
+    session.state = *state;
+    session.before_stop = *before_stop;
+    session.node = json.at("node").get<std::string>();
+    for (const auto& [name, answer] : json.at("results").items()) {
+      session.results[name] = answer_from(answer);
+    }
+    session.asked = json.at("asked").get<std::vector<std::string>>();
+    if (!json.at("pending").is_null()) session.pending = answer_from(json.at("pending"));
+    session.failures = json.at("failures").get<int>();
+    session.wait = json.at("wait").get<int>();
+    session.return_to = json.at("return_to").get<std::string>();
+    return session;
+  } catch (const Json::exception& e) {
+    return core::fail(FlowErrc::session, std::string("saved session: ") + e.what());
+  }
+}
+
+}  // namespace gvo::flows

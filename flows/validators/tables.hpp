@@ -1,0 +1,34 @@
+// Inside flows/: the tables each validator builds once from ICU and the data files.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <unicode/datefmt.h>
+
+#include "flows/validators.hpp"
+
+namespace gvo::flows {
+
+struct Validators::DateTables {
+  std::vector<std::pair<std::string, int>> relative;  // folded word -> day offset, longest first
+  std::map<std::string, int> months;                  // folded name -> 1..12
+  std::map<std::string, int> numbers;                 // folded number word -> value
+  std::map<Language, std::unique_ptr<icu::DateFormat>> formats;
+};
+
+struct Validators::NationalityIndex {
+  std::map<std::string, std::vector<std::string>> codes_of;  // folded name -> ISO codes
+  std::vector<std::string> all_codes;
+};
+
+std::unique_ptr<Validators::DateTables> make_date_tables(const TextFolder& folder,
+                                                         const std::vector<Language>& languages);
+std::unique_ptr<Validators::NationalityIndex> make_nationality_index(
+    const TextFolder& folder, const NationalityWords& words,
+    const std::vector<Language>& languages);
+
+}  // namespace gvo::flows

@@ -1,0 +1,218 @@
+// The validators' dispatch and the simpler ones: free text, names, phone numbers, yes/no and
+// choices. Dates, nationalities and centres have files of their own.
+#include "flows/validators.hpp"
+
+#include <algorithm>
+
+#include <phonenumbers/logger.h>
+#include <phonenumbers/phonenumberutil.h>
+#include <unicode/uchar.h>
+#include <unicode/unistr.h>
+
+#include "flows/validators/tables.hpp"
+
+namespace gvo::flows {
+namespace {
+
+constexpr std::size_t kMaxNameLength = 200;
+
+using i18n::phonenumbers::PhoneNumber;
+using i18n::phonenumbers::PhoneNumberUtil;
+
+// libphonenumber's default logger writes what it parses to stdout; no personal data in logs.
+PhoneNumberUtil& phone_util() {
+  static PhoneNumberUtil* util = [] {
+    PhoneNumberUtil* instance = PhoneNumberUtil::GetInstance();
+    instance->SetLogger(new i18n::phonenumbers::NullLogger());
+    return instance;
+  }();
+  return *util;
+}
+
+bool has_letter(std::string_view text) {
+  const icu::UnicodeString unicode = icu::UnicodeString::fromUTF8(
+      icu::StringPiece(text.data(), static_cast<int32_t>(text.size())));
+  for (int32_t i = 0; i < unicode.length();) {
+    const UChar32 c = unicode.char32At(i);
+    if (u_isalpha(c)) return true;
+    i += U16_LENGTH(c);
+  }
+  return false;
+}
+
+std::size_t count_digits(std::string_view text) {
+  return static_cast<std::size_t>(
+      std::count_if(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }));
+}
+
+bool in(const std::vector<std::string>& list, const std::string& word) {
+  return std::find(list.begin(), list.end(), word) != list.end();
+}
+
+// "1", " 2 ", "٣", "n°4", "4." -> 4; anything else 0.
+int chosen_number(const std::string& folded) {
+  std::string digits;
+  for (char c : folded) {
+    if (c >= '0' && c <= '9') {
+      digits += c;
+    } else if (c != ' ' && c != '.' && c != 'n' && c != 'o') {
+      return 0;
+    }
+  }
+  if (digits.empty() || digits.size() > 3) return 0;
+  return std::stoi(digits);
+}
+
+}  // namespace
+
+Validators::Validators(const Catalog& catalog, const TextFolder& folder, CentreDirectory centres,
+                       NationalityWords nationalities)
+    : catalog_(catalog),
+      folder_(folder),
+      centres_(std::move(centres)),
+      nationality_words_(std::move(nationalities)),
+      dates_(make_date_tables(folder, catalog.languages)),
+      countries_(make_nationality_index(folder, nationality_words_, catalog.languages)) {}
+
+Validators::~Validators() = default;
+
+Validation Validators::validate(const AnswerSpec& spec, std::string_view input,
+                                const ValidationContext& context) const {
+  switch (spec.kind) {
+    case AnswerKind::text:
+      return text(spec, input);
+    case AnswerKind::name:
+      return name(input);
+    case AnswerKind::date:
+      return date(spec, input, context);
+    case AnswerKind::nationality:
+      return nationality(input, context);
+    case AnswerKind::centre:
+      return centre(input, context);
+    case AnswerKind::phone:
+      return phone(input);
+    case AnswerKind::yes_no:
+      return yes_no(input, context);
+    case AnswerKind::choice:
+      return choice(spec, input, context);
+  }
+  return Rejection{"text_too_short", {}};
+}
+
+Validation Validators::text(const AnswerSpec& spec, std::string_view input) const {
+  const std::string tidied = tidy(input);
+  const std::size_t length = code_points(tidied);
+  if (length < std::max<std::size_t>(spec.min_length, 1)) return Rejection{"text_too_short", {}};
+  if (length > spec.max_length) {
+    return Rejection{"text_too_long", {{"max", std::to_string(spec.max_length)}}};
+  }
+  return Answer{tidied, tidied, std::string(input), {}, false};
+}
+
+Validation Validators::name(std::string_view input) const {
+  const std::string tidied = tidy(input);
+  // A name has letters, and is not a number, an address on the web or a paragraph.
+  if (tidied.empty() || !has_letter(tidied) || code_points(tidied) > kMaxNameLength ||
+      count_digits(tidied) * 2 > tidied.size() || tidied.find("http") != std::string::npos ||
+      tidied.find('@') != std::string::npos) {
+    return Rejection{"name", {}};
+  }
+  return Answer{tidied, tidied, std::string(input), folder_.latin_key(tidied), false};
+}
+
+Validation Validators::phone(std::string_view input) const {
+  const std::string tidied = tidy(input);
+  if (tidied.empty() || tidied.size() > 64) return Rejection{"phone", {}};
+  PhoneNumberUtil& util = phone_util();
+  PhoneNumber number;
+  if (util.Parse(tidied, "BE", &number) != PhoneNumberUtil::NO_PARSING_ERROR ||
+      !util.IsValidNumber(number)) {
+    return Rejection{"phone", {}};
+  }
+  std::string e164;
+  std::string shown;
+  util.Format(number, PhoneNumberUtil::E164, &e164);
+  util.Format(number, PhoneNumberUtil::INTERNATIONAL, &shown);
+  return Answer{e164, shown, std::string(input), {}, false};
+}
+
+Validation Validators::yes_no(std::string_view input, const ValidationContext& context) const {
+  const std::string tidied = tidy(input);
+  // Thumbs are answers too; folding would drop them as symbols.
+  const bool thumbs_up = tidied.rfind("\xF0\x9F\x91\x8D", 0) == 0 || tidied == "\xE2\x9C\x85";
+  const bool thumbs_down = tidied.rfind("\xF0\x9F\x91\x8E", 0) == 0 || tidied == "\xE2\x9D\x8C";
+  const std::string folded = fold_words(folder_, input);
+  const std::vector<std::string> tokens = words(folded);
+  const std::string first = tokens.empty() ? std::string() : tokens.front();
+  bool yes = thumbs_up || in(catalog_.yes_words, folded) || in(catalog_.yes_words, first);
+  bool no = thumbs_down || in(catalog_.no_words, folded) || in(catalog_.no_words, first);
+  if (yes == no) return Rejection{"yes_no", {}};
+  const std::string value = yes ? "yes" : "no";
+  return Answer{value, catalog_.text(value, context.language), std::string(input), {}, false};
+}
+
+std::string Validators::label(const Choice& choice, const Language& language) const {
+  if (const auto it = choice.label.find(language); it != choice.label.end()) return it->second;
+  for (const Language& other : catalog_.languages) {
+    if (const auto it = choice.label.find(other); it != choice.label.end()) return it->second;
+  }
+  return choice.value;
+}
+
+std::string Validators::choice_list(const AnswerSpec& spec, const Language& language) const {
+  std::string list;
+  for (std::size_t i = 0; i < spec.choices.size(); ++i) {
+    if (!list.empty()) list += "\n";
+    list += std::to_string(i + 1) + ". " + label(spec.choices[i], language);
+  }
+  return list;
+}
+
+Validation Validators::choice(const AnswerSpec& spec, std::string_view input,
+                              const ValidationContext& context) const {
+  const std::string folded = fold_words(folder_, input);
+  auto answer = [&](const Choice& picked) -> Validation {
+    return Answer{picked.value, label(picked, context.language), std::string(input), {}, false};
+  };
+  const int number = chosen_number(folder_.fold(input));
+  if (number >= 1 && static_cast<std::size_t>(number) <= spec.choices.size()) {
+    return answer(spec.choices[static_cast<std::size_t>(number - 1)]);
+  }
+  // Every label in every language, and the keywords: exact, then inside a sentence, then a typo.
+  std::vector<std::vector<std::string>> words_of(spec.choices.size());
+  for (std::size_t i = 0; i < spec.choices.size(); ++i) {
+    for (const auto& [language, text] : spec.choices[i].label) {
+      words_of[i].push_back(fold_words(folder_, text));
+    }
+    for (const auto& [language, list] : spec.choices[i].keywords) {
+      for (const auto& word : list) words_of[i].push_back(fold_words(folder_, word));
+    }
+  }
+  auto unique_match = [&](auto matches) -> const Choice* {
+    const Choice* found = nullptr;
+    for (std::size_t i = 0; i < spec.choices.size(); ++i) {
+      if (!std::any_of(words_of[i].begin(), words_of[i].end(), matches)) continue;
+      if (found != nullptr) return nullptr;
+      found = &spec.choices[i];
+    }
+    return found;
+  };
+  if (folded.empty()) {
+    return Rejection{"choice", {{"options", choice_list(spec, context.language)}}};
+  }
+  if (const Choice* picked = unique_match([&](const std::string& w) { return w == folded; })) {
+    return answer(*picked);
+  }
+  if (const Choice* picked = unique_match(
+          [&](const std::string& w) { return w.size() >= 2 && contains_phrase(folded, w); })) {
+    return answer(*picked);
+  }
+  if (const Choice* picked = unique_match([&](const std::string& w) {
+        return code_points(w) >= 4 && edit_distance(folded, w) <= 1;
+      })) {
+    return answer(*picked);
+  }
+  return Rejection{"choice", {{"options", choice_list(spec, context.language)}}};
+}
+
+}  // namespace gvo::flows
