@@ -75,6 +75,10 @@ class Engine::Turn {
       return repeat();
     }
     if (const auto picked = command(folded); picked && *picked != Command::change) {
+      // "I don't know" skips most questions, but is an answer to some ("which centre?").
+      if (*picked == Command::skip && session_.state == SessionState::answering && accepts(text)) {
+        return answer(text);
+      }
       return run_command(*picked);
     }
     switch (session_.state) {
@@ -106,12 +110,13 @@ class Engine::Turn {
       return prompt(*node);
     }
     actions_.emplace_back(CancelTimers{});
+    const bool moves_on = node->timeout && !node->timeout->next.empty();
     if (node->timeout && !node->timeout->text.empty()) {
       reply(local(node->timeout->text));
-    } else {
-      say("timed_out");
+    } else if (!moves_on) {
+      say("timed_out");  // otherwise the node it moves to speaks
     }
-    if (node->timeout && !node->timeout->next.empty()) return run(node->timeout->next);
+    if (moves_on) return run(node->timeout->next);
     finish();
   }
 
@@ -177,7 +182,8 @@ class Engine::Turn {
         return restart();
       case Command::human:
         actions_.emplace_back(HumanRequested{});
-        return say("human");
+        say("human");
+        return repeat();
       case Command::change:
         session_.state = SessionState::picking_line;
         return say("summary_which");
@@ -239,6 +245,18 @@ class Engine::Turn {
   }
 
   // --- Answers
+
+  // Whether a question that understands particular words takes text as its answer. Free text
+  // and names take anything, so there a command word stays a command.
+  bool accepts(const std::string& text) const {
+    const Node* node = flow_.node(session_.node);
+    if (node == nullptr || node->answer.kind == AnswerKind::text ||
+        node->answer.kind == AnswerKind::name) {
+      return false;
+    }
+    return std::holds_alternative<Answer>(
+        engine_.validators_.validate(node->answer, text, context_));
+  }
 
   void answer(const std::string& text) {
     const Node* node = flow_.node(session_.node);

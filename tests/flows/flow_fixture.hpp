@@ -1,0 +1,32 @@
+// The flow engine as the bot builds it: the catalog, the data files and the flows of flows/defs,
+// loaded from the source tree once per test program.
+#pragma once
+
+#include <string>
+
+#include "flows/catalog.hpp"
+#include "flows/engine.hpp"
+#include "flows/loader.hpp"
+#include "flows/validators.hpp"
+
+namespace gvo::test {
+
+struct FlowWorld {
+  flows::TextFolder folder;
+  flows::Catalog catalog;
+  flows::FlowLibrary library;
+  std::unique_ptr<flows::Validators> validators;
+  std::unique_ptr<flows::Engine> engine;
+};
+
+// Shared by every test of the program; built on first use.
+const FlowWorld& flow_world();
+
+std::string source_path(const std::string& relative);
+std::string read_text(const std::string& path);
+flows::Flow load_flow_file(const std::string& path);
+
+// A moment from "2026-11-26T09:00:00Z".
+flows::TimePoint utc(const std::string& iso);
+
+}  // namespace gvo::test
