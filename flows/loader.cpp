@@ -212,8 +212,10 @@ class FlowReader {
     reader_.read_string(object, path, "type", type, true);
     const auto kind = node_kinds().find(type);
     if (kind == node_kinds().end()) {
-      if (!type.empty())
+      if (!type.empty()) {
         reader_.problem(path + "/type", "expected one of: " + names_of(node_kinds()));
+      }
+      untyped_ = true;
       return node;
     }
     node.kind = kind->second;
@@ -273,6 +275,9 @@ class FlowReader {
     return node;
   }
 
+  // A node without a known type hides where it leads: reachability cannot be judged then.
+  bool has_untyped_nodes() const { return untyped_; }
+
   // Texts may show results: "{registered_name}". Checked once every result is known.
   void check_placeholders(const std::set<std::string>& results) {
     for (const auto& [path, text] : texts_) {
@@ -295,6 +300,7 @@ class FlowReader {
   JsonReader& reader_;
   Flow& flow_;
   std::vector<std::pair<std::string, LocalText>> texts_;
+  bool untyped_ = false;
 };
 
 std::vector<std::pair<std::string, std::string>> exits_of(const Node& node) {
@@ -314,7 +320,7 @@ bool waits(NodeKind kind) {
   return kind == NodeKind::ask || kind == NodeKind::summary || kind == NodeKind::end;
 }
 
-void check_graph(JsonReader& reader, Flow& flow) {
+void check_graph(JsonReader& reader, Flow& flow, bool check_reachability) {
   if (flow.nodes.count(flow.start) == 0) {
     if (!flow.start.empty()) reader.problem("/start", "unknown node '" + flow.start + "'");
     return;
@@ -337,7 +343,9 @@ void check_graph(JsonReader& reader, Flow& flow) {
     }
   }
   for (const auto& [id, node] : flow.nodes) {
-    if (reached.count(id) == 0) reader.problem("/nodes/" + id, "unreachable from /start");
+    if (check_reachability && reached.count(id) == 0) {
+      reader.problem("/nodes/" + id, "unreachable from /start");
+    }
   }
   // A cycle through nodes that never wait would run for ever.
   std::map<std::string, int> state;  // 1: on the path, 2: done
@@ -438,7 +446,7 @@ Result<Flow> load_flow(std::string_view json_text, std::string_view source) {
   std::set<std::string> results;
   check_results(reader, flow, results);
   nodes.check_placeholders(results);
-  check_graph(reader, flow);
+  check_graph(reader, flow, !nodes.has_untyped_nodes());
   if (reader.failed()) return core::fail(FlowErrc::invalid, reader.report());
   return flow;
 }

@@ -77,10 +77,15 @@ std::vector<std::string> split_on(std::string_view text, char separator) {
   return parts;
 }
 
-// The two-digit year yy as the most recent such year not after reference_year.
-int full_year(int yy, int reference_year) {
-  const int year = 2000 + yy;
-  return year > reference_year ? year - 100 : year;
+// A two-digit year: for a date that cannot be in the future, the latest such year not after
+// this one ("85" is 1985); otherwise the nearest one ("30" is 2030).
+int full_year(int yy, int this_year, bool allow_future) {
+  const int century = this_year - this_year % 100;
+  int year = century + yy;
+  if (!allow_future) return year > this_year ? year - 100 : year;
+  if (year - this_year > 50) year -= 100;
+  if (this_year - year > 50) year += 100;
+  return year;
 }
 
 struct Parsed {
@@ -291,11 +296,14 @@ Validation Validators::date(const AnswerSpec& spec, std::string_view input,
   CivilDate& date = parsed->date;
   if (!parsed->year_given) {
     date.year = context.today.year;
-    CivilDate probe = date;
-    if (probe.month == 2 && probe.day == 29) probe.day = 28;  // compare in a year that has it
-    if (!spec.allow_future && days_from_civil(probe) > today) date.year -= 1;
+    if (!spec.allow_future && days_from_civil(date) > today) date.year -= 1;
+    // 29 February without a year: the one before today (or after it, for future dates).
+    for (int tries = 0; tries < 8 && date.month == 2 && date.day == 29 && !is_valid(date);
+         ++tries) {
+      date.year += spec.allow_future ? 1 : -1;
+    }
   } else if (parsed->short_year) {
-    date.year = full_year(date.year, context.today.year);
+    date.year = full_year(date.year, context.today.year, spec.allow_future);
   }
   if (!is_valid(date)) return Rejection{"date_impossible", {}};
   const long days = days_from_civil(date);

@@ -144,8 +144,17 @@ Validation Validators::yes_no(std::string_view input, const ValidationContext& c
   const std::string folded = fold_words(folder_, input);
   const std::vector<std::string> tokens = words(folded);
   const std::string first = tokens.empty() ? std::string() : tokens.front();
-  bool yes = thumbs_up || in(catalog_.yes_words, folded) || in(catalog_.yes_words, first);
-  bool no = thumbs_down || in(catalog_.no_words, folded) || in(catalog_.no_words, first);
+  bool yes = thumbs_up || in(catalog_.yes_words, folded);
+  bool no = thumbs_down || in(catalog_.no_words, folded);
+  if (!yes && !no) {
+    // "Oui merci", "non, pas encore": the first word says it, unless another word contradicts
+    // it ("oui non").
+    const auto& other = in(catalog_.yes_words, first) ? catalog_.no_words : catalog_.yes_words;
+    const bool contradicted = std::any_of(tokens.begin() + (tokens.empty() ? 0 : 1), tokens.end(),
+                                          [&](const std::string& word) { return in(other, word); });
+    yes = in(catalog_.yes_words, first) && !contradicted;
+    no = in(catalog_.no_words, first) && !contradicted;
+  }
   if (yes == no) return Rejection{"yes_no", {}};
   const std::string value = yes ? "yes" : "no";
   return Answer{value, catalog_.text(value, context.language), std::string(input), {}, false};
