@@ -3,9 +3,13 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <exception>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -15,8 +19,11 @@
 #include "bot/daemon/service_manager.hpp"
 #include "bot/daemon/startup.hpp"
 #include "bot/transport/event_loop.hpp"
+#include "flows/loader.hpp"
 
 namespace {
+
+constexpr int kExitDataError = 65;  // sysexits(3) EX_DATAERR
 
 namespace daemon = gvo::daemon;
 namespace log = gvo::daemon::log;
@@ -59,6 +66,30 @@ int init_bot(const gvo::core::Config& config) {
   return 0;
 }
 
+// Checks each file and reports every problem; 65 (EX_DATAERR) when any file is not right.
+int check_flows(const std::vector<std::string>& files) {
+  const gvo::flows::TextFolder folder;
+  int status = 0;
+  for (const std::string& file : files) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+      std::fprintf(stderr, "%s: cannot read: %s\n", file.c_str(), std::strerror(errno));
+      status = kExitDataError;
+      continue;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    const auto checked = gvo::flows::check_definition(text.str(), file, folder);
+    if (checked) {
+      std::printf("%s: ok (%s)\n", file.c_str(), checked.value().c_str());
+      continue;
+    }
+    std::fprintf(stderr, "%s\n", checked.error().detail.c_str());
+    status = kExitDataError;
+  }
+  return status;
+}
+
 int check_config(const gvo::core::Config& config, const std::string& source) {
   const std::string key_status = daemon::check_keys(config);
   std::printf("%s: configuration is valid\n%s\n",
@@ -84,6 +115,8 @@ int main(int argc, char** argv) {
     case daemon::Command::version:
       std::printf("gvo-bot %s\n", GVO_VERSION);
       return 0;
+    case daemon::Command::check_flows:
+      return check_flows(command_line->files);
     default:
       break;
   }

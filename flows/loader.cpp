@@ -5,6 +5,7 @@
 #include <set>
 
 #include "bot/core/json_reader.hpp"
+#include "flows/validators.hpp"
 
 namespace gvo::flows {
 namespace {
@@ -449,6 +450,49 @@ Result<Flow> load_flow(std::string_view json_text, std::string_view source) {
   check_graph(reader, flow, !nodes.has_untyped_nodes());
   if (reader.failed()) return core::fail(FlowErrc::invalid, reader.report());
   return flow;
+}
+
+Result<std::string> check_definition(std::string_view json_text, std::string_view source,
+                                     const TextFolder& folder) {
+  std::string why;
+  const Json root = core::parse_json(json_text, why);
+  if (root.is_discarded()) return core::fail(FlowErrc::syntax, std::string(source) + ": " + why);
+  auto summary = [](auto loaded, auto describe) -> Result<std::string> {
+    if (!loaded) return std::move(loaded).error();
+    return describe(loaded.value());
+  };
+  auto joined = [](const std::vector<Language>& languages) {
+    std::string text;
+    for (const auto& language : languages) text += (text.empty() ? "" : " ") + language;
+    return text;
+  };
+  if (root.is_object() && root.contains("nodes")) {
+    return summary(load_flow(json_text, source), [&](const Flow& flow) {
+      return "flow " + flow.id + " version " + std::to_string(flow.version) + ", " +
+             std::to_string(flow.nodes.size()) + " nodes, languages " + joined(flow.languages);
+    });
+  }
+  if (root.is_object() && root.contains("messages")) {
+    return summary(load_catalog(json_text, source, folder), [&](const Catalog& catalog) {
+      return "catalog of " + std::to_string(catalog.messages.size()) + " messages, languages " +
+             joined(catalog.languages);
+    });
+  }
+  if (root.is_object() && root.contains("centres")) {
+    return summary(load_centres(json_text, source, folder), [](const CentreDirectory& directory) {
+      return "directory of " + std::to_string(directory.centres.size()) + " centres";
+    });
+  }
+  if (root.is_object() && root.contains("countries")) {
+    return summary(load_nationalities(json_text, source, folder),
+                   [](const NationalityWords& words) {
+                     return "names of " + std::to_string(words.words.size()) + " nationalities";
+                   });
+  }
+  return core::fail(FlowErrc::invalid,
+                    std::string(source) +
+                        ": /: expected a flow or data file (with nodes, messages, centres or "
+                        "countries)");
 }
 
 bool FlowLibrary::add(Flow flow) {

@@ -10,11 +10,17 @@
 
 #include "flows/catalog.hpp"
 #include "flows/flow.hpp"
+#include "flows/text.hpp"
 
 namespace gvo::flows {
 
 // On failure the detail holds one problem per line: "<source>: <path>: <what was expected>".
 Result<Flow> load_flow(std::string_view json_text, std::string_view source);
+
+// Checks any definition file by what it holds: a flow ("nodes"), the catalog ("messages"), the
+// centre directory ("centres") or the nationalities ("countries"). Returns a one-line summary.
+Result<std::string> check_definition(std::string_view json_text, std::string_view source,
+                                     const TextFolder& folder);
 
 // Every version of every flow the bot knows. A session stays on the version it started on; new
 // sessions start on the latest.

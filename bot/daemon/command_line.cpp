@@ -28,6 +28,20 @@ Parsed parse_command_line(const std::vector<std::string>& args) {
       command = Command::check_config;
     } else if (arg == "init") {
       command = Command::init;
+    } else if (arg == "flows") {
+      if (i + 1 >= args.size() || args[i + 1] != "check") {
+        return core::fail(CommandLineErrc::unexpected_argument,
+                          "expected 'flows check FILE...' after 'flows'");
+      }
+      line.files.assign(args.begin() + static_cast<std::ptrdiff_t>(i) + 2, args.end());
+      if (line.files.empty()) {
+        return core::fail(CommandLineErrc::missing_value, "'flows check' needs at least one file");
+      }
+      if (!set_command(line, chosen, Command::check_flows)) {
+        return core::fail(CommandLineErrc::conflicting_commands,
+                          "'flows check' cannot be combined with the command before it");
+      }
+      break;
     } else if (arg == "--config" || arg == "-c") {
       if (i + 1 >= args.size()) {
         return core::fail(CommandLineErrc::missing_value, arg + " needs a file name");
@@ -54,27 +68,33 @@ Parsed parse_command_line(const std::vector<std::string>& args) {
 }
 
 std::string usage_text(std::string_view program) {
-  const std::string name(program);
-  return "Usage: " + name + " [--config FILE]            run the bot\n" + "       " + name +
-         " init [--config FILE]       create the data folder, key and database\n" + "       " +
-         name + " --check-config [--config FILE]\n" +
-         "                                      validate the configuration and the key, then "
-         "exit\n" +
-         "       " + name +
-         " --version | --help\n"
-         "\n"
-         "gvo-bot is Getting the Voice Out's Signal bot. Without --config it runs on its embedded\n"
-         "defaults: data in ./gvo-data, a sealing key created there on first run.\n"
-         "\n"
-         "Options:\n"
-         "  -c, --config FILE   JSON configuration (see deploy/gvo-bot.example.json)\n"
-         "      --check-config  check the configuration and the sealing key; exit 0 when both are "
-         "good\n"
-         "      --version       print the version and exit\n"
-         "  -h, --help          print this help and exit\n"
-         "\n"
-         "Exit status: 0 success, 64 bad command line, 78 bad configuration or key, 1 other "
-         "failure.\n";
+  static constexpr std::string_view kUsage =
+      R"(Usage: PROGRAM [--config FILE]                run the bot
+       PROGRAM init [--config FILE]           create the data folder, key and database
+       PROGRAM --check-config [--config FILE] check the configuration and the key, then exit
+       PROGRAM flows check FILE...            check flow and data files, then exit
+       PROGRAM --version | --help
+
+gvo-bot is Getting the Voice Out's Signal bot. Without --config it runs on its embedded
+defaults: data in ./gvo-data, a sealing key created there on first run.
+
+Options:
+  -c, --config FILE   JSON configuration (see deploy/gvo-bot.example.json)
+      --check-config  check the configuration and the sealing key; exit 0 when both are good
+      --version       print the version and exit
+  -h, --help          print this help and exit
+
+Exit status: 0 success, 64 bad command line, 65 invalid flow or data file,
+78 bad configuration or key, 1 other failure.
+)";
+  std::string text;
+  std::size_t start = 0;
+  for (std::size_t at = kUsage.find("PROGRAM"); at != std::string_view::npos;
+       at = kUsage.find("PROGRAM", start)) {
+    text.append(kUsage.substr(start, at - start)).append(program);
+    start = at + 7;
+  }
+  return text.append(kUsage.substr(start));
 }
 
 }  // namespace gvo::daemon

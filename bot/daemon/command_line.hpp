@@ -13,13 +13,15 @@ enum class Command {
   run,           // the daemon (the default)
   init,          // create the data folder, the sealing key and the database, then exit
   check_config,  // validate the configuration and the key, then exit
+  check_flows,   // check flow and data files, then exit
   help,
   version,
 };
 
 struct CommandLine {
   Command command = Command::run;
-  std::string config_path;  // empty: the embedded defaults
+  std::string config_path;         // empty: the embedded defaults
+  std::vector<std::string> files;  // check_flows
 };
 
 enum class CommandLineErrc {

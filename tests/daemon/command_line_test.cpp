@@ -25,6 +25,7 @@ TEST_CASE("command lines that gvo-bot accepts") {
       {{"-h"}, Command::help, ""},
       {{"--version"}, Command::version, ""},
       {{"--version", "--version"}, Command::version, ""},
+      {{"flows", "check", "a.json"}, Command::check_flows, ""},
   };
   for (const Case& c : cases) {
     const auto parsed = parse_command_line(c.args);
@@ -50,6 +51,10 @@ TEST_CASE("command lines that gvo-bot refuses, each with its reason") {
        CommandLineErrc::conflicting_commands,
        "'--check-config' cannot"},
       {{"--help", "--version"}, CommandLineErrc::conflicting_commands, "'--version' cannot"},
+      {{"flows"}, CommandLineErrc::unexpected_argument, "expected 'flows check FILE...'"},
+      {{"flows", "list"}, CommandLineErrc::unexpected_argument, "expected 'flows check FILE...'"},
+      {{"flows", "check"}, CommandLineErrc::missing_value, "needs at least one file"},
+      {{"init", "flows", "check", "a.json"}, CommandLineErrc::conflicting_commands, "cannot be"},
   };
   for (const Case& c : cases) {
     const auto parsed = parse_command_line(c.args);
@@ -59,9 +64,16 @@ TEST_CASE("command lines that gvo-bot refuses, each with its reason") {
   }
 }
 
+TEST_CASE("flows check takes every file after it") {
+  const auto parsed = parse_command_line({"flows", "check", "a.json", "b.json", "c.json"});
+  REQUIRE(parsed.ok());
+  CHECK(parsed->files == std::vector<std::string>{"a.json", "b.json", "c.json"});
+}
+
 TEST_CASE("the usage text lists every option") {
   const std::string usage = gvo::daemon::usage_text("gvo-bot");
-  for (const char* option : {"--config", "--check-config", "--version", "--help", "init"}) {
+  for (const char* option :
+       {"--config", "--check-config", "--version", "--help", "init", "flows check"}) {
     CHECK_THAT(usage, Catch::Matchers::Contains(option));
   }
 }

@@ -197,3 +197,30 @@ TEST_CASE("the example configuration of deploy/ is valid and reads its key from 
   CHECK(checked.exit_code == 0);
   CHECK_THAT(checked.out, Catch::Matchers::Contains("configuration is valid"));
 }
+
+TEST_CASE("gvo-bot flows check accepts the shipped files and reports each problem of a bad one") {
+  gvo::test::TempDir dir;
+  const std::string defs = std::string(GVO_SOURCE_ROOT) + "/flows/defs/";
+  const auto good = run_to_completion(kBot,
+                                      {"flows", "check", defs + "demo.json", defs + "messages.json",
+                                       defs + "centres.json", defs + "nationalities.json"},
+                                      dir.path());
+  CHECK(good.exit_code == 0);
+  CHECK_THAT(good.out, Catch::Matchers::Contains("demo.json: ok (flow demo version 1"));
+  CHECK_THAT(good.out, Catch::Matchers::Contains("centres.json: ok (directory of 5 centres)"));
+
+  gvo::test::write_text(dir.file("broken.json"),
+                        R"({"format": 1, "id": "x", "version": 1, "languages": ["fr", "ar"],
+                            "start": "a", "nodes": {"a": {"type": "say", "text": {"fr": "Salut"},
+                            "next": "b"}, "c": {"type": "end"}}})");
+  gvo::test::write_text(dir.file("notes.json"), R"({"hello": "world"})");
+  const auto bad = run_to_completion(
+      kBot, {"flows", "check", "broken.json", "notes.json", "missing.json"}, dir.path());
+  CHECK(bad.exit_code == 65);
+  CHECK_THAT(bad.err,
+             Catch::Matchers::Contains("broken.json: /nodes/a/text/ar: missing translation"));
+  CHECK_THAT(bad.err, Catch::Matchers::Contains("broken.json: /nodes/a/next: unknown node 'b'"));
+  CHECK_THAT(bad.err, Catch::Matchers::Contains("broken.json: /nodes/c: unreachable from /start"));
+  CHECK_THAT(bad.err, Catch::Matchers::Contains("notes.json: /: expected a flow or data file"));
+  CHECK_THAT(bad.err, Catch::Matchers::Contains("missing.json: cannot read"));
+}
