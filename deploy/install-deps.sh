@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages that gvo-bot needs to build, test and run. Idempotent: when all
 # are present it only checks, in well under a second. Needs root (or sudo) only to install.
 #   deploy/install-deps.sh           build, test and run
-#   deploy/install-deps.sh --ci      also the tools CI uses (clang-format)
+#   deploy/install-deps.sh --ci      also the tools CI uses (clang-format, clang-14 for fuzzing)
 set -euo pipefail
 
 packages=(
@@ -16,7 +16,7 @@ packages=(
 )
 for arg in "$@"; do
   case "$arg" in
-    --ci) packages+=(clang-format) ;;
+    --ci) packages+=(clang-format clang-14 libclang-rt-14-dev) ;;
     -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
     *) echo "install-deps: unknown option '$arg'" >&2; exit 64 ;;
   esac

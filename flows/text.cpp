@@ -19,19 +19,6 @@ std::unique_ptr<icu::Transliterator> make_transliterator(const char* id) {
   return made;
 }
 
-std::vector<UChar32> decode(std::string_view text) {
-  std::vector<UChar32> out;
-  const auto* bytes = reinterpret_cast<const uint8_t*>(text.data());
-  const auto size = static_cast<int32_t>(text.size());
-  int32_t i = 0;
-  while (i < size) {
-    UChar32 c = 0;
-    U8_NEXT(bytes, i, size, c);
-    out.push_back(c < 0 ? 0xFFFD : c);
-  }
-  return out;
-}
-
 // One Arabic letter for its variants, ASCII for every decimal digit, nothing for marks.
 UChar32 unify(UChar32 c) {
   switch (c) {
@@ -135,29 +122,52 @@ bool is_valid_utf8(std::string_view text) {
   return true;
 }
 
+std::u32string decode(std::string_view text) {
+  std::u32string out;
+  out.reserve(text.size());
+  const auto* bytes = reinterpret_cast<const uint8_t*>(text.data());
+  const auto size = static_cast<int32_t>(std::min<std::size_t>(text.size(), INT32_MAX));
+  int32_t i = 0;
+  while (i < size) {
+    UChar32 c = 0;
+    U8_NEXT(bytes, i, size, c);
+    out.push_back(static_cast<char32_t>(c < 0 ? 0xFFFD : c));
+  }
+  return out;
+}
+
 std::size_t code_points(std::string_view text) { return decode(text).size(); }
 
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  const std::vector<UChar32> x = decode(a);
-  const std::vector<UChar32> y = decode(b);
+std::size_t edit_distance(const std::u32string& x, const std::u32string& y, std::size_t limit) {
   const std::size_t n = x.size();
   const std::size_t m = y.size();
+  if ((n > m ? n - m : m - n) > limit) return limit + 1;
   // Three rows suffice for adjacent transpositions.
   std::vector<std::size_t> before(m + 1), previous(m + 1), current(m + 1);
   for (std::size_t j = 0; j <= m; ++j) previous[j] = j;
   for (std::size_t i = 1; i <= n; ++i) {
     current[0] = i;
+    std::size_t row_best = current[0];
     for (std::size_t j = 1; j <= m; ++j) {
       const std::size_t cost = x[i - 1] == y[j - 1] ? 0 : 1;
       current[j] = std::min({previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost});
       if (i > 1 && j > 1 && x[i - 1] == y[j - 2] && x[i - 2] == y[j - 1]) {
         current[j] = std::min(current[j], before[j - 2] + 1);
       }
+      row_best = std::min(row_best, current[j]);
+    }
+    // Costs only grow row by row (a swap reaches back one row, hence both rows).
+    if (row_best > limit && *std::min_element(previous.begin(), previous.end()) > limit) {
+      return limit + 1;
     }
     std::swap(before, previous);
     std::swap(previous, current);
   }
-  return previous[m];
+  return std::min(previous[m], limit + 1);
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t limit) {
+  return edit_distance(decode(a), decode(b), limit);
 }
 
 std::vector<std::string> words(std::string_view folded) {

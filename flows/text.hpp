@@ -42,8 +42,12 @@ class TextFolder {
 bool is_valid_utf8(std::string_view text);
 // The number of code points in valid UTF-8.
 std::size_t code_points(std::string_view text);
-// Optimal string alignment distance (Damerau-Levenshtein with adjacent swaps) over code points.
-std::size_t edit_distance(std::string_view a, std::string_view b);
+// Code points of valid UTF-8 (U+FFFD for any bad byte).
+std::u32string decode(std::string_view text);
+// Optimal string alignment distance (Damerau-Levenshtein with adjacent swaps) over code points,
+// computed only as far as limit: any distance above it is reported as limit + 1.
+std::size_t edit_distance(const std::u32string& a, const std::u32string& b, std::size_t limit);
+std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t limit);
 // The words of folded text, split on spaces.
 std::vector<std::string> words(std::string_view folded);
 // Whether the folded text holds phrase as whole words.

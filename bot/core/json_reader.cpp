@@ -28,8 +28,9 @@ std::string_view json_kind(const Json& value) {
 Json parse_json(std::string_view text, std::string& why) {
   try {
     return Json::parse(text.begin(), text.end());
-  } catch (const Json::parse_error& e) {
-    // nlohmann's message starts with "[json.exception.parse_error.101] "; keep what follows.
+  } catch (const Json::exception& e) {
+    // A syntax error, or a number out of range ("1e99999"). nlohmann's message starts with
+    // "[json.exception.parse_error.101] "; keep what follows.
     std::string message = e.what();
     const auto bracket = message.find("] ");
     why = bracket == std::string::npos ? message : message.substr(bracket + 2);

@@ -164,7 +164,7 @@ Validation Validators::centre(std::string_view input, const ValidationContext& c
           const std::size_t allowed = length >= 8 ? 2 : length >= 5 ? 1 : 0;
           return allowed > 0 && std::any_of(centre.aliases.begin(), centre.aliases.end(),
                                             [&](const std::string& alias) {
-                                              return edit_distance(word, alias) <= allowed;
+                                              return edit_distance(word, alias, allowed) <= allowed;
                                             });
         });
     if (near) close.push_back(&centre);

@@ -136,7 +136,7 @@ int month_of(const std::map<std::string, int>& months, const std::string& token)
   if (code_points(token) < 4) return 0;
   int found = 0;
   for (const auto& [name, month] : months) {
-    if (code_points(name) < 4 || edit_distance(token, name) > 1) continue;
+    if (code_points(name) < 4 || edit_distance(token, name, 1) > 1) continue;
     if (found != 0 && found != month) return 0;  // a typo close to two months: not a guess to make
     found = month;
   }

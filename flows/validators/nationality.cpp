@@ -107,11 +107,12 @@ std::unique_ptr<Validators::NationalityIndex> make_nationality_index(
   auto index = std::make_unique<Validators::NationalityIndex>();
   auto add = [&](const std::string& name, const std::string& code) {
     if (name.empty()) return;
-    auto& codes = index->codes_of[name];
+    auto [at, added] = index->by_folded.emplace(name, index->names.size());
+    if (added) index->names.push_back({name, decode(name), {}});
+    auto& codes = index->names[at->second].codes;
     if (std::find(codes.begin(), codes.end(), code) == codes.end()) codes.push_back(code);
   };
   for (const std::string& code : iso_countries()) {
-    index->all_codes.push_back(code);
     const icu::Locale country("", code.c_str());
     for (const Language& language : languages) {
       icu::UnicodeString name;
@@ -156,33 +157,35 @@ Validation Validators::nationality(std::string_view input, const ValidationConte
   };
 
   // 1. The whole answer is a name.
-  if (const auto it = countries_->codes_of.find(folded); it != countries_->codes_of.end()) {
-    return ambiguous(it->second);
+  if (const auto it = countries_->by_folded.find(folded); it != countries_->by_folded.end()) {
+    return ambiguous(countries_->names[it->second].codes);
   }
   // 2. A name inside a sentence ("il est marocain"); the longest one wins ("guinée équatoriale"
   // over "guinée").
   std::size_t longest = 0;
   std::vector<std::string> found;
-  for (const auto& [name, codes] : countries_->codes_of) {
-    if (name.size() < 3 || name.size() < longest || !contains_phrase(folded, name)) continue;
-    if (name.size() > longest) found.clear();
-    longest = name.size();
-    found.insert(found.end(), codes.begin(), codes.end());
+  for (const auto& name : countries_->names) {
+    const std::size_t size = name.folded.size();
+    if (size < 3 || size < longest || !contains_phrase(folded, name.folded)) continue;
+    if (size > longest) found.clear();
+    longest = size;
+    found.insert(found.end(), name.codes.begin(), name.codes.end());
   }
   if (!found.empty()) return ambiguous(found);
-  // 3. A typo of a name: the whole answer or one of its words.
+  // 3. A typo of a name: the whole answer or one of its words; the closest names win.
   std::vector<std::string> candidates = words(folded);
   if (candidates.size() > 1) candidates.push_back(folded);
   std::size_t best = 3;
   for (const std::string& candidate : candidates) {
-    const std::size_t allowed = allowed_edits(code_points(candidate));
+    const std::u32string points = decode(candidate);
+    const std::size_t allowed = std::min(allowed_edits(points.size()), best);
     if (allowed == 0) continue;
-    for (const auto& [name, codes] : countries_->codes_of) {
-      const std::size_t distance = edit_distance(candidate, name);
+    for (const auto& name : countries_->names) {
+      const std::size_t distance = edit_distance(points, name.points, allowed);
       if (distance > allowed || distance > best) continue;
       if (distance < best) found.clear();
       best = distance;
-      found.insert(found.end(), codes.begin(), codes.end());
+      found.insert(found.end(), name.codes.begin(), name.codes.end());
     }
   }
   if (!found.empty()) return ambiguous(found);

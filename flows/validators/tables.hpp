@@ -21,8 +21,13 @@ struct Validators::DateTables {
 };
 
 struct Validators::NationalityIndex {
-  std::map<std::string, std::vector<std::string>> codes_of;  // folded name -> ISO codes
-  std::vector<std::string> all_codes;
+  struct Name {
+    std::string folded;
+    std::u32string points;  // decoded once, for typo distances
+    std::vector<std::string> codes;
+  };
+  std::vector<Name> names;
+  std::map<std::string, std::size_t> by_folded;  // folded name -> index in names
 };
 
 std::unique_ptr<Validators::DateTables> make_date_tables(const TextFolder& folder,

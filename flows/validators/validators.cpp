@@ -217,7 +217,7 @@ Validation Validators::choice(const AnswerSpec& spec, std::string_view input,
     return answer(*picked);
   }
   if (const Choice* picked = unique_match([&](const std::string& w) {
-        return code_points(w) >= 4 && edit_distance(folded, w) <= 1;
+        return code_points(w) >= 4 && edit_distance(folded, w, 1) <= 1;
       })) {
     return answer(*picked);
   }
