@@ -316,8 +316,12 @@ Validation Validators::date(const AnswerSpec& spec, std::string_view input,
 }
 
 CivilDate brussels_date(double unix_millis) {
+  // Looking the zone up by name is most of the cost; the calendar copies this one. Built once
+  // (thread-safe static); never changed afterwards.
+  static const std::unique_ptr<const icu::TimeZone> kBrussels(
+      icu::TimeZone::createTimeZone("Europe/Brussels"));
   UErrorCode status = U_ZERO_ERROR;
-  icu::GregorianCalendar calendar(icu::TimeZone::createTimeZone("Europe/Brussels"), status);
+  icu::GregorianCalendar calendar(*kBrussels, status);
   calendar.setTime(unix_millis, status);
   CivilDate date{calendar.get(UCAL_YEAR, status), calendar.get(UCAL_MONTH, status) + 1,
                  calendar.get(UCAL_DATE, status)};
