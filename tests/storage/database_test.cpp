@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/storage/storage_support.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using gvo::storage::Database;
@@ -11,12 +12,6 @@ using gvo::storage::Errc;
 using gvo::storage::OpenMode;
 
 namespace {
-
-Database open_db(const std::string& path) {
-  auto db = Database::open(path, OpenMode::create_if_missing);
-  REQUIRE(db.ok());
-  return std::move(db).value();
-}
 
 std::int64_t count_rows(Database& db, const std::string& table) {
   auto stmt = db.prepare("SELECT count(*) FROM " + table);
@@ -38,7 +33,7 @@ std::string pragma_text(Database& db, const std::string& name) {
 
 TEST_CASE("a database opens with the durability and privacy settings the bot relies on") {
   gvo::test::TempDir dir;
-  Database db = open_db(dir.file("bot.db"));
+  Database db = gvo::test::open_test_database(dir.file("bot.db"));
   CHECK(pragma_text(db, "journal_mode") == "wal");
   CHECK(pragma_text(db, "synchronous") == "2");  // FULL
   CHECK(pragma_text(db, "foreign_keys") == "1");
@@ -50,7 +45,7 @@ TEST_CASE("a database opens with the durability and privacy settings the bot rel
 TEST_CASE("a new database file is owner-only whatever the umask") {
   gvo::test::TempDir dir;
   const mode_t previous = ::umask(022);
-  { Database db = open_db(dir.file("bot.db")); }
+  { Database db = gvo::test::open_test_database(dir.file("bot.db")); }
   ::umask(previous);
   struct stat info {};
   REQUIRE(::stat(dir.file("bot.db").c_str(), &info) == 0);
@@ -72,7 +67,7 @@ TEST_CASE("opening what is not a database, or nothing, is a clear error") {
 
 TEST_CASE("statements bind and read back integers, text in any script, blobs and null") {
   gvo::test::TempDir dir;
-  Database db = open_db(dir.file("bot.db"));
+  Database db = gvo::test::open_test_database(dir.file("bot.db"));
   REQUIRE(db.exec("CREATE TABLE t (i INTEGER, s TEXT, b BLOB, n BLOB)").ok());
   auto insert = db.prepare("INSERT INTO t VALUES (?1, ?2, ?3, ?4)");
   REQUIRE(insert.ok());
@@ -98,7 +93,7 @@ TEST_CASE("statements bind and read back integers, text in any script, blobs and
 
 TEST_CASE("errors name their kind: bad SQL, constraints, a bad parameter index") {
   gvo::test::TempDir dir;
-  Database db = open_db(dir.file("bot.db"));
+  Database db = gvo::test::open_test_database(dir.file("bot.db"));
   REQUIRE(db.exec("CREATE TABLE t (k TEXT PRIMARY KEY)").ok());
   CHECK(db.prepare("SELEC nothing").code() == Errc::sql_failed);
   REQUIRE(db.exec("INSERT INTO t VALUES ('a')").ok());
@@ -115,7 +110,7 @@ TEST_CASE("errors name their kind: bad SQL, constraints, a bad parameter index")
 
 TEST_CASE("transact commits a successful unit and rolls back a failed one") {
   gvo::test::TempDir dir;
-  Database db = open_db(dir.file("bot.db"));
+  Database db = gvo::test::open_test_database(dir.file("bot.db"));
   REQUIRE(db.exec("CREATE TABLE t (v INTEGER)").ok());
   auto kept = db.transact([&]() -> gvo::storage::Result<int> {
     if (auto done = db.exec("INSERT INTO t VALUES (1)"); !done) return std::move(done).error();
@@ -134,8 +129,8 @@ TEST_CASE("transact commits a successful unit and rolls back a failed one") {
 
 TEST_CASE("a commit group shares one commit; a failed unit inside it is undone alone") {
   gvo::test::TempDir dir;
-  Database db = open_db(dir.file("bot.db"));
-  Database reader = open_db(dir.file("bot.db"));
+  Database db = gvo::test::open_test_database(dir.file("bot.db"));
+  Database reader = gvo::test::open_test_database(dir.file("bot.db"));
   REQUIRE(db.exec("CREATE TABLE t (v INTEGER)").ok());
 
   auto group = db.begin_group();
@@ -162,7 +157,7 @@ TEST_CASE("a commit group shares one commit; a failed unit inside it is undone a
 
 TEST_CASE("a commit group dropped without commit leaves nothing behind") {
   gvo::test::TempDir dir;
-  Database db = open_db(dir.file("bot.db"));
+  Database db = gvo::test::open_test_database(dir.file("bot.db"));
   REQUIRE(db.exec("CREATE TABLE t (v INTEGER)").ok());
   {
     auto group = db.begin_group();

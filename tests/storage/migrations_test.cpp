@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/storage/storage_support.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using gvo::storage::Database;
@@ -12,12 +13,6 @@ using gvo::storage::Migration;
 using gvo::storage::OpenMode;
 
 namespace {
-
-Database open_db(const std::string& path) {
-  auto db = Database::open(path, OpenMode::create_if_missing);
-  REQUIRE(db.ok());
-  return std::move(db).value();
-}
 
 std::vector<Migration> first(std::size_t count) {
   const auto& all = gvo::storage::schema_migrations();
@@ -83,7 +78,7 @@ TEST_CASE("every migration has a seed in this test") {
 
 TEST_CASE("a fresh database is migrated to the latest version") {
   gvo::test::TempDir dir;
-  Database db = open_db(dir.file("bot.db"));
+  Database db = gvo::test::open_test_database(dir.file("bot.db"));
   const auto& all = gvo::storage::schema_migrations();
   auto report = gvo::storage::migrate(db, all);
   REQUIRE(report.ok());
@@ -102,14 +97,14 @@ TEST_CASE("a fresh database is migrated to the latest version") {
 TEST_CASE("an upgrade from every earlier version reaches the fresh schema and keeps the data") {
   const auto& all = gvo::storage::schema_migrations();
   gvo::test::TempDir fresh_dir;
-  Database fresh = open_db(fresh_dir.file("fresh.db"));
+  Database fresh = gvo::test::open_test_database(fresh_dir.file("fresh.db"));
   REQUIRE(gvo::storage::migrate(fresh, all).ok());
   const std::string fresh_schema = schema_of(fresh);
 
   for (std::size_t from = 1; from < all.size(); ++from) {
     INFO("upgrading from version " << from);
     gvo::test::TempDir dir;
-    Database db = open_db(dir.file("old.db"));
+    Database db = gvo::test::open_test_database(dir.file("old.db"));
     REQUIRE(gvo::storage::migrate(db, first(from)).ok());
     for (std::size_t version = 1; version <= from; ++version) kSeeds[version - 1](db);
 
@@ -131,11 +126,11 @@ TEST_CASE("a database newer than the code is refused and left untouched") {
   const std::string path = dir.file("bot.db");
   const int newer = static_cast<int>(gvo::storage::schema_migrations().size()) + 4;
   {
-    Database db = open_db(path);
+    Database db = gvo::test::open_test_database(path);
     REQUIRE(db.set_user_version(newer).ok());
   }
   const auto before = gvo::test::read_bytes(path);
-  Database db = open_db(path);
+  Database db = gvo::test::open_test_database(path);
   const auto refused = gvo::storage::migrate(db, gvo::storage::schema_migrations());
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.code() == Errc::schema_too_new);
@@ -147,7 +142,7 @@ TEST_CASE("a database newer than the code is refused and left untouched") {
 
 TEST_CASE("a failed migration leaves the database whole at the version before it") {
   gvo::test::TempDir dir;
-  Database db = open_db(dir.file("bot.db"));
+  Database db = gvo::test::open_test_database(dir.file("bot.db"));
   const std::vector<Migration> broken = {
       {1, "one table", "CREATE TABLE a (x INTEGER);"},
       {2, "half done", "CREATE TABLE b (x INTEGER); INSERT INTO a VALUES (1); CREATE TABLE b (y);"},

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/storage/storage_support.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using gvo::storage::Bytes;
@@ -11,12 +12,6 @@ using gvo::storage::Sealer;
 using gvo::storage::SealingKey;
 
 namespace {
-
-SealingKey new_key() {
-  auto key = SealingKey::generate();
-  REQUIRE(key.ok());
-  return std::move(key).value();
-}
 
 const SealedPlace kPlace{"peers", "address", "17"};
 
@@ -29,7 +24,7 @@ constexpr std::size_t kCiphertextAt = 25;
 }  // namespace
 
 TEST_CASE("sealed values open to what was sealed, in any script and size") {
-  const Sealer sealer({new_key()});
+  const Sealer sealer({gvo::test::new_sealing_key()});
   const std::string values[] = {"",
                                 "Mohamed El Amrani",
                                 "محمد العمراني",
@@ -47,7 +42,7 @@ TEST_CASE("sealed values open to what was sealed, in any script and size") {
 }
 
 TEST_CASE("each seal uses a fresh nonce and never shows the plaintext") {
-  const Sealer sealer({new_key()});
+  const Sealer sealer({gvo::test::new_sealing_key()});
   const std::string name = "Aissatou Diallo";
   auto first = sealer.seal(kPlace, name);
   auto second = sealer.seal(kPlace, name);
@@ -61,7 +56,7 @@ TEST_CASE("each seal uses a fresh nonce and never shows the plaintext") {
 }
 
 TEST_CASE("a changed ciphertext or tag is refused as tampered") {
-  const Sealer sealer({new_key()});
+  const Sealer sealer({gvo::test::new_sealing_key()});
   auto sealed = sealer.seal(kPlace, "Fatou Ndiaye");
   REQUIRE(sealed.ok());
   for (std::size_t at = kNonceAt; at < sealed->size(); ++at) {
@@ -75,7 +70,7 @@ TEST_CASE("a changed ciphertext or tag is refused as tampered") {
 }
 
 TEST_CASE("a value moved to another row, column or table is refused as misplaced") {
-  const Sealer sealer({new_key()});
+  const Sealer sealer({gvo::test::new_sealing_key()});
   auto sealed = sealer.seal(kPlace, "Bilal Haddad");
   REQUIRE(sealed.ok());
   const SealedPlace elsewhere[] = {
@@ -97,9 +92,9 @@ TEST_CASE("a value moved to another row, column or table is refused as misplaced
 }
 
 TEST_CASE("a value sealed under another key is refused with that key's id") {
-  const SealingKey sealing_key = new_key();
+  const SealingKey sealing_key = gvo::test::new_sealing_key();
   const Sealer sealer({sealing_key});
-  const Sealer other({new_key()});
+  const Sealer other({gvo::test::new_sealing_key()});
   auto sealed = sealer.seal(kPlace, "Youssef Benali");
   REQUIRE(sealed.ok());
   const auto opened = other.open(kPlace, sealed.value());
@@ -113,7 +108,7 @@ TEST_CASE("a value sealed under another key is refused with that key's id") {
 }
 
 TEST_CASE("truncated values and unknown format versions are malformed") {
-  const Sealer sealer({new_key()});
+  const Sealer sealer({gvo::test::new_sealing_key()});
   auto sealed = sealer.seal(kPlace, "x");
   REQUIRE(sealed.ok());
   CHECK(sealer.open(kPlace, Bytes{}).code() == Errc::sealed_malformed);
@@ -125,8 +120,8 @@ TEST_CASE("truncated values and unknown format versions are malformed") {
 }
 
 TEST_CASE("after rotation the new key seals and the retired key still opens old values") {
-  const SealingKey old_key = new_key();
-  const SealingKey current = new_key();
+  const SealingKey old_key = gvo::test::new_sealing_key();
+  const SealingKey current = gvo::test::new_sealing_key();
   auto old_value = Sealer({old_key}).seal(kPlace, "Samira Tahiri");
   REQUIRE(old_value.ok());
   const Sealer rotated({current, old_key});
@@ -139,7 +134,7 @@ TEST_CASE("after rotation the new key seals and the retired key still opens old 
 }
 
 TEST_CASE("keys read from hex keep their id; bad hex is refused") {
-  const SealingKey key = new_key();
+  const SealingKey key = gvo::test::new_sealing_key();
   auto again = SealingKey::from_hex("  " + key.to_hex() + "\n");
   REQUIRE(again.ok());
   CHECK(again->id() == key.id());
@@ -153,12 +148,13 @@ TEST_CASE("keys read from hex keep their id; bad hex is refused") {
 }
 
 TEST_CASE("blind indexes are stable, keyed, and separate their purposes") {
-  const SealingKey key = new_key();
+  const SealingKey key = gvo::test::new_sealing_key();
   const Sealer sealer({key});
   const Bytes index = sealer.blind_index("peer address", "+32470123456");
   CHECK(index.size() == 32);
   CHECK(Sealer({key}).blind_index("peer address", "+32470123456") == index);
   CHECK(sealer.blind_index("peer address", "+32470123457") != index);
   CHECK(sealer.blind_index("case name", "+32470123456") != index);
-  CHECK(Sealer({new_key()}).blind_index("peer address", "+32470123456") != index);
+  CHECK(Sealer({gvo::test::new_sealing_key()}).blind_index("peer address", "+32470123456") !=
+        index);
 }

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "storage/peers.hpp"
+#include "tests/storage/storage_support.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using gvo::storage::Errc;
@@ -13,12 +14,6 @@ using gvo::storage::SealingKey;
 using gvo::storage::Store;
 
 namespace {
-
-SealingKey new_key() {
-  auto key = SealingKey::generate();
-  REQUIRE(key.ok());
-  return std::move(key).value();
-}
 
 Store open_store(const std::string& path, std::vector<SealingKey> keys) {
   auto store = Store::open(path, Sealer(std::move(keys)), OpenMode::create_if_missing);
@@ -32,7 +27,7 @@ Store open_store(const std::string& path, std::vector<SealingKey> keys) {
 TEST_CASE("a store reopens with its key and refuses another key without writing anything") {
   gvo::test::TempDir dir;
   const std::string path = dir.file("bot.db");
-  const SealingKey key = new_key();
+  const SealingKey key = gvo::test::new_sealing_key();
   {
     Store store = open_store(path, {key});
     CHECK(store.migration().from == 0);
@@ -43,7 +38,7 @@ TEST_CASE("a store reopens with its key and refuses another key without writing 
     CHECK(again.migration().from == again.migration().to);
   }
   const auto before = gvo::test::read_bytes(path);
-  const SealingKey wrong = new_key();
+  const SealingKey wrong = gvo::test::new_sealing_key();
   const auto refused = Store::open(path, Sealer({wrong}), OpenMode::create_if_missing);
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.code() == Errc::key_mismatch);
@@ -51,24 +46,26 @@ TEST_CASE("a store reopens with its key and refuses another key without writing 
   CHECK_THAT(refused.error().detail, Catch::Matchers::Contains(wrong.id_hex()));
   CHECK((gvo::test::read_bytes(path) == before));
 
-  Store rotated = open_store(path, {new_key(), key});  // a retired key still opens it
+  Store rotated =
+      open_store(path, {gvo::test::new_sealing_key(), key});  // a retired key still opens it
 }
 
 TEST_CASE("a store on a database from a newer gvo-bot is refused before the key check") {
   gvo::test::TempDir dir;
   const std::string path = dir.file("bot.db");
   {
-    Store store = open_store(path, {new_key()});
+    Store store = open_store(path, {gvo::test::new_sealing_key()});
     REQUIRE(store.db().set_user_version(99).ok());
   }
-  const auto refused = Store::open(path, Sealer({new_key()}), OpenMode::create_if_missing);
+  const auto refused =
+      Store::open(path, Sealer({gvo::test::new_sealing_key()}), OpenMode::create_if_missing);
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.code() == Errc::schema_too_new);
 }
 
 TEST_CASE("peers are found again by address, and the sealed address opens") {
   gvo::test::TempDir dir;
-  Store store = open_store(dir.file("bot.db"), {new_key()});
+  Store store = open_store(dir.file("bot.db"), {gvo::test::new_sealing_key()});
   Peers peers(store);
   const auto first = peers.find_or_add("+32470123456", 1000);
   const auto second = peers.find_or_add("+32470654321", 1001);
@@ -83,7 +80,7 @@ TEST_CASE("peers are found again by address, and the sealed address opens") {
 
 TEST_CASE("a sealed address copied into another row does not open there") {
   gvo::test::TempDir dir;
-  Store store = open_store(dir.file("bot.db"), {new_key()});
+  Store store = open_store(dir.file("bot.db"), {gvo::test::new_sealing_key()});
   Peers peers(store);
   const auto victim = peers.find_or_add("+32470111111", 1).value();
   const auto other = peers.find_or_add("+32470222222", 1).value();
@@ -100,7 +97,7 @@ TEST_CASE("a planted name written through a sealed column appears nowhere in the
   const std::string path = dir.file("bot.db");
   const std::string planted = "Zoubida Benkirane-Vandenbroeck";
   const std::string planted_arabic = "زبيدة بنكيران";
-  Store store = open_store(path, {new_key()});
+  Store store = open_store(path, {gvo::test::new_sealing_key()});
   Peers peers(store);
   REQUIRE(peers.find_or_add(planted, 1).ok());
   REQUIRE(peers.find_or_add(planted_arabic, 2).ok());
