@@ -10,7 +10,7 @@ packages=(
   cmake ninja-build ccache g++ pkg-config
   # libraries
   libboost-dev libssl-dev libsqlite3-dev nlohmann-json3-dev libsystemd-dev libicu-dev
-  libphonenumber-dev
+  libphonenumber-dev libsignal-protocol-c-dev
   # tests
   catch2
 )

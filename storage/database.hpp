@@ -99,6 +99,8 @@ class Database {
   Result<Statement> prepare(std::string_view sql);
 
   std::int64_t last_insert_rowid() const;
+  // Rows changed by the last INSERT, UPDATE or DELETE.
+  int changes() const;
   bool in_transaction() const;
 
   Result<int> user_version();

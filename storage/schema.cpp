@@ -57,6 +57,47 @@ const std::vector<Migration>& schema_migrations() {
         ) STRICT;
         CREATE INDEX timers_by_due_at ON timers(due_at);
       )sql"},
+      {4, "signal protocol stores", R"sql(
+        -- The bot's own Signal-protocol identity (one row). The private key is sealed.
+        CREATE TABLE signal_identity (
+          id               INTEGER PRIMARY KEY CHECK (id = 1),
+          registration_id  INTEGER NOT NULL,
+          public_key       BLOB NOT NULL,
+          private_key      BLOB NOT NULL,
+          next_pre_key_id  INTEGER NOT NULL,
+          signed_pre_key_id INTEGER NOT NULL
+        ) STRICT;
+
+        -- Pre-key and session records hold private keys: sealed, bound to their row.
+        CREATE TABLE signal_pre_keys (
+          id     INTEGER PRIMARY KEY,
+          record BLOB NOT NULL
+        ) STRICT;
+        CREATE TABLE signal_signed_pre_keys (
+          id         INTEGER PRIMARY KEY,
+          record     BLOB NOT NULL,
+          created_at INTEGER NOT NULL
+        ) STRICT;
+
+        -- Peers appear by a keyed hash of their address (Sealer::blind_index), never in clear.
+        CREATE TABLE signal_sessions (
+          address BLOB NOT NULL,
+          device  INTEGER NOT NULL,
+          record  BLOB NOT NULL,
+          PRIMARY KEY (address, device)
+        ) STRICT, WITHOUT ROWID;
+        CREATE TABLE signal_identities (
+          address      BLOB PRIMARY KEY,
+          identity_key BLOB NOT NULL
+        ) STRICT, WITHOUT ROWID;
+        CREATE TABLE signal_sender_keys (
+          group_id BLOB NOT NULL,
+          address  BLOB NOT NULL,
+          device   INTEGER NOT NULL,
+          record   BLOB NOT NULL,
+          PRIMARY KEY (group_id, address, device)
+        ) STRICT, WITHOUT ROWID;
+      )sql"},
   };
   return kMigrations;
 }

@@ -55,6 +55,10 @@ const std::vector<std::function<void(Database&)>> kSeeds = {
           "VALUES (1, x'cc', 102, 102)");
     },
     [](Database& db) { run(db, "INSERT INTO timers(kind, subject, due_at) VALUES ('k', 's', 9)"); },
+    [](Database& db) {
+      run(db, "INSERT INTO signal_identity VALUES (1, 42, x'05', x'01', 1, 1)");
+      run(db, "INSERT INTO signal_sessions VALUES (x'aa', 1, x'bb')");
+    },
 };
 
 void check_seeds_kept(Database& db, int seeded_up_to) {
@@ -67,6 +71,10 @@ void check_seeds_kept(Database& db, int seeded_up_to) {
     CHECK(scalar(db, "SELECT count(*) FROM outbox") == 1);
   }
   if (seeded_up_to >= 3) CHECK(scalar(db, "SELECT due_at FROM timers") == 9);
+  if (seeded_up_to >= 4) {
+    CHECK(scalar(db, "SELECT registration_id FROM signal_identity") == 42);
+    CHECK(scalar(db, "SELECT count(*) FROM signal_sessions") == 1);
+  }
 }
 
 }  // namespace
