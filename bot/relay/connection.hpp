@@ -1,0 +1,331 @@
+// One client's WebSocket connection to gvo-relay: the HTTP upgrade with its credentials, then
+// frames in and out (bot/relay/PROTOCOL.md). A template over the byte stream, so that the same
+// code runs on TCP, on TLS, and in tests on beast::test::stream; for that reason it lives in a
+// header, included only by the relay's server and its tests. Runs on the relay's one thread;
+// kept alive by its own pending operations (shared_from_this).
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <type_traits>
+
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "bot/relay/relay_service.hpp"
+
+namespace gvo::relay {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+
+inline std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// What a connection can be asked from outside: more messages have arrived; another connection
+// of the same account replaced it.
+class Peer {
+ public:
+  virtual ~Peer() = default;
+  virtual void wake() = 0;
+  virtual void replace() = 0;
+};
+
+// The connected accounts, so that a send can wake its recipient's connection.
+class Hub {
+ public:
+  explicit Hub(RelayService& service) : service_(service) {}
+  RelayService& service() { return service_; }
+
+  void join(const std::string& account, const std::shared_ptr<Peer>& peer) {
+    auto& slot = peers_[account];
+    if (auto previous = slot.lock(); previous && previous != peer) previous->replace();
+    slot = peer;
+  }
+  void leave(const std::string& account, const Peer* peer) {
+    const auto it = peers_.find(account);
+    if (it == peers_.end()) return;
+    const auto current = it->second.lock();
+    if (!current || current.get() == peer) peers_.erase(it);
+  }
+  void wake(const std::string& account) {
+    const auto it = peers_.find(account);
+    if (it == peers_.end()) return;
+    if (auto peer = it->second.lock()) peer->wake();
+  }
+  std::size_t connected() const { return peers_.size(); }
+
+ private:
+  RelayService& service_;
+  std::map<std::string, std::weak_ptr<Peer>> peers_;
+};
+
+struct ConnectionLimits {
+  std::size_t max_frame_bytes = 256 * 1024;
+  std::size_t max_in_flight = 64;
+  double requests_per_second = 500;
+  double request_burst = 1000;
+};
+
+template <typename NextLayer>
+class Connection : public Peer, public std::enable_shared_from_this<Connection<NextLayer>> {
+  static constexpr bool kTls = std::is_same_v<NextLayer, beast::ssl_stream<beast::tcp_stream>>;
+  static constexpr bool kTcp = std::is_same_v<NextLayer, beast::tcp_stream>;
+
+ public:
+  template <typename... Args>
+  Connection(Hub& hub, ConnectionLimits limits, Args&&... args)
+      : hub_(hub),
+        limits_(limits),
+        ws_(std::forward<Args>(args)...),
+        request_limit_(limits.requests_per_second, limits.request_burst) {}
+
+  void start() {
+    if constexpr (kTcp || kTls)
+      beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(30));
+    if constexpr (kTls) {
+      ws_.next_layer().async_handshake(boost::asio::ssl::stream_base::server,
+                                       [self = this->shared_from_this()](beast::error_code ec) {
+                                         if (ec) return self->fail(ec);
+                                         self->do_read_upgrade();
+                                       });
+    } else {
+      do_read_upgrade();
+    }
+  }
+
+  void wake() override { pump(); }
+
+  void replace() override {
+    close(websocket::close_code::policy_error, "replaced by a newer connection");
+  }
+
+  websocket::stream<NextLayer>& socket() { return ws_; }
+
+ private:
+  // --- The upgrade ------------------------------------------------------------------------
+
+  void do_read_upgrade() {
+    http::async_read(ws_.next_layer(), buffer_, request_,
+                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->on_read_upgrade(ec);
+                     });
+  }
+
+  void on_read_upgrade(beast::error_code ec) {
+    if (ec) return fail(ec);
+    if (request_.target() != "/v1/websocket") return refuse_upgrade(http::status::not_found);
+    if (!websocket::is_upgrade(request_)) return refuse_upgrade(http::status::bad_request);
+    auto verdict =
+        hub_.service().authenticate(std::string(request_[http::field::authorization]), now_ms());
+    if (const int* status = std::get_if<int>(&verdict)) {
+      return refuse_upgrade(static_cast<http::status>(*status));
+    }
+    account_ = std::get<std::string>(verdict);
+    if constexpr (kTcp || kTls) beast::get_lowest_layer(ws_).expires_never();
+    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws_.read_message_max(limits_.max_frame_bytes);
+    ws_.text(true);
+    ws_.async_accept(request_, [self = this->shared_from_this()](beast::error_code accept_ec) {
+      self->on_accept(accept_ec);
+    });
+  }
+
+  void refuse_upgrade(http::status status) {
+    auto response = std::make_shared<http::response<http::string_body>>(status, request_.version());
+    response->set(http::field::content_type, "text/plain");
+    response->body() = std::string(http::obsolete_reason(status)) + "\n";
+    response->keep_alive(false);
+    response->prepare_payload();
+    http::async_write(ws_.next_layer(), *response,
+                      [self = this->shared_from_this(), response](beast::error_code, std::size_t) {
+                        self->shutdown_transport();
+                      });
+  }
+
+  void on_accept(beast::error_code ec) {
+    if (ec) return fail(ec);
+    open_ = true;
+    hub_.join(account_, this->shared_from_this());
+    do_read();
+    pump();
+  }
+
+  // --- Frames in ----------------------------------------------------------------------------
+
+  void do_read() {
+    ws_.async_read(buffer_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+      self->on_read(ec);
+    });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec == websocket::error::message_too_big) {
+      return close(websocket::close_code::too_big, "frame too large");
+    }
+    if (ec) return fail(ec);
+    if (!ws_.got_text()) return close(websocket::close_code::bad_payload, "text frames only");
+    const std::string text = beast::buffers_to_string(buffer_.data());
+    buffer_.consume(buffer_.size());
+    const Json frame = Json::parse(text, nullptr, false);
+    if (!frame.is_object()) return close(websocket::close_code::policy_error, "malformed frame");
+    const auto type = frame.find("type");
+    const auto id = frame.find("id");
+    if (type == frame.end() || !type->is_string() || id == frame.end() ||
+        !id->is_number_unsigned()) {
+      if (id != frame.end() && id->is_number_unsigned()) {
+        respond(id->get<std::uint64_t>(), 400, "expected type and id", Json::object());
+        return do_read();
+      }
+      return close(websocket::close_code::policy_error, "malformed frame");
+    }
+    if (*type == "request") {
+      on_request(id->get<std::uint64_t>(), frame);
+    } else if (*type == "response") {
+      on_response(id->get<std::uint64_t>(), frame);
+    } else {
+      respond(id->get<std::uint64_t>(), 400, "unknown frame type", Json::object());
+    }
+    if (open_) do_read();
+  }
+
+  void on_request(std::uint64_t id, const Json& frame) {
+    const auto verb = frame.find("verb");
+    const auto path = frame.find("path");
+    if (verb == frame.end() || !verb->is_string() || path == frame.end() || !path->is_string()) {
+      return respond(id, 400, "expected verb and path", Json::object());
+    }
+    const std::int64_t now = now_ms();
+    if (const auto wait = request_limit_.take(now)) {
+      return respond(id, 429, "too many requests", {{"retry_after", *wait}});
+    }
+    const auto body_it = frame.find("body");
+    const Json body = body_it == frame.end() ? Json::object() : *body_it;
+    if (!body.is_object()) return respond(id, 400, "body must be an object", Json::object());
+    const Outcome outcome = hub_.service().handle(account_, *verb, *path, body, now);
+    respond(id, outcome.status, outcome.message, outcome.body);
+    if (outcome.deliver_to) hub_.wake(*outcome.deliver_to);
+  }
+
+  // A client's answer to a delivery: a 2xx deletes the message; anything else leaves it for the
+  // next connection. An answer to nothing we asked is ignored.
+  void on_response(std::uint64_t id, const Json& frame) {
+    const auto it = in_flight_.find(id);
+    if (it == in_flight_.end()) return;
+    const std::int64_t seq = it->second;
+    in_flight_.erase(it);
+    const auto status = frame.find("status");
+    if (seq > 0 && status != frame.end() && status->is_number_integer() &&
+        status->get<int>() / 100 == 2) {
+      hub_.service().acknowledge(account_, seq);
+    }
+    pump();
+  }
+
+  // --- Frames out ---------------------------------------------------------------------------
+
+  void respond(std::uint64_t id, int status, const std::string& message, const Json& body) {
+    write(Json{
+        {"type", "response"}, {"id", id}, {"status", status}, {"message", message}, {"body", body}}
+              .dump());
+  }
+
+  void request(const std::string& verb, const std::string& path, const Json& body,
+               std::int64_t seq) {
+    const std::uint64_t id = ++next_id_;
+    in_flight_[id] = seq;
+    write(Json{{"type", "request"}, {"id", id}, {"verb", verb}, {"path", path}, {"body", body}}
+              .dump());
+  }
+
+  // Sends stored messages, oldest first, keeping at most max_in_flight unacknowledged; then,
+  // once, the queue-empty notice.
+  void pump() {
+    if (!open_) return;
+    while (in_flight_.size() < limits_.max_in_flight) {
+      const auto batch = hub_.service().pending(account_, last_sent_seq_,
+                                                limits_.max_in_flight - in_flight_.size());
+      if (batch.empty()) break;
+      for (const Delivery& delivery : batch) {
+        request("PUT", "/api/v1/message", delivery.envelope, delivery.seq);
+        last_sent_seq_ = delivery.seq;
+      }
+    }
+    if (!told_empty_ && in_flight_.size() < limits_.max_in_flight) {
+      told_empty_ = true;
+      request("PUT", "/api/v1/queue/empty", Json::object(), 0);
+    }
+  }
+
+  void write(std::string frame) {
+    if (!open_) return;
+    outbox_.push_back(std::move(frame));
+    if (outbox_.size() == 1) do_write();
+  }
+
+  void do_write() {
+    ws_.async_write(boost::asio::buffer(outbox_.front()),
+                    [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                      self->on_write(ec);
+                    });
+  }
+
+  void on_write(beast::error_code ec) {
+    if (ec) return fail(ec);
+    outbox_.pop_front();
+    if (!outbox_.empty()) do_write();
+  }
+
+  // --- Ending -------------------------------------------------------------------------------
+
+  void close(websocket::close_code code, const char* reason) {
+    if (!open_ || closing_) return;
+    closing_ = true;
+    open_ = false;
+    hub_.leave(account_, this);
+    ws_.async_close(websocket::close_reason(code, reason),
+                    [self = this->shared_from_this()](beast::error_code) {});
+  }
+
+  void fail(beast::error_code) {
+    if (open_) hub_.leave(account_, this);
+    open_ = false;
+  }
+
+  void shutdown_transport() {
+    if constexpr (kTcp) {
+      beast::error_code ignored;
+      beast::get_lowest_layer(ws_).socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send,
+                                                     ignored);
+    } else if constexpr (!kTls) {
+      ws_.next_layer().close();
+    }
+  }
+
+  Hub& hub_;
+  ConnectionLimits limits_;
+  websocket::stream<NextLayer> ws_;
+  beast::flat_buffer buffer_;
+  http::request<http::string_body> request_;
+  std::string account_;
+  bool open_ = false;
+  bool closing_ = false;
+  bool told_empty_ = false;
+  RateLimit request_limit_;
+  std::deque<std::string> outbox_;
+  std::map<std::uint64_t, std::int64_t> in_flight_;  // request id -> seq (0: not a delivery)
+  std::uint64_t next_id_ = 0;
+  std::int64_t last_sent_seq_ = 0;
+};
+
+}  // namespace gvo::relay

@@ -1,0 +1,190 @@
+// gvo-relay: the self-hosted store-and-forward relay for end-to-end encrypted messages between
+// gvo-bot and gvo-chat (bot/relay/PROTOCOL.md). One thread, one io_context; SQLite keeps every
+// message until its recipient acknowledges it.
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include "bot/daemon/log.hpp"
+#include "bot/daemon/service_manager.hpp"
+#include "bot/relay/relay_server.hpp"
+#include "bot/transport/event_loop.hpp"
+#include "storage/migrations.hpp"
+
+namespace {
+
+namespace log = gvo::daemon::log;
+
+constexpr int kExitUsage = 64;
+constexpr int kExitConfig = 78;
+
+constexpr const char* kUsage = R"(Usage: gvo-relay [options]
+
+gvo-relay stores and forwards end-to-end encrypted messages between gvo-bot and gvo-chat
+accounts (bot/relay/PROTOCOL.md). It never sees plaintext.
+
+Options:
+  --listen HOST:PORT   address to listen on (default 127.0.0.1:8787; port 0 picks a free one)
+  --data DIR           folder for its database (default gvo-relay-data, created owner-only)
+  --tls-cert FILE      serve wss:// with this certificate chain (PEM) ...
+  --tls-key FILE       ... and this private key (PEM)
+  --closed             refuse accounts it does not know yet (default: the first connection
+                       of an account registers it)
+  --port-file FILE     write the port listened on to FILE once ready
+  --version            print the version and exit
+  -h, --help           print this help and exit
+
+Exit status: 0 after SIGINT or SIGTERM, 64 bad command line, 78 cannot listen or open its data,
+1 other failure.
+)";
+
+struct Options {
+  std::string host = "127.0.0.1";
+  unsigned short port = 8787;
+  std::string data_dir = "gvo-relay-data";
+  std::string tls_cert;
+  std::string tls_key;
+  std::string port_file;
+  bool open_registration = true;
+};
+
+bool parse_listen(const std::string& text, Options& options) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos) return false;
+  options.host = text.substr(0, colon);
+  const std::string port = text.substr(colon + 1);
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos) {
+    return false;
+  }
+  const long value = std::stol(port);
+  if (value > 65535) return false;
+  options.port = static_cast<unsigned short>(value);
+  return true;
+}
+
+// Returns -1 to go on, or the exit status.
+int parse(const std::vector<std::string>& args, Options& options) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    auto value = [&](const char* name) -> const std::string* {
+      if (i + 1 >= args.size()) {
+        std::fprintf(stderr, "gvo-relay: %s needs a value\nTry 'gvo-relay --help'.\n", name);
+        return nullptr;
+      }
+      return &args[++i];
+    };
+    if (arg == "-h" || arg == "--help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (arg == "--version") {
+      std::printf("gvo-relay %s\n", GVO_VERSION);
+      return 0;
+    }
+    if (arg == "--closed") {
+      options.open_registration = false;
+      continue;
+    }
+    const std::string* given = nullptr;
+    if (arg == "--listen" || arg == "--data" || arg == "--tls-cert" || arg == "--tls-key" ||
+        arg == "--port-file") {
+      given = value(arg.c_str());
+      if (given == nullptr) return kExitUsage;
+    } else {
+      std::fprintf(stderr, "gvo-relay: unknown option '%s'\nTry 'gvo-relay --help'.\n",
+                   arg.c_str());
+      return kExitUsage;
+    }
+    if (arg == "--listen" && !parse_listen(*given, options)) {
+      std::fprintf(stderr, "gvo-relay: --listen expects HOST:PORT, got '%s'\n", given->c_str());
+      return kExitUsage;
+    }
+    if (arg == "--data") options.data_dir = *given;
+    if (arg == "--tls-cert") options.tls_cert = *given;
+    if (arg == "--tls-key") options.tls_key = *given;
+    if (arg == "--port-file") options.port_file = *given;
+  }
+  if (options.tls_cert.empty() != options.tls_key.empty()) {
+    std::fprintf(stderr, "gvo-relay: --tls-cert and --tls-key go together\n");
+    return kExitUsage;
+  }
+  return -1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ::umask(077);
+  gvo::daemon::log::set_program_name("gvo-relay");
+  Options options;
+  if (const int status = parse(std::vector<std::string>(argv + 1, argv + argc), options);
+      status >= 0) {
+    return status;
+  }
+  if (::mkdir(options.data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    log::error("cannot create " + options.data_dir + ": " + std::strerror(errno));
+    return kExitConfig;
+  }
+  auto db = gvo::storage::Database::open(options.data_dir + "/relay.db",
+                                         gvo::storage::OpenMode::create_if_missing);
+  if (!db) {
+    log::error(gvo::storage::describe(db.error()));
+    return kExitConfig;
+  }
+  if (auto migrated = gvo::storage::migrate(db.value(), gvo::relay::RelayService::migrations());
+      !migrated) {
+    log::error(gvo::storage::describe(migrated.error()));
+    return kExitConfig;
+  }
+  gvo::relay::RelayService service(db.value(), options.open_registration);
+  gvo::relay::Hub hub(service);
+
+  std::unique_ptr<boost::asio::ssl::context> tls;
+  if (!options.tls_cert.empty()) {
+    tls = std::make_unique<boost::asio::ssl::context>(boost::asio::ssl::context::tls_server);
+    boost::system::error_code ec;
+    tls->set_options(boost::asio::ssl::context::no_sslv2 | boost::asio::ssl::context::no_sslv3 |
+                         boost::asio::ssl::context::no_tlsv1 |
+                         boost::asio::ssl::context::no_tlsv1_1,
+                     ec);
+    if (!ec) tls->use_certificate_chain_file(options.tls_cert, ec);
+    if (!ec) tls->use_private_key_file(options.tls_key, boost::asio::ssl::context::pem, ec);
+    if (ec) {
+      log::error("TLS certificate or key: " + ec.message());
+      return kExitConfig;
+    }
+  }
+
+  gvo::transport::EventLoop loop;
+  gvo::relay::RelayServer server(loop.context(), hub, tls.get());
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(options.host, ec);
+  if (!ec) ec = server.listen({address, options.port});
+  if (ec) {
+    log::error("cannot listen on " + options.host + ":" + std::to_string(options.port) + ": " +
+               ec.message());
+    return kExitConfig;
+  }
+  const int signal_number = loop.run_until_signal([&] {
+    const std::string where = options.host + ":" + std::to_string(server.port());
+    if (!options.port_file.empty()) {
+      std::ofstream(options.port_file) << server.port() << "\n";
+    }
+    gvo::daemon::notify_ready("listening on " + where);
+    log::info(std::string("listening on ") + (tls ? "wss://" : "ws://") + where + "/v1/websocket" +
+              (options.open_registration ? "" : " (registration closed)"));
+  });
+  server.stop();
+  gvo::daemon::notify_stopping();
+  log::info(std::string("stopping on ") + (signal_number == 2 ? "SIGINT" : "SIGTERM"));
+  return 0;
+}

@@ -1,0 +1,374 @@
+#include "bot/relay/relay_service.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "bot/core/base64.hpp"
+#include "storage/migrations.hpp"
+
+namespace gvo::relay {
+namespace {
+
+using storage::Bytes;
+
+constexpr std::size_t kIdentityKeySize = 33;
+constexpr std::size_t kSignatureSize = 64;
+
+Outcome refuse(int status, std::string message, Json body = Json::object()) {
+  Outcome outcome;
+  outcome.status = status;
+  outcome.message = std::move(message);
+  outcome.body = std::move(body);
+  return outcome;
+}
+
+Bytes sha256(const Bytes& salt, std::string_view secret) {
+  Bytes input(salt);
+  input.insert(input.end(), secret.begin(), secret.end());
+  Bytes digest(32);
+  unsigned int size = 0;
+  EVP_Digest(input.data(), input.size(), digest.data(), &size, EVP_sha256(), nullptr);
+  OPENSSL_cleanse(input.data(), input.size());
+  return digest;
+}
+
+std::optional<Bytes> decoded(const Json& body, const char* key, std::size_t size) {
+  const auto it = body.find(key);
+  if (it == body.end() || !it->is_string()) return std::nullopt;
+  auto bytes = core::base64_decode(it->get_ref<const std::string&>());
+  if (!bytes || (size != 0 && bytes->size() != size)) return std::nullopt;
+  return bytes;
+}
+
+std::optional<std::int64_t> whole(const Json& body, const char* key, std::int64_t min,
+                                  std::int64_t max) {
+  const auto it = body.find(key);
+  if (it == body.end() || !it->is_number_integer()) return std::nullopt;
+  const auto value = it->get<std::int64_t>();
+  if (value < min || value > max) return std::nullopt;
+  return value;
+}
+
+bool succeeded(const storage::Result<void>& result) { return result.ok(); }
+
+}  // namespace
+
+std::optional<double> RateLimit::take(std::int64_t now_ms) {
+  if (last_ms_ >= 0 && now_ms > last_ms_) {
+    tokens_ = std::min(burst_, tokens_ + rate_ * static_cast<double>(now_ms - last_ms_) / 1000.0);
+  }
+  last_ms_ = std::max(last_ms_, now_ms);
+  if (tokens_ >= 1.0) {
+    tokens_ -= 1.0;
+    return std::nullopt;
+  }
+  return (1.0 - tokens_) / rate_;
+}
+
+bool is_account_name(std::string_view name) {
+  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
+  });
+}
+
+const std::vector<storage::Migration>& RelayService::migrations() {
+  static const std::vector<storage::Migration> kMigrations = {
+      {1, "accounts, keys and the message queue", R"sql(
+        CREATE TABLE accounts (
+          id                TEXT PRIMARY KEY,
+          secret_salt       BLOB NOT NULL,
+          secret_hash       BLOB NOT NULL,
+          registration_id   INTEGER,
+          identity_key      BLOB,
+          signed_pre_key_id INTEGER,
+          signed_pre_key    BLOB,
+          signature         BLOB,
+          created_at        INTEGER NOT NULL
+        ) STRICT;
+        CREATE TABLE pre_keys (
+          account    TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+          id         INTEGER NOT NULL,
+          public_key BLOB NOT NULL,
+          PRIMARY KEY (account, id)
+        ) STRICT, WITHOUT ROWID;
+        -- Ciphertexts waiting for their recipient's acknowledgement, in the order received.
+        CREATE TABLE envelopes (
+          seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+          guid             TEXT NOT NULL UNIQUE,
+          destination      TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+          type             INTEGER NOT NULL,
+          source           TEXT NOT NULL,
+          source_device    INTEGER NOT NULL,
+          client_timestamp INTEGER NOT NULL,
+          server_timestamp INTEGER NOT NULL,
+          content          BLOB NOT NULL
+        ) STRICT;
+        CREATE INDEX envelopes_by_destination ON envelopes(destination, seq);
+      )sql"},
+  };
+  return kMigrations;
+}
+
+RelayService::RelayService(storage::Database& db, bool open_registration, RelayLimits limits)
+    : db_(db), open_registration_(open_registration), limits_(limits) {}
+
+std::variant<std::string, int> RelayService::authenticate(std::string_view authorization,
+                                                          std::int64_t now_ms) {
+  constexpr std::string_view kBasic = "Basic ";
+  if (authorization.substr(0, kBasic.size()) != kBasic) return 401;
+  const auto credentials = core::base64_decode(authorization.substr(kBasic.size()));
+  if (!credentials) return 401;
+  const std::string text(credentials->begin(), credentials->end());
+  const auto colon = text.find(':');
+  if (colon == std::string::npos) return 401;
+  const std::string account = text.substr(0, colon);
+  const std::string_view secret = std::string_view(text).substr(colon + 1);
+  if (!is_account_name(account)) return 400;
+  if (secret.size() < 16 || secret.size() > 256) return 401;
+
+  auto query = db_.prepare("SELECT secret_salt, secret_hash FROM accounts WHERE id = ?1");
+  if (!query) return 500;
+  auto row = query->bind(1, account).step();
+  if (!row) return 500;
+  if (row.value()) {
+    const Bytes expected = query->column_blob(1);
+    const Bytes given = sha256(query->column_blob(0), secret);
+    if (CRYPTO_memcmp(expected.data(), given.data(), std::min(expected.size(), given.size())) !=
+            0 ||
+        expected.size() != given.size()) {
+      return 401;
+    }
+    return account;
+  }
+  if (!open_registration_) return 403;
+  Bytes salt(16);
+  if (RAND_bytes(salt.data(), static_cast<int>(salt.size())) != 1) return 500;
+  auto insert = db_.prepare(
+      "INSERT INTO accounts(id, secret_salt, secret_hash, created_at) VALUES (?1, ?2, ?3, ?4)");
+  if (!insert) return 500;
+  insert->bind(1, account).bind_blob(2, salt).bind_blob(3, sha256(salt, secret)).bind(4, now_ms);
+  if (!insert->run()) return 500;
+  return account;
+}
+
+Outcome RelayService::handle(const std::string& account, const std::string& verb,
+                             const std::string& path, const Json& body, std::int64_t now_ms) {
+  constexpr std::string_view kKeysOf = "/v2/keys/";
+  constexpr std::string_view kMessagesTo = "/v1/messages/";
+  if (verb == "GET" && path == "/v1/keepalive") return Outcome{};
+  if (verb == "PUT" && path == "/v2/keys") return upload_keys(account, body);
+  if (verb == "GET" && path == "/v2/keys") return count_keys(account);
+  if (verb == "GET" && path.compare(0, kKeysOf.size(), kKeysOf) == 0) {
+    return fetch_bundle(path.substr(kKeysOf.size()));
+  }
+  if (verb == "PUT" && path.compare(0, kMessagesTo.size(), kMessagesTo) == 0) {
+    return send(account, path.substr(kMessagesTo.size()), body, now_ms);
+  }
+  return refuse(404, "no such request");
+}
+
+Outcome RelayService::upload_keys(const std::string& account, const Json& body) {
+  const auto registration_id = whole(body, "registration_id", 1, 0x7FFFFFFF);
+  const auto identity = decoded(body, "identity_key", kIdentityKeySize);
+  const auto signed_it = body.find("signed_pre_key");
+  if (!registration_id || !identity || signed_it == body.end() || !signed_it->is_object()) {
+    return refuse(400, "expected registration_id, identity_key and signed_pre_key");
+  }
+  const auto signed_id = whole(*signed_it, "id", 0, 0xFFFFFF);
+  const auto signed_key = decoded(*signed_it, "public_key", kIdentityKeySize);
+  const auto signature = decoded(*signed_it, "signature", kSignatureSize);
+  if (!signed_id || !signed_key || !signature) return refuse(400, "malformed signed_pre_key");
+  std::vector<std::pair<std::int64_t, Bytes>> pre_keys;
+  if (const auto list = body.find("pre_keys"); list != body.end()) {
+    if (!list->is_array() || list->size() > limits_.max_pre_keys) {
+      return refuse(400, "expected at most " + std::to_string(limits_.max_pre_keys) + " pre_keys");
+    }
+    for (const Json& item : *list) {
+      if (!item.is_object()) return refuse(400, "malformed pre_key");
+      const auto id = whole(item, "id", 1, 0xFFFFFF);
+      auto key = decoded(item, "public_key", kIdentityKeySize);
+      if (!id || !key) return refuse(400, "malformed pre_key");
+      pre_keys.emplace_back(*id, std::move(*key));
+    }
+  }
+  auto stored = db_.transact([&]() -> storage::Result<void> {
+    auto update = db_.prepare(
+        "UPDATE accounts SET registration_id = ?2, identity_key = ?3, signed_pre_key_id = ?4, "
+        "signed_pre_key = ?5, signature = ?6 WHERE id = ?1");
+    if (!update) return std::move(update).error();
+    update->bind(1, account)
+        .bind(2, *registration_id)
+        .bind_blob(3, *identity)
+        .bind(4, *signed_id)
+        .bind_blob(5, *signed_key)
+        .bind_blob(6, *signature);
+    if (auto done = update->run(); !done) return done;
+    if (pre_keys.empty()) return {};
+    auto clear = db_.prepare("DELETE FROM pre_keys WHERE account = ?1");
+    if (!clear) return std::move(clear).error();
+    if (auto done = clear->bind(1, account).run(); !done) return done;
+    auto insert =
+        db_.prepare("INSERT OR REPLACE INTO pre_keys(account, id, public_key) VALUES (?1, ?2, ?3)");
+    if (!insert) return std::move(insert).error();
+    for (const auto& [id, key] : pre_keys) {
+      insert->reset();
+      if (auto done = insert->bind(1, account).bind(2, id).bind_blob(3, key).run(); !done) {
+        return done;
+      }
+    }
+    return {};
+  });
+  if (!stored) return refuse(500, "storage failed");
+  return Outcome{};
+}
+
+Outcome RelayService::count_keys(const std::string& account) {
+  auto query = db_.prepare("SELECT count(*) FROM pre_keys WHERE account = ?1");
+  if (!query || !query->bind(1, account).step()) return refuse(500, "storage failed");
+  Outcome outcome;
+  outcome.body = {{"count", query->column_int64(0)}};
+  return outcome;
+}
+
+Outcome RelayService::fetch_bundle(const std::string& target) {
+  if (!is_account_name(target)) return refuse(404, "no such account");
+  Outcome outcome;
+  auto fetched = db_.transact([&]() -> storage::Result<bool> {
+    auto account = db_.prepare(
+        "SELECT registration_id, identity_key, signed_pre_key_id, signed_pre_key, signature "
+        "FROM accounts WHERE id = ?1 AND identity_key IS NOT NULL");
+    if (!account) return std::move(account).error();
+    auto row = account->bind(1, target).step();
+    if (!row) return std::move(row).error();
+    if (!row.value()) return false;
+    outcome.body = {{"registration_id", account->column_int64(0)},
+                    {"device_id", 1},
+                    {"identity_key", core::base64_encode(account->column_blob(1))},
+                    {"signed_pre_key",
+                     {{"id", account->column_int64(2)},
+                      {"public_key", core::base64_encode(account->column_blob(3))},
+                      {"signature", core::base64_encode(account->column_blob(4))}}}};
+    // Each one-time pre-key is handed out once.
+    auto pre_key = db_.prepare(
+        "DELETE FROM pre_keys WHERE rowid = (SELECT rowid FROM pre_keys WHERE account = ?1 "
+        "ORDER BY id LIMIT 1) RETURNING id, public_key");
+    if (!pre_key) return std::move(pre_key).error();
+    auto taken = pre_key->bind(1, target).step();
+    if (!taken) return std::move(taken).error();
+    if (taken.value()) {
+      outcome.body["pre_key"] = {{"id", pre_key->column_int64(0)},
+                                 {"public_key", core::base64_encode(pre_key->column_blob(1))}};
+      if (auto rest = pre_key->step(); !rest) return std::move(rest).error();
+    }
+    return true;
+  });
+  if (!fetched) return refuse(500, "storage failed");
+  if (!fetched.value()) return refuse(404, "no such account, or no keys uploaded");
+  return outcome;
+}
+
+Outcome RelayService::send(const std::string& account, const std::string& target, const Json& body,
+                           std::int64_t now_ms) {
+  auto limit = send_limits_.try_emplace(account, limits_.sends_per_second, limits_.send_burst);
+  if (const auto wait = limit.first->second.take(now_ms)) {
+    return refuse(429, "too many messages", {{"retry_after", std::ceil(*wait)}});
+  }
+  const auto timestamp = whole(body, "timestamp", 0, INT64_MAX);
+  const auto messages = body.find("messages");
+  if (!timestamp || messages == body.end() || !messages->is_array() || messages->empty()) {
+    return refuse(400, "expected timestamp and messages");
+  }
+  if (!is_account_name(target)) return refuse(404, "no such account");
+  auto recipient = db_.prepare("SELECT registration_id FROM accounts WHERE id = ?1");
+  if (!recipient) return refuse(500, "storage failed");
+  auto found = recipient->bind(1, target).step();
+  if (!found) return refuse(500, "storage failed");
+  if (!found.value() || recipient->column_is_null(0)) return refuse(404, "no such account");
+  const std::int64_t registration_id = recipient->column_int64(0);
+
+  std::vector<std::int64_t> extra;
+  for (const Json& message : *messages) {
+    if (!message.is_object()) continue;
+    const auto device = whole(message, "destination_device_id", 0, 255).value_or(1);
+    if (device != 1) extra.push_back(device);
+  }
+  if (!extra.empty() || messages->size() != 1) {
+    return refuse(409, "devices do not match",
+                  {{"missing_devices", Json::array()}, {"extra_devices", extra}});
+  }
+  const Json& message = messages->front();
+  if (!message.is_object()) return refuse(400, "malformed message");
+  const auto type = whole(message, "type", 1, 3).value_or(0);
+  const auto destination_registration =
+      whole(message, "destination_registration_id", 0, 0x7FFFFFFF);
+  const auto content = decoded(message, "content", 0);
+  if ((type != 1 && type != 3) || !destination_registration || !content || content->empty()) {
+    return refuse(400, "malformed message");
+  }
+  if (content->size() > limits_.max_content_bytes) return refuse(413, "message too large");
+  if (*destination_registration != registration_id) {
+    return refuse(410, "the recipient re-registered", {{"stale_devices", Json::array({1})}});
+  }
+  Bytes random(16);
+  if (RAND_bytes(random.data(), static_cast<int>(random.size())) != 1) {
+    return refuse(500, "no randomness");
+  }
+  std::string guid;
+  for (std::uint8_t byte : random) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    guid += kDigits[byte >> 4];
+    guid += kDigits[byte & 0x0f];
+  }
+  auto insert = db_.prepare(
+      "INSERT INTO envelopes(guid, destination, type, source, source_device, client_timestamp, "
+      "server_timestamp, content) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7)");
+  if (!insert) return refuse(500, "storage failed");
+  insert->bind(1, guid)
+      .bind(2, target)
+      .bind(3, type)
+      .bind(4, account)
+      .bind(5, *timestamp)
+      .bind(6, now_ms)
+      .bind_blob(7, *content);
+  if (!succeeded(db_.transact([&] { return insert->run(); }))) return refuse(500, "storage failed");
+  Outcome outcome;
+  outcome.body = {{"guid", guid}};
+  outcome.deliver_to = target;
+  return outcome;
+}
+
+std::vector<Delivery> RelayService::pending(const std::string& account, std::int64_t after_seq,
+                                            std::size_t limit) {
+  std::vector<Delivery> out;
+  auto query = db_.prepare(
+      "SELECT seq, guid, type, source, source_device, client_timestamp, server_timestamp, content "
+      "FROM envelopes WHERE destination = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3");
+  if (!query) return out;
+  query->bind(1, account).bind(2, after_seq).bind(3, static_cast<std::int64_t>(limit));
+  for (;;) {
+    auto row = query->step();
+    if (!row || !row.value()) break;
+    out.push_back({query->column_int64(0),
+                   {{"guid", query->column_text(1)},
+                    {"type", query->column_int64(2)},
+                    {"source", query->column_text(3)},
+                    {"source_device", query->column_int64(4)},
+                    {"client_timestamp", query->column_int64(5)},
+                    {"server_timestamp", query->column_int64(6)},
+                    {"content", core::base64_encode(query->column_blob(7))}}});
+  }
+  return out;
+}
+
+void RelayService::acknowledge(const std::string& account, std::int64_t seq) {
+  auto remove = db_.prepare("DELETE FROM envelopes WHERE seq = ?1 AND destination = ?2");
+  if (!remove) return;
+  (void)db_.transact([&] { return remove->bind(1, seq).bind(2, account).run(); });
+}
+
+}  // namespace gvo::relay
