@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -18,8 +19,13 @@
 #include "bot/daemon/log.hpp"
 #include "bot/daemon/service_manager.hpp"
 #include "bot/daemon/startup.hpp"
+#include "bot/signal/endpoint.hpp"
 #include "bot/transport/event_loop.hpp"
+#include "bot/transport/messenger.hpp"
+#include "flows/conversation.hpp"
 #include "flows/loader.hpp"
+#include "storage/conversations.hpp"
+#include "storage/peers.hpp"
 
 namespace {
 
@@ -38,6 +44,45 @@ void log_each_line(const std::string& text) {
   }
 }
 
+// The bot's account secret at the relay: made on first run, kept sealed in the database.
+std::string relay_secret(gvo::storage::Store& store) {
+  const gvo::storage::SealedPlace place{"meta", "value", "relay_secret"};
+  auto query = store.db().prepare("SELECT value FROM meta WHERE name = 'relay_secret'");
+  if (query && query->step().value_or(false)) {
+    if (auto secret = store.sealer().open(place, query->column_blob(0))) return secret.value();
+    throw daemon::StartupError(daemon::kExitConfig,
+                               "the relay secret in the database does not open");
+  }
+  auto key = gvo::storage::SealingKey::generate();  // 32 random bytes, as hex
+  if (!key) throw daemon::StartupError(daemon::kExitFailure, "no randomness for a relay secret");
+  const std::string secret = key->to_hex();
+  auto sealed = store.sealer().seal(place, secret);
+  auto insert = store.db().prepare("INSERT INTO meta(name, value) VALUES ('relay_secret', ?1)");
+  if (!sealed || !insert ||
+      !store.db().transact([&] { return insert->bind_blob(1, sealed.value()).run(); })) {
+    throw daemon::StartupError(daemon::kExitFailure, "cannot store the relay secret");
+  }
+  return secret;
+}
+
+// A peer as logs may name it: a short keyed hash, never the address.
+std::string log_name(const gvo::storage::Store& store, const std::string& peer) {
+  const auto hash = store.sealer().blind_index("log peer", peer);
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string name = "peer ";
+  for (std::size_t i = 0; i < 4; ++i) {
+    name += kDigits[hash[i] >> 4];
+    name += kDigits[hash[i] & 0x0f];
+  }
+  return name;
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 int run_bot(const gvo::core::Config& config) {
   gvo::storage::Store store =
       daemon::open_store(config, config.sealing.create_key ? daemon::KeyCreation::allowed
@@ -47,13 +92,73 @@ int run_bot(const gvo::core::Config& config) {
     log::notice("database schema migrated from version " + std::to_string(migration.from) + " to " +
                 std::to_string(migration.to));
   }
+  std::unique_ptr<daemon::FlowSet> flows;
+  if (config.replies == gvo::core::ReplyMode::flow) {
+    flows = daemon::load_flows(config.flows_dir);
+    if (flows->library.latest(config.flow) == nullptr) {
+      throw daemon::StartupError(daemon::kExitConfig,
+                                 "no flow '" + config.flow + "' in " + config.flows_dir);
+    }
+  }
+  auto endpoint = gvo::signal::Endpoint::open(store, now_ms());
+  if (!endpoint) {
+    throw daemon::StartupError(daemon::kExitFailure, gvo::signal::describe(endpoint.error()));
+  }
+
   gvo::transport::EventLoop loop;
+  gvo::storage::Peers peers(store);
+  gvo::storage::Conversations conversations(store);
+  gvo::transport::Messenger* messenger = nullptr;
+  gvo::transport::Messenger::Handlers handlers;
+  // Inside the transaction that decrypted the message: the conversation moves on, and its
+  // replies join the outbox, all in one commit.
+  handlers.received = [&](const gvo::transport::Inbound& inbound) {
+    if (config.replies == gvo::core::ReplyMode::echo) {
+      return messenger->send(inbound.peer, "echo: " + inbound.text).ok();
+    }
+    auto peer = peers.find_or_add(inbound.peer, now_ms() / 1000);
+    if (!peer) return false;
+    auto saved = conversations.load(peer.value());
+    if (!saved) return false;
+    const auto reaction =
+        gvo::flows::converse(*flows->engine, flows->library, config.flow, saved.value(),
+                             inbound.text, std::chrono::system_clock::now());
+    const auto kept = reaction.state
+                          ? conversations.save(peer.value(), *reaction.state, now_ms() / 1000)
+                          : conversations.erase(peer.value());
+    if (!kept) return false;
+    for (const std::string& reply : reaction.replies) {
+      if (!messenger->send(inbound.peer, reply)) return false;
+    }
+    for (const auto& action : reaction.actions) {
+      log::info("flow action " + action.name + " from " + log_name(store, inbound.peer) +
+                " (cases arrive with the intake)");
+    }
+    if (reaction.human_requested)
+      log::notice(log_name(store, inbound.peer) + " asked for a person");
+    return true;
+  };
+  handlers.identity_changed = [&](const std::string& peer) {
+    log::warning("the identity key of " + log_name(store, peer) + " changed; accepted (not staff)");
+    return true;
+  };
+  handlers.ready = [&] { log::info("connected to the relay as " + config.relay.account); };
+  gvo::transport::RelayAccount account{config.relay.host,
+                                       static_cast<unsigned short>(config.relay.port),
+                                       config.relay.account, relay_secret(store)};
+  gvo::transport::Messenger live(loop.context(), store, *endpoint.value(), std::move(account),
+                                 handlers);
+  messenger = &live;
+  live.start();
   const int signal_number = loop.run_until_signal([&] {
-    const std::string status = "ready, database schema version " + std::to_string(migration.to);
+    const std::string status = "ready, database schema version " + std::to_string(migration.to) +
+                               ", relay " + config.relay.host + ":" +
+                               std::to_string(config.relay.port);
     daemon::notify_ready(status);
     log::info(status);
   });
   daemon::notify_stopping();
+  live.stop();
   log::info(std::string("stopping on ") + (signal_number == SIGINT ? "SIGINT" : "SIGTERM"));
   return 0;
 }

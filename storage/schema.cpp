@@ -98,6 +98,21 @@ const std::vector<Migration>& schema_migrations() {
           PRIMARY KEY (group_id, address, device)
         ) STRICT, WITHOUT ROWID;
       )sql"},
+      {5, "outbox ciphertexts", R"sql(
+        -- A message is encrypted once, and the ciphertext committed with the ratchet state before
+        -- it is sent: a retry sends the same bytes, never a second encryption.
+        ALTER TABLE outbox ADD COLUMN ciphertext BLOB;
+        ALTER TABLE outbox ADD COLUMN kind INTEGER;
+        ALTER TABLE outbox ADD COLUMN sent_at_ms INTEGER;
+      )sql"},
+      {6, "conversations", R"sql(
+        -- Each person's conversation with the bot: the flow session, sealed (it holds answers).
+        CREATE TABLE conversations (
+          peer_id    INTEGER PRIMARY KEY REFERENCES peers(id) ON DELETE CASCADE,
+          state      BLOB NOT NULL,
+          updated_at INTEGER NOT NULL
+        ) STRICT;
+      )sql"},
   };
   return kMigrations;
 }

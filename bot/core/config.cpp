@@ -90,9 +90,27 @@ Result<Config, ConfigErrc> parse_config(std::string_view json_text, std::string_
   JsonReader reader(source_name);
   Config config;
   if (!reader.expect_object(parsed, "")) return fail(ConfigErrc::invalid, reader.report());
-  reader.reject_unknown_keys(parsed, "", {"data_dir", "database", "sealing", "log"});
+  reader.reject_unknown_keys(
+      parsed, "",
+      {"data_dir", "database", "sealing", "log", "relay", "replies", "flows_dir", "flow"});
   reader.read_string(parsed, "", "data_dir", config.data_dir);
   reader.read_string(parsed, "", "database", config.database);
+  reader.read_string(parsed, "", "flows_dir", config.flows_dir);
+  reader.read_string(parsed, "", "flow", config.flow);
+  std::string replies;
+  reader.read_string(parsed, "", "replies", replies);
+  if (replies == "echo") {
+    config.replies = ReplyMode::echo;
+  } else if (!replies.empty() && replies != "flow") {
+    reader.problem("/replies", "expected flow or echo");
+  }
+  if (const auto relay = parsed.find("relay");
+      relay != parsed.end() && reader.expect_object(*relay, "/relay")) {
+    reader.reject_unknown_keys(*relay, "/relay", {"host", "port", "account"});
+    reader.read_string(*relay, "/relay", "host", config.relay.host);
+    reader.read_int(*relay, "/relay", "port", config.relay.port, 1, 65535);
+    reader.read_string(*relay, "/relay", "account", config.relay.account);
+  }
   read_sealing(reader, parsed, config.sealing);
   read_log(reader, parsed, config);
   if (reader.failed()) return fail(ConfigErrc::invalid, reader.report());

@@ -25,11 +25,28 @@ struct SealingConfig {
   bool create_key = false;
 };
 
+struct RelayConfig {
+  std::string host = "127.0.0.1";
+  int port = 8787;
+  std::string account = "gvo-bot";  // the bot's account at the relay; its secret is made and kept
+                                    // (sealed) in the database on first run
+};
+
+enum class ReplyMode {
+  flow,  // people talk with the flow
+  echo,  // every message comes back as it was: a check of the path end to end
+};
+
 struct Config {
   std::string data_dir = "gvo-data";
   std::string database = "gvo-bot.db";  // relative paths are below data_dir
   SealingConfig sealing;
   LogLevel log_level = LogLevel::info;
+  RelayConfig relay;
+  ReplyMode replies = ReplyMode::flow;
+  // Where the flows and their data are; by default this build's own flows/defs.
+  std::string flows_dir = GVO_DEFAULT_FLOWS_DIR;
+  std::string flow = "demo";  // the flow new conversations start on
 };
 
 // What gvo-bot runs with when no --config is given: a local folder, a key made on first run.

@@ -52,6 +52,10 @@ class [[nodiscard]] Result {
   }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
+  template <typename U>
+  T value_or(U&& fallback) const& {
+    return ok() ? value() : static_cast<T>(std::forward<U>(fallback));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
 

@@ -7,6 +7,8 @@
 #include <string>
 
 #include "bot/core/config.hpp"
+#include "flows/engine.hpp"
+#include "flows/loader.hpp"
 #include "storage/store.hpp"
 
 namespace gvo::daemon {
@@ -37,5 +39,17 @@ storage::Store open_store(const core::Config& config, KeyCreation creation);
 
 // What --check-config says about the key: loads it, never creates it. Returns a line to print.
 std::string check_keys(const core::Config& config);
+
+// The conversation engine built from a flows folder: the catalog (messages.json), the data
+// (centres.json, nationalities.json) and every flow (any other *.json). Every file is checked;
+// any problem stops the start with each problem listed.
+struct FlowSet {
+  flows::TextFolder folder;
+  flows::Catalog catalog;
+  flows::FlowLibrary library;
+  std::unique_ptr<flows::Validators> validators;
+  std::unique_ptr<flows::Engine> engine;
+};
+std::unique_ptr<FlowSet> load_flows(const std::string& directory);
 
 }  // namespace gvo::daemon

@@ -255,8 +255,8 @@ Outcome RelayService::fetch_bundle(const std::string& target) {
                       {"signature", core::base64_encode(account->column_blob(4))}}}};
     // Each one-time pre-key is handed out once.
     auto pre_key = db_.prepare(
-        "DELETE FROM pre_keys WHERE rowid = (SELECT rowid FROM pre_keys WHERE account = ?1 "
-        "ORDER BY id LIMIT 1) RETURNING id, public_key");
+        "DELETE FROM pre_keys WHERE account = ?1 AND id = (SELECT min(id) FROM pre_keys "
+        "WHERE account = ?1) RETURNING id, public_key");
     if (!pre_key) return std::move(pre_key).error();
     auto taken = pre_key->bind(1, target).step();
     if (!taken) return std::move(taken).error();

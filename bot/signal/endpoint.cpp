@@ -389,4 +389,32 @@ Result<void> Endpoint::forget_identity(const Address& peer) {
   });
 }
 
+Result<void> Endpoint::drop_session(const Address& peer) {
+  const signal_protocol_address address = address_of(peer);
+  return in_unit([&]() -> Result<void> {
+    if (const int rc = signal_protocol_session_delete_session(library_->store_context, &address);
+        rc < 0) {
+      return from_library(rc, "dropping a session");
+    }
+    return {};
+  });
+}
+
+Result<std::uint32_t> Endpoint::remote_registration_id(const Address& peer) {
+  const signal_protocol_address address = address_of(peer);
+  session_cipher* raw_cipher = nullptr;
+  if (const int rc =
+          session_cipher_create(&raw_cipher, library_->store_context, &address, library_->context);
+      rc < 0) {
+    return from_library(rc, "creating a cipher");
+  }
+  std::unique_ptr<session_cipher, decltype(&session_cipher_free)> cipher(raw_cipher,
+                                                                         &session_cipher_free);
+  std::uint32_t id = 0;
+  if (const int rc = session_cipher_get_remote_registration_id(cipher.get(), &id); rc < 0) {
+    return from_library(rc, "reading the peer's registration id");
+  }
+  return id;
+}
+
 }  // namespace gvo::signal

@@ -81,6 +81,10 @@ class Endpoint {
   Result<std::string> decrypt(const Address& peer, const Ciphertext& ciphertext);
   // Accepts a peer's new identity key: the next pre-key message from it starts a fresh session.
   Result<void> forget_identity(const Address& peer);
+  // Drops the session with a peer (it re-registered): the next message needs a new bundle.
+  Result<void> drop_session(const Address& peer);
+  // The peer's registration id, as its session knows it.
+  Result<std::uint32_t> remote_registration_id(const Address& peer);
 
   const Bytes& identity_key() const { return identity_key_; }
   std::uint32_t registration_id() const { return registration_id_; }

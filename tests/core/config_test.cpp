@@ -52,7 +52,12 @@ TEST_CASE("each kind of bad configuration names its key path and what was expect
       // parse_error, and escaped the parser.
       {"{\"data_dir\": 1E66666}", ConfigErrc::syntax, "number overflow"},
       {"{\"data_dri\": \"x\"}", ConfigErrc::invalid,
-       "bad.json: /data_dri: unknown key (expected one of: data_dir, database, sealing, log)"},
+       "bad.json: /data_dri: unknown key (expected one of: data_dir, database, sealing, log, "
+       "relay, replies, flows_dir, flow)"},
+      {"{\"relay\": {\"port\": 70000}}", ConfigErrc::invalid,
+       "/relay/port: expected a whole number from 1 to 65535, got 70000"},
+      {"{\"relay\": {\"adress\": \"x\"}}", ConfigErrc::invalid, "/relay/adress: unknown key"},
+      {"{\"replies\": \"parrot\"}", ConfigErrc::invalid, "/replies: expected flow or echo"},
       {"{\"data_dir\": 5}", ConfigErrc::invalid,
        "bad.json: /data_dir: expected a string, got a number"},
       {"{\"data_dir\": \"\"}", ConfigErrc::invalid, "/data_dir: expected a non-empty string"},

@@ -59,6 +59,8 @@ const std::vector<std::function<void(Database&)>> kSeeds = {
       run(db, "INSERT INTO signal_identity VALUES (1, 42, x'05', x'01', 1, 1)");
       run(db, "INSERT INTO signal_sessions VALUES (x'aa', 1, x'bb')");
     },
+    [](Database& db) { run(db, "UPDATE outbox SET ciphertext = x'cc', kind = 3, sent_at_ms = 7"); },
+    [](Database& db) { run(db, "INSERT INTO conversations VALUES (1, x'dd', 11)"); },
 };
 
 void check_seeds_kept(Database& db, int seeded_up_to) {
@@ -71,6 +73,8 @@ void check_seeds_kept(Database& db, int seeded_up_to) {
     CHECK(scalar(db, "SELECT count(*) FROM outbox") == 1);
   }
   if (seeded_up_to >= 3) CHECK(scalar(db, "SELECT due_at FROM timers") == 9);
+  if (seeded_up_to >= 5) CHECK(scalar(db, "SELECT sent_at_ms FROM outbox") == 7);
+  if (seeded_up_to >= 6) CHECK(scalar(db, "SELECT updated_at FROM conversations") == 11);
   if (seeded_up_to >= 4) {
     CHECK(scalar(db, "SELECT registration_id FROM signal_identity") == 42);
     CHECK(scalar(db, "SELECT count(*) FROM signal_sessions") == 1);

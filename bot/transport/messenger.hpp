@@ -1,0 +1,76 @@
+// End-to-end encrypted messaging through gvo-relay, for gvo-bot and gvo-chat alike. Joins the
+// relay client, the Signal endpoint and the database:
+// - receiving: each envelope is deduplicated, decrypted and handed to the owner inside one
+//   transaction (the ratchet state commits with what the owner writes); the relay is told only
+//   after the commit;
+// - sending: messages wait in the outbox; each is encrypted once, its ciphertext committed with
+//   the ratchet state, then sent; a row is deleted when the relay has stored it; rows survive
+//   restarts and are retried with backoff.
+// One thread (the io_context's).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "bot/signal/endpoint.hpp"
+#include "bot/transport/relay_client.hpp"
+#include "storage/store.hpp"
+
+namespace gvo::transport {
+
+// A message as the owner sees it: who sent it, when (their clock), what it says.
+struct Inbound {
+  std::string peer;  // the sender's relay account
+  std::int64_t sent_at_ms = 0;
+  std::string text;
+};
+
+struct MessengerStatus {
+  std::uint64_t received = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t undecryptable = 0;
+  std::uint64_t sent = 0;
+  std::uint64_t prekey_sent = 0;  // of those, pre-key messages (the first ones of a session)
+};
+
+class Messenger {
+ public:
+  struct Handlers {
+    // Inside the receiving transaction: write what the message causes (replies go through
+    // send()). false rolls everything back and the relay delivers the message again.
+    std::function<bool(const Inbound&)> received;
+    // After that transaction committed (to show the message, say).
+    std::function<void(const Inbound&)> committed;
+    // A peer's identity key changed; true accepts the new key (the message is then read).
+    std::function<bool(const std::string& peer)> identity_changed;
+    // Connected, keys published, outbox resumed.
+    std::function<void()> ready;
+  };
+
+  Messenger(boost::asio::io_context& io, storage::Store& store, signal::Endpoint& endpoint,
+            RelayAccount account, Handlers handlers, RelayTimings timings = {});
+  Messenger(const Messenger&) = delete;
+  Messenger& operator=(const Messenger&) = delete;
+  ~Messenger();
+
+  void start();
+  void stop();
+  bool connected() const;
+
+  // Queues a message to peer, in the caller's transaction if one is open. Call flush() after
+  // that transaction commits to send it.
+  storage::Result<void> send(const std::string& peer, std::string_view text);
+  void flush();
+
+  const MessengerStatus& status() const;
+
+  class Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace gvo::transport
