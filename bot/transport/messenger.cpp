@@ -329,7 +329,11 @@ class Messenger::Impl : public std::enable_shared_from_this<Messenger::Impl> {
     if (later)
       (void)store_.db().transact(
           [&] { return later->bind(1, id).bind(2, wall_ms() + wait_ms).run(); });
-    retry_timer_.expires_after(std::chrono::milliseconds(wait_ms));
+    flush_later(std::chrono::milliseconds(wait_ms));
+  }
+
+  void flush_later(std::chrono::milliseconds wait) {
+    retry_timer_.expires_after(wait);
     retry_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
       if (auto self = weak.lock(); self && !ec) self->flush();
     });
@@ -342,8 +346,10 @@ class Messenger::Impl : public std::enable_shared_from_this<Messenger::Impl> {
                     [self, peer](int status, const Json& body) {
                       daemon::log::debug("bundle fetch: status " + std::to_string(status));
                       self->fetching_.erase(peer);
-                      if (status != 200) return;  // 0: retried on reconnect; 404: not there yet
-                      if (self->start_session(peer, body)) self->flush();
+                      if (status == 0) return;  // the connection ended: tried again on the next
+                      if (status == 200 && self->start_session(peer, body)) return self->flush();
+                      // Not registered yet (404), or a bundle that would not do: try again soon.
+                      self->flush_later(std::chrono::seconds(1));
                     });
   }
 

@@ -1,0 +1,176 @@
+// The whole path as it runs: gvo-relay and gvo-bot as real processes on loopback (port 0,
+// temporary folders) and two gvo-chat clients. The bot echoes, so every message has a known
+// answer. The relay is killed and restarted mid-conversation, then the bot (SIGKILL): nothing may
+// be lost, nothing answered twice, and no plaintext may reach the relay's database.
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include <catch2/catch.hpp>
+#include <signal.h>
+
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string kRelay = GVO_RELAY_PATH;
+const std::string kBot = GVO_BOT_PATH;
+const std::string kChat = GVO_CHAT_PATH;
+
+struct Daemon {
+  std::unique_ptr<gvo::test::NotifySocket> notify;
+  std::unique_ptr<gvo::test::ChildProcess> process;
+};
+
+Daemon start_ready(const gvo::test::TempDir& dir, const std::string& program,
+                   const std::vector<std::string>& args, const std::string& name) {
+  Daemon daemon;
+  daemon.notify = std::make_unique<gvo::test::NotifySocket>(dir.file(name + ".sock"));
+  daemon.process = std::make_unique<gvo::test::ChildProcess>(
+      program, args, dir.path(),
+      std::vector<std::string>{"NOTIFY_SOCKET=" + daemon.notify->path()});
+  const auto ready = daemon.notify->receive(10s);
+  INFO(daemon.process->stderr_text());
+  REQUIRE(ready.has_value());
+  REQUIRE(ready->find("READY=1") != std::string::npos);
+  return daemon;
+}
+
+std::string script(const std::string& prefix, int count) {
+  std::string text;
+  for (int i = 1; i <= count; ++i) {
+    text += "> " + prefix + " " + std::to_string(i) + "\n";
+    text += "< echo: " + prefix + " " + std::to_string(i) + "\n";
+  }
+  return text;
+}
+
+// Waits, with a deadline, for a chat to have shown a line (it prints each message once taken in).
+bool wait_for_output(const gvo::test::ChildProcess& chat, const std::string& line) {
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (chat.stdout_text().find(line) != std::string::npos) return true;
+    std::this_thread::sleep_for(20ms);  // another process's progress: nothing to wait on but time
+  }
+  return false;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const auto end = std::min(text.find('\n', start), text.size());
+    lines.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return lines;
+}
+
+}  // namespace
+
+TEST_CASE("chat, relay and bot: 100 messages each way in order through kills and restarts") {
+  gvo::test::TempDir dir;
+  Daemon relay = start_ready(
+      dir, kRelay, {"--listen", "127.0.0.1:0", "--port-file", "port", "--data", "relay"}, "relay");
+  std::string port;
+  std::ifstream(dir.file("port")) >> port;
+  REQUIRE_FALSE(port.empty());
+  gvo::test::write_text(dir.file("bot.json"),
+                        "{\"data_dir\": \"bot\", \"replies\": \"echo\", \"sealing\": "
+                        "{\"create_key\": true}, \"relay\": {\"port\": " +
+                            port + "}}");
+  Daemon bot = start_ready(dir, kBot, {"--config", "bot.json"}, "bot");
+
+  gvo::test::write_text(dir.file("a.txt"), script("message", 100));
+  gvo::test::write_text(dir.file("b.txt"), script("other", 20));
+  const std::string relay_address = "127.0.0.1:" + port;
+  gvo::test::ChildProcess chat_a(
+      kChat, {"--relay", relay_address, "--data", "chat-a", "--script", "a.txt", "--timeout", "30"},
+      dir.path());
+  gvo::test::ChildProcess chat_b(
+      kChat, {"--relay", relay_address, "--data", "chat-b", "--script", "b.txt", "--timeout", "30"},
+      dir.path());
+
+  // The relay dies mid-conversation and comes back on the same port.
+  REQUIRE(wait_for_output(chat_a, "gvo-bot> echo: message 30\n"));
+  relay.process->send_signal(SIGKILL);
+  // The kill must land mid-conversation for this test to mean anything.
+  REQUIRE_FALSE(chat_a.stdout_text().find("echo: message 100\n") != std::string::npos);
+  REQUIRE(relay.process->wait_for_exit(5s).has_value());
+  relay = start_ready(dir, kRelay, {"--listen", relay_address, "--data", "relay"}, "relay2");
+
+  // Then the bot dies without warning and comes back.
+  REQUIRE(wait_for_output(chat_a, "gvo-bot> echo: message 60\n"));
+  bot.process->send_signal(SIGKILL);
+  REQUIRE_FALSE(chat_a.stdout_text().find("echo: message 100\n") != std::string::npos);
+  REQUIRE(bot.process->wait_for_exit(5s).has_value());
+  bot = start_ready(dir, kBot, {"--config", "bot.json"}, "bot2");
+
+  const auto a_done = chat_a.wait_for_exit(60s);
+  const auto b_done = chat_b.wait_for_exit(60s);
+  INFO("chat a:\n"
+       << chat_a.stderr_text() << "\nchat b:\n"
+       << chat_b.stderr_text() << "\nbot:\n"
+       << bot.process->stderr_text());
+  REQUIRE(a_done == 0);
+  REQUIRE(b_done == 0);
+
+  // Every answer once, in order: the chat's script checks the order; here, no extras either.
+  std::vector<std::string> expected;
+  for (int i = 1; i <= 100; ++i) expected.push_back("gvo-bot> echo: message " + std::to_string(i));
+  CHECK(lines_of(chat_a.stdout_text()) == expected);
+  CHECK(lines_of(chat_b.stdout_text()).size() == 20);
+  // The first message of a session is a pre-key message, and only the first.
+  CHECK_THAT(chat_a.stderr_text(),
+             Catch::Matchers::Contains("(1 as pre-key messages), received 100"));
+
+  // The relay saw only ciphertext.
+  bot.process->send_signal(SIGTERM);
+  relay.process->send_signal(SIGTERM);
+  REQUIRE(bot.process->wait_for_exit(5s) == 0);
+  REQUIRE(relay.process->wait_for_exit(5s) == 0);
+  for (const char* file : {"relay/relay.db", "relay/relay.db-wal"}) {
+    const auto bytes = gvo::test::read_bytes(dir.file(file));
+    CHECK_FALSE(gvo::test::contains(bytes, "message 42"));
+    CHECK_FALSE(gvo::test::contains(bytes, "echo: other"));
+  }
+  for (const char* file : {"bot/gvo-bot.db", "chat-a/chat.db"}) {
+    CHECK_FALSE(gvo::test::contains(gvo::test::read_bytes(dir.file(file)), "message 42"));
+  }
+}
+
+TEST_CASE("chat and bot: the demo intake answers through the relay") {
+  gvo::test::TempDir dir;
+  Daemon relay = start_ready(
+      dir, kRelay, {"--listen", "127.0.0.1:0", "--port-file", "port", "--data", "relay"}, "relay");
+  std::string port;
+  std::ifstream(dir.file("port")) >> port;
+  gvo::test::write_text(dir.file("bot.json"),
+                        "{\"data_dir\": \"bot\", \"sealing\": {\"create_key\": true}, "
+                        "\"relay\": {\"port\": " +
+                            port + "}}");
+  Daemon bot = start_ready(dir, kBot, {"--config", "bot.json"}, "bot");
+  gvo::test::write_text(dir.file("intake.txt"),
+                        "> Hello, my friend was arrested\n"
+                        "< I am the Getting the Voice Out robot\n"
+                        "< Under which name\n"
+                        "> DIALLO Mamadou\n"
+                        "< Noted: DIALLO Mamadou\n"
+                        "< Which nationality\n"
+                        "> guinean\n"
+                        "< I understood: Guinea\n");
+  const auto chat = gvo::test::run_to_completion(
+      kChat, {"--relay", "127.0.0.1:" + port, "--data", "chat", "--script", "intake.txt"},
+      dir.path());
+  INFO(chat.err);
+  CHECK(chat.exit_code == 0);
+  bot.process->send_signal(SIGTERM);
+  REQUIRE(bot.process->wait_for_exit(5s) == 0);
+  const std::string log = bot.process->stderr_text();
+  CHECK_THAT(log, !Catch::Matchers::Contains("DIALLO"));  // no personal data in logs
+  CHECK_THAT(log, !Catch::Matchers::Contains("Mamadou"));
+  CHECK_FALSE(gvo::test::contains(gvo::test::read_bytes(dir.file("bot/gvo-bot.db")), "DIALLO"));
+}
