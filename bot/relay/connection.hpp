@@ -48,9 +48,11 @@ class Hub {
   RelayService& service() { return service_; }
 
   void join(const std::string& account, const std::shared_ptr<Peer>& peer) {
-    auto& slot = peers_[account];
-    if (auto previous = slot.lock(); previous && previous != peer) previous->replace();
-    slot = peer;
+    // The newcomer takes the slot first: the connection it replaces then leaves without
+    // touching it.
+    auto previous = peers_[account].lock();
+    peers_[account] = peer;
+    if (previous && previous != peer) previous->replace();
   }
   void leave(const std::string& account, const Peer* peer) {
     const auto it = peers_.find(account);

@@ -1,0 +1,240 @@
+// The relay's connection over beast::test::stream (an in-memory socket): bad credentials,
+// malformed, binary, oversized, truncated and out-of-order frames get an error answer or a
+// close, and the relay keeps serving its other clients.
+#include "bot/relay/connection.hpp"
+
+#include <deque>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/beast/_experimental/test/stream.hpp>
+#include <catch2/catch.hpp>
+
+#include "bot/core/base64.hpp"
+#include "tests/storage/storage_support.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace {
+
+using namespace gvo;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using TestStream = beast::test::stream;
+
+std::string basic(const std::string& account, const std::string& secret) {
+  const std::string text = account + ":" + secret;
+  return "Basic " + core::base64_encode(std::vector<std::uint8_t>(text.begin(), text.end()));
+}
+
+struct Relay {
+  test::TempDir dir;
+  boost::asio::io_context io;
+  storage::Database db = test::open_test_database(dir.file("relay.db"));
+  std::unique_ptr<relay::RelayService> service;
+  std::unique_ptr<relay::Hub> hub;
+
+  Relay() {
+    REQUIRE(storage::migrate(db, relay::RelayService::migrations()).ok());
+    service = std::make_unique<relay::RelayService>(db, true);
+    hub = std::make_unique<relay::Hub>(*service);
+  }
+
+  // Runs the loop until done() or nothing is left to do.
+  template <typename Done>
+  void run_until(Done done) {
+    io.restart();
+    for (int turns = 0; !done() && turns < 100000; ++turns) {
+      if (io.poll_one() == 0) break;
+    }
+  }
+};
+
+// A client on one end of an in-memory pipe, the relay's Connection on the other.
+struct Client {
+  websocket::stream<TestStream> ws;
+  beast::flat_buffer buffer;
+  bool open = false;
+  beast::error_code last_error;
+  std::vector<std::string> frames;
+
+  Client(Relay& relay, const std::string& authorization) : ws(relay.io) {
+    TestStream server_side(relay.io);
+    server_side.connect(ws.next_layer());
+    std::make_shared<relay::Connection<TestStream>>(*relay.hub, relay::ConnectionLimits{},
+                                                    std::move(server_side))
+        ->start();
+    ws.set_option(websocket::stream_base::decorator([authorization](websocket::request_type& r) {
+      r.set(beast::http::field::authorization, authorization);
+    }));
+    bool done = false;
+    ws.async_handshake("relay", "/v1/websocket", [&](beast::error_code ec) {
+      last_error = ec;
+      open = !ec;
+      done = true;
+    });
+    relay.run_until([&] { return done; });
+    if (open) read();
+  }
+
+  void read() {
+    ws.async_read(buffer, [this](beast::error_code ec, std::size_t) {
+      if (ec) {
+        last_error = ec;
+        open = false;
+        return;
+      }
+      frames.push_back(beast::buffers_to_string(buffer.data()));
+      buffer.consume(buffer.size());
+      read();
+    });
+  }
+
+  // Outgoing frames wait their turn (one write at a time) and stay alive until written.
+  std::deque<std::pair<bool, std::string>> outgoing;
+
+  void send_text(const std::string& text) { queue(true, text); }
+  void send_binary(const std::string& bytes) { queue(false, bytes); }
+
+  void queue(bool text, const std::string& payload) {
+    outgoing.emplace_back(text, payload);
+    if (outgoing.size() == 1) write_next();
+  }
+
+  void write_next() {
+    ws.text(outgoing.front().first);
+    ws.async_write(boost::asio::buffer(outgoing.front().second),
+                   [this](beast::error_code ec, std::size_t) {
+                     outgoing.pop_front();
+                     if (!ec && !outgoing.empty()) write_next();
+                   });
+  }
+
+  // The last response to request id, as JSON (null if none came).
+  relay::Json response(std::uint64_t id) const {
+    for (const auto& frame : frames) {
+      const auto json = relay::Json::parse(frame, nullptr, false);
+      if (json.is_object() && json.value("type", "") == "response" &&
+          json.value("id", 0ULL) == id) {
+        return json;
+      }
+    }
+    return nullptr;
+  }
+};
+
+std::string keepalive(std::uint64_t id) {
+  return relay::Json{{"type", "request"}, {"id", id}, {"verb", "GET"}, {"path", "/v1/keepalive"}}
+      .dump();
+}
+
+const std::string kSecret = "a-secret-of-enough-length";
+
+}  // namespace
+
+TEST_CASE("an upgrade without the right credentials is refused with its HTTP status") {
+  Relay relay;
+  Client no_auth(relay, "");
+  CHECK_FALSE(no_auth.open);
+  Client registered(relay, basic("alice", kSecret));
+  CHECK(registered.open);
+  Client wrong(relay, basic("alice", "another-secret-entirely"));
+  CHECK_FALSE(wrong.open);
+  CHECK(wrong.last_error == websocket::error::upgrade_declined);
+  Client bad_name(relay, basic("al ice", kSecret));
+  CHECK_FALSE(bad_name.open);
+}
+
+TEST_CASE("each kind of bad frame gets an answer or a close, and other clients go on") {
+  struct Case {
+    const char* what;
+    std::function<void(Client&)> send;
+    bool stays_open;
+    int close_code;  // when closed
+  };
+  const Case cases[] = {
+      {"not JSON", [](Client& c) { c.send_text("{\"type\": \"request\", \"id\": 1,"); }, false,
+       websocket::close_code::policy_error},
+      {"JSON, not an object", [](Client& c) { c.send_text("[1, 2, 3]"); }, false,
+       websocket::close_code::policy_error},
+      {"binary frame", [](Client& c) { c.send_binary(std::string("\x00\x01\x02", 3)); }, false,
+       websocket::close_code::bad_payload},
+      {"frame over 256 KiB", [](Client& c) { c.send_text(std::string(300 * 1024, 'x')); }, false,
+       websocket::close_code::too_big},
+      {"request without verb", [](Client& c) { c.send_text(R"({"type": "request", "id": 5})"); },
+       true, 0},
+      {"unknown frame type", [](Client& c) { c.send_text(R"({"type": "shout", "id": 6})"); }, true,
+       0},
+      {"a response to nothing asked",
+       [](Client& c) { c.send_text(R"({"type": "response", "id": 999, "status": 200})"); }, true,
+       0},
+      {"unknown path",
+       [](Client& c) {
+         c.send_text(R"({"type": "request", "id": 8, "verb": "GET", "path": "/v9/nothing"})");
+       },
+       true, 0},
+  };
+  for (const Case& c : cases) {
+    INFO(c.what);
+    Relay relay;
+    Client bystander(relay, basic("bob", kSecret));
+    Client client(relay, basic("mallory", kSecret));
+    REQUIRE(client.open);
+    c.send(client);
+    relay.run_until([&] { return !client.open || !client.frames.empty(); });
+    relay.run_until([] { return false; });  // let everything settle
+    CHECK(client.open == c.stays_open);
+    if (!c.stays_open) {
+      CHECK(client.ws.reason().code == c.close_code);
+    } else {
+      client.send_text(keepalive(42));  // the connection still serves
+      relay.run_until([&] { return !client.response(42).is_null(); });
+      CHECK(client.response(42).value("status", 0) == 200);
+    }
+    bystander.send_text(keepalive(7));
+    relay.run_until([&] { return !bystander.response(7).is_null(); });
+    CHECK(bystander.response(7).value("status", 0) == 200);
+  }
+}
+
+TEST_CASE("answers to malformed requests name the problem") {
+  Relay relay;
+  Client client(relay, basic("carol", kSecret));
+  REQUIRE(client.open);
+  client.send_text(R"({"type": "request", "id": 1})");
+  client.send_text(R"({"type": "request", "id": 2, "verb": "PUT", "path": "/v2/keys", "body": 5})");
+  client.send_text(
+      R"({"type": "request", "id": 3, "verb": "PUT", "path": "/v2/keys", "body": {}})");
+  client.send_text(
+      R"({"type": "request", "id": 4, "verb": "PUT", "path": "/v1/messages/nobody", "body": {"timestamp": 1, "messages": [{"type": 1, "destination_device_id": 1, "destination_registration_id": 1, "content": "AAAA"}]}})");
+  relay.run_until([&] { return !client.response(4).is_null(); });
+  CHECK(client.response(1).value("status", 0) == 400);
+  CHECK(client.response(2).value("status", 0) == 400);
+  CHECK(client.response(3).value("status", 0) == 400);
+  CHECK(client.response(4).value("status", 0) == 404);
+}
+
+TEST_CASE("a connection cut in the middle of a frame leaves the relay serving the others") {
+  Relay relay;
+  Client bystander(relay, basic("dave", kSecret));
+  Client client(relay, basic("erin", kSecret));
+  REQUIRE(client.open);
+  // A masked text frame header announcing 100 bytes, then 10 of them, then the line drops.
+  const std::string partial =
+      std::string("\x81\xE4", 2) + std::string("\x01\x02\x03\x04", 4) + std::string(10, 'x');
+  boost::asio::write(client.ws.next_layer(), boost::asio::buffer(partial));
+  client.ws.next_layer().close();
+  relay.run_until([] { return false; });
+  bystander.send_text(keepalive(9));
+  relay.run_until([&] { return !bystander.response(9).is_null(); });
+  CHECK(bystander.response(9).value("status", 0) == 200);
+  CHECK(relay.hub->connected() == 1);  // the cut connection left
+}
+
+TEST_CASE("a second connection of the same account replaces the first") {
+  Relay relay;
+  Client first(relay, basic("frank", kSecret));
+  Client second(relay, basic("frank", kSecret));
+  relay.run_until([] { return false; });
+  CHECK_FALSE(first.open);
+  CHECK(second.open);
+  CHECK(relay.hub->connected() == 1);
+}
