@@ -57,6 +57,8 @@ Options:
                         # ...        a comment
   --timeout SECONDS   how long each expectation may wait (default 20)
   --verbose           log each step of the messaging on stderr (never message contents)
+  --idle-timeout S    take the relay connection for dead after S seconds without any frame,
+                      pings included (default 20)
   --version           print the version and exit
   -h, --help          print this help and exit
 )";
@@ -68,6 +70,7 @@ struct Options {
   std::string data_dir = "gvo-chat-data";
   std::string script;
   int timeout_s = 20;
+  int idle_timeout_s = 20;
 };
 
 int parse(const std::vector<std::string>& args, Options& options) {
@@ -85,8 +88,9 @@ int parse(const std::vector<std::string>& args, Options& options) {
       log::set_level(gvo::core::LogLevel::debug);
       continue;
     }
-    if (i + 1 >= args.size() || (arg != "--relay" && arg != "--to" && arg != "--data" &&
-                                 arg != "--script" && arg != "--timeout")) {
+    if (i + 1 >= args.size() ||
+        (arg != "--relay" && arg != "--to" && arg != "--data" && arg != "--script" &&
+         arg != "--timeout" && arg != "--idle-timeout")) {
       std::fprintf(stderr, "gvo-chat: %s '%s'\nTry 'gvo-chat --help'.\n",
                    i + 1 >= args.size() ? "missing value or unknown option" : "unknown option",
                    arg.c_str());
@@ -110,11 +114,12 @@ int parse(const std::vector<std::string>& args, Options& options) {
     } else if (arg == "--script") {
       options.script = value;
     } else {
-      options.timeout_s = std::atoi(value.c_str());
-      if (options.timeout_s <= 0) {
-        std::fprintf(stderr, "gvo-chat: --timeout expects a number of seconds\n");
+      const int seconds = std::atoi(value.c_str());
+      if (seconds <= 0) {
+        std::fprintf(stderr, "gvo-chat: %s expects a number of seconds\n", arg.c_str());
         return kExitUsage;
       }
+      (arg == "--timeout" ? options.timeout_s : options.idle_timeout_s) = seconds;
     }
   }
   return -1;
@@ -363,8 +368,10 @@ int main(int argc, char** argv) {
     std::printf("[the safety number of %s changed]\n", peer.c_str());
     return true;
   };
+  gvo::transport::RelayTimings timings;
+  timings.idle_timeout = std::chrono::seconds(options.idle_timeout_s);
   gvo::transport::Messenger live(io, store.value(), *endpoint.value(),
-                                 account_of(store.value(), options), handlers);
+                                 account_of(store.value(), options), handlers, timings);
   messenger = &live;
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int) {

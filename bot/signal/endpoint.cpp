@@ -185,6 +185,11 @@ Result<void> Endpoint::provision(std::int64_t now_ms) {
         rc < 0) {
       return from_library(rc, "storing the signed pre-key");
     }
+    // Its age counts from the time given, not the wall clock of the store's default.
+    auto created = store_.db().prepare("UPDATE signal_signed_pre_keys SET created_at = ?1");
+    if (!created || !created->bind(1, now_ms / 1000).run()) {
+      return core::fail(Errc::storage, "dating the signed pre-key");
+    }
     return {};
   });
 }
@@ -252,6 +257,53 @@ Result<KeyUpload> Endpoint::new_keys_for_upload(std::size_t count) {
       return core::fail(Errc::storage, storage::describe(done.error()));
     }
     return upload;
+  });
+}
+
+Result<bool> Endpoint::rotate_signed_pre_key(std::int64_t now_ms, std::int64_t max_age_ms) {
+  signal_context* context = library_->context;
+  return in_unit([&]() -> Result<bool> {
+    auto current = store_.db().prepare(
+        "SELECT k.id, k.created_at FROM signal_identity i JOIN signal_signed_pre_keys k "
+        "ON k.id = i.signed_pre_key_id WHERE i.id = 1");
+    if (!current) return core::fail(Errc::storage, storage::describe(current.error()));
+    auto row = current->step();
+    if (!row || !row.value()) return core::fail(Errc::not_provisioned, "no signed pre-key");
+    const auto id = static_cast<std::uint32_t>(current->column_int64(0));
+    const std::int64_t created_ms = current->column_int64(1) * 1000;
+    if (now_ms - created_ms < max_age_ms) return false;
+    current.value().reset();
+
+    ratchet_identity_key_pair* raw_pair = nullptr;
+    if (const int rc = signal_protocol_identity_get_key_pair(library_->store_context, &raw_pair);
+        rc < 0) {
+      return from_library(rc, "loading the identity key pair");
+    }
+    Ref<ratchet_identity_key_pair> pair(raw_pair);
+    const std::uint32_t next = id % kMaxPreKeyId + 1;
+    session_signed_pre_key* raw_signed = nullptr;
+    if (const int rc = signal_protocol_key_helper_generate_signed_pre_key(
+            &raw_signed, pair.get(), next, static_cast<uint64_t>(now_ms), context);
+        rc < 0) {
+      return from_library(rc, "making the signed pre-key");
+    }
+    Ref<session_signed_pre_key> signed_key(raw_signed);
+    if (const int rc =
+            signal_protocol_signed_pre_key_store_key(library_->store_context, signed_key.get());
+        rc < 0) {
+      return from_library(rc, "storing the signed pre-key");
+    }
+    auto keep =
+        store_.db().prepare("UPDATE signal_signed_pre_keys SET created_at = ?2 WHERE id = ?1");
+    auto current_id = store_.db().prepare("UPDATE signal_identity SET signed_pre_key_id = ?1");
+    auto prune = store_.db().prepare("DELETE FROM signal_signed_pre_keys WHERE id NOT IN (?1, ?2)");
+    if (!keep || !current_id || !prune) return core::fail(Errc::storage, "preparing the rotation");
+    if (!keep->bind(1, std::int64_t{next}).bind(2, now_ms / 1000).run() ||
+        !current_id->bind(1, std::int64_t{next}).run() ||
+        !prune->bind(1, std::int64_t{next}).bind(2, std::int64_t{id}).run()) {
+      return core::fail(Errc::storage, "recording the rotation");
+    }
+    return true;
   });
 }
 

@@ -74,6 +74,10 @@ class Endpoint {
   Result<KeyUpload> new_keys_for_upload(std::size_t count);
   // One-time pre-keys made and not used yet.
   Result<std::size_t> unused_pre_keys();
+  // Makes a new signed pre-key when the current one is older than max_age_ms; the one before is
+  // kept (a pre-key message built on it may still be in flight), older ones are deleted. Returns
+  // whether it rotated (the new key must then be uploaded).
+  Result<bool> rotate_signed_pre_key(std::int64_t now_ms, std::int64_t max_age_ms);
 
   Result<void> start_session(const Address& peer, const KeyBundle& bundle);
   Result<bool> has_session(const Address& peer);

@@ -18,6 +18,7 @@ namespace {
 constexpr std::size_t kPreKeysPerUpload = 50;
 constexpr std::size_t kPreKeysLow = 20;  // below this many left at the relay, upload more
 constexpr std::size_t kSendWindow = 32;
+constexpr std::int64_t kSignedPreKeyMaxAgeMs = 7LL * 24 * 3600 * 1000;
 
 std::int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -124,7 +125,10 @@ class Messenger::Impl : public std::enable_shared_from_this<Messenger::Impl> {
 
   // --- Keys ----------------------------------------------------------------------------------
 
+  // Publishes keys on each connection: one-time pre-keys when few are left at the relay, and
+  // the signed pre-key (rotated weekly) every time.
   void on_connected() {
+    (void)endpoint_.rotate_signed_pre_key(wall_ms(), kSignedPreKeyMaxAgeMs);
     auto self = shared_from_this();
     client_.request("GET", "/v2/keys", Json::object(), [self](int status, const Json& body) {
       const std::size_t left = status == 200 ? body.value("count", std::size_t{0}) : 0;

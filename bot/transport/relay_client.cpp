@@ -11,6 +11,7 @@
 #include <boost/beast/websocket.hpp>
 
 #include "bot/core/base64.hpp"
+#include "bot/daemon/log.hpp"
 
 namespace gvo::transport {
 
@@ -146,6 +147,7 @@ class RelayClient::Impl : public std::enable_shared_from_this<RelayClient::Impl>
 
   void drop(const std::string& why) {
     const bool was_open = open_;
+    if (was_open) daemon::log::debug("relay connection lost: " + why);
     open_ = false;
     outbox_.clear();
     auto pending = std::move(pending_);

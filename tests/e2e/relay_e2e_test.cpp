@@ -174,3 +174,33 @@ TEST_CASE("chat and bot: the demo intake answers through the relay") {
   CHECK_THAT(log, !Catch::Matchers::Contains("Mamadou"));
   CHECK_FALSE(gvo::test::contains(gvo::test::read_bytes(dir.file("bot/gvo-bot.db")), "DIALLO"));
 }
+
+TEST_CASE("a relay that stops answering is noticed by its pings, and the chat goes on after") {
+  gvo::test::TempDir dir;
+  Daemon relay = start_ready(
+      dir, kRelay, {"--listen", "127.0.0.1:0", "--port-file", "port", "--data", "relay"}, "relay");
+  std::string port;
+  std::ifstream(dir.file("port")) >> port;
+  gvo::test::write_text(dir.file("bot.json"),
+                        "{\"data_dir\": \"bot\", \"replies\": \"echo\", \"sealing\": "
+                        "{\"create_key\": true}, \"relay\": {\"port\": " +
+                            port + "}}");
+  Daemon bot = start_ready(dir, kBot, {"--config", "bot.json"}, "bot");
+  gvo::test::write_text(dir.file("s.txt"), script("ping", 3));
+  gvo::test::ChildProcess chat(kChat,
+                               {"--relay", "127.0.0.1:" + port, "--data", "chat", "--script",
+                                "s.txt", "--timeout", "30", "--idle-timeout", "1", "--verbose"},
+                               dir.path());
+  REQUIRE(wait_for_output(chat, "gvo-bot> echo: ping 1\n"));
+  // The relay freezes: its sockets stay open but nothing answers (a half-open connection).
+  relay.process->send_signal(SIGSTOP);
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (chat.stderr_text().find("relay connection lost") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
+  relay.process->send_signal(SIGCONT);
+  INFO(chat.stderr_text());
+  CHECK_THAT(chat.stderr_text(), Catch::Matchers::Contains("relay connection lost"));
+  CHECK(chat.wait_for_exit(40s) == 0);
+}

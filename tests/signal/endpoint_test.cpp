@@ -183,3 +183,29 @@ TEST_CASE("keys and sessions survive a restart; the identity's private key is st
   REQUIRE(sessions->step().value());
   CHECK(sessions->column_blob(0).size() == 32);  // a keyed hash, not "bob"
 }
+
+TEST_CASE("the signed pre-key rotates when old; the one before still opens late messages") {
+  test::TempDir dir;
+  Party alice(dir.file("alice.db"), test::new_sealing_key());
+  Party bob(dir.file("bob.db"), test::new_sealing_key());
+  constexpr std::int64_t kWeek = 7LL * 24 * 3600 * 1000;
+  const std::int64_t now = kNow + 1000;
+  CHECK_FALSE(bob.endpoint->rotate_signed_pre_key(now, kWeek).value());  // still fresh
+  const signal::KeyBundle old_bundle = bob.bundle();  // built on signed pre-key 1
+  REQUIRE(bob.endpoint->rotate_signed_pre_key(now + kWeek + 1, kWeek).value());
+  const auto upload = bob.endpoint->new_keys_for_upload(0);
+  REQUIRE(upload.ok());
+  CHECK(upload->signed_pre_key.id == old_bundle.signed_pre_key.id + 1);
+  CHECK(upload->signed_pre_key.public_key != old_bundle.signed_pre_key.public_key);
+  // A session started on the old bundle, arriving after the rotation, still opens.
+  REQUIRE(alice.endpoint->start_session({"bob"}, old_bundle).ok());
+  auto late = alice.endpoint->encrypt({"bob"}, "sent before the rotation was seen");
+  CHECK(text(bob.endpoint->decrypt({"alice"}, late.value())) ==
+        "sent before the rotation was seen");
+  // Two rotations later the first key is gone.
+  REQUIRE(bob.endpoint->rotate_signed_pre_key(now + 3 * kWeek, kWeek).value());
+  REQUIRE(bob.endpoint->rotate_signed_pre_key(now + 5 * kWeek, kWeek).value());
+  auto count = bob.store->db().prepare("SELECT count(*) FROM signal_signed_pre_keys");
+  REQUIRE(count->step().value());
+  CHECK(count->column_int64(0) == 2);
+}
