@@ -154,8 +154,8 @@ int run_bot(const gvo::core::Config& config) {
     const std::string status = "ready, database schema version " + std::to_string(migration.to) +
                                ", relay " + config.relay.host + ":" +
                                std::to_string(config.relay.port);
-    daemon::notify_ready(status);
     log::info(status);
+    daemon::notify_ready(status);
   });
   daemon::notify_stopping();
   live.stop();

@@ -11,8 +11,8 @@ packages=(
   # libraries
   libboost-dev libssl-dev libsqlite3-dev nlohmann-json3-dev libsystemd-dev libicu-dev
   libphonenumber-dev libsignal-protocol-c-dev
-  # tests
-  catch2
+  # tests (openssl makes a certificate for the TLS test)
+  catch2 openssl
 )
 for arg in "$@"; do
   case "$arg" in

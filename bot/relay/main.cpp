@@ -179,9 +179,9 @@ int main(int argc, char** argv) {
     if (!options.port_file.empty()) {
       std::ofstream(options.port_file) << server.port() << "\n";
     }
-    gvo::daemon::notify_ready("listening on " + where);
     log::info(std::string("listening on ") + (tls ? "wss://" : "ws://") + where + "/v1/websocket" +
               (options.open_registration ? "" : " (registration closed)"));
+    gvo::daemon::notify_ready("listening on " + where);
   });
   server.stop();
   gvo::daemon::notify_stopping();

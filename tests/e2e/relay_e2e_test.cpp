@@ -6,6 +6,11 @@
 #include <fstream>
 #include <thread>
 
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
 #include <signal.h>
 
@@ -203,4 +208,47 @@ TEST_CASE("a relay that stops answering is noticed by its pings, and the chat go
   INFO(chat.stderr_text());
   CHECK_THAT(chat.stderr_text(), Catch::Matchers::Contains("relay connection lost"));
   CHECK(chat.wait_for_exit(40s) == 0);
+}
+
+TEST_CASE("gvo-relay serves TLS with the given certificate and key") {
+  gvo::test::TempDir dir;
+  const auto made = gvo::test::run_to_completion(
+      "/usr/bin/openssl",
+      {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+       "-keyout", "key.pem", "-out", "cert.pem", "-days", "1", "-subj", "/CN=localhost"},
+      dir.path());
+  REQUIRE(made.exit_code == 0);
+  Daemon relay = start_ready(dir, kRelay,
+                             {"--listen", "127.0.0.1:0", "--port-file", "port", "--data", "relay",
+                              "--tls-cert", "cert.pem", "--tls-key", "key.pem"},
+                             "relay");
+  std::string port;
+  std::ifstream(dir.file("port")) >> port;
+  CHECK_THAT(relay.process->stderr_text(), Catch::Matchers::Contains("wss://127.0.0.1:" + port));
+
+  // A TLS client that trusts this certificate gets the relay's HTTP answer through the channel.
+  boost::asio::io_context io;
+  boost::asio::ssl::context tls(boost::asio::ssl::context::tls_client);
+  tls.load_verify_file(dir.file("cert.pem"));
+  boost::asio::ssl::stream<boost::asio::ip::tcp::socket> stream(io, tls);
+  stream.set_verify_mode(boost::asio::ssl::verify_peer);
+  stream.next_layer().connect(
+      {boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(std::stoi(port))});
+  stream.handshake(boost::asio::ssl::stream_base::client);
+  const std::string request = "GET /v1/websocket HTTP/1.1\r\nHost: localhost\r\n\r\n";
+  boost::asio::write(stream, boost::asio::buffer(request));
+  std::string answer(256, '\0');
+  boost::system::error_code ec;
+  const std::size_t got = stream.read_some(boost::asio::buffer(answer), ec);
+  answer.resize(got);
+  CHECK_THAT(answer, Catch::Matchers::StartsWith("HTTP/1.1 400 Bad Request"));
+
+  // A client speaking plain HTTP to the TLS port gets no HTTP answer.
+  boost::asio::ip::tcp::socket plain(io);
+  plain.connect(
+      {boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(std::stoi(port))});
+  boost::asio::write(plain, boost::asio::buffer(request));
+  std::string refused(256, '\0');
+  const std::size_t plain_got = plain.read_some(boost::asio::buffer(refused), ec);
+  CHECK(std::string(refused.data(), plain_got).rfind("HTTP/1.1", 0) == std::string::npos);
 }
