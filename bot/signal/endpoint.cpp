@@ -173,25 +173,31 @@ Result<void> Endpoint::provision(std::int64_t now_ms) {
     if (auto done = insert->run(); !done) {
       return core::fail(Errc::storage, storage::describe(done.error()));
     }
-    session_signed_pre_key* raw_signed = nullptr;
-    if (const int rc = signal_protocol_key_helper_generate_signed_pre_key(
-            &raw_signed, pair.get(), kFirstSignedPreKeyId, static_cast<uint64_t>(now_ms), context);
-        rc < 0) {
-      return from_library(rc, "making the signed pre-key");
-    }
-    Ref<session_signed_pre_key> signed_key(raw_signed);
-    if (const int rc =
-            signal_protocol_signed_pre_key_store_key(library_->store_context, signed_key.get());
-        rc < 0) {
-      return from_library(rc, "storing the signed pre-key");
-    }
-    // Its age counts from the time given, not the wall clock of the store's default.
-    auto created = store_.db().prepare("UPDATE signal_signed_pre_keys SET created_at = ?1");
-    if (!created || !created->bind(1, now_ms / 1000).run()) {
-      return core::fail(Errc::storage, "dating the signed pre-key");
-    }
-    return {};
+    return add_signed_pre_key(pair.get(), kFirstSignedPreKeyId, now_ms);
   });
+}
+
+// Makes, stores and dates a signed pre-key (its age counts from now_ms, not the wall clock).
+Result<void> Endpoint::add_signed_pre_key(ratchet_identity_key_pair* identity, std::uint32_t id,
+                                          std::int64_t now_ms) {
+  session_signed_pre_key* raw_signed = nullptr;
+  if (const int rc = signal_protocol_key_helper_generate_signed_pre_key(
+          &raw_signed, identity, id, static_cast<uint64_t>(now_ms), library_->context);
+      rc < 0) {
+    return from_library(rc, "making the signed pre-key");
+  }
+  Ref<session_signed_pre_key> signed_key(raw_signed);
+  if (const int rc =
+          signal_protocol_signed_pre_key_store_key(library_->store_context, signed_key.get());
+      rc < 0) {
+    return from_library(rc, "storing the signed pre-key");
+  }
+  auto dated =
+      store_.db().prepare("UPDATE signal_signed_pre_keys SET created_at = ?2 WHERE id = ?1");
+  if (!dated || !dated->bind(1, std::int64_t{id}).bind(2, now_ms / 1000).run()) {
+    return core::fail(Errc::storage, "dating the signed pre-key");
+  }
+  return {};
 }
 
 Result<KeyUpload> Endpoint::new_keys_for_upload(std::size_t count) {
@@ -261,7 +267,6 @@ Result<KeyUpload> Endpoint::new_keys_for_upload(std::size_t count) {
 }
 
 Result<bool> Endpoint::rotate_signed_pre_key(std::int64_t now_ms, std::int64_t max_age_ms) {
-  signal_context* context = library_->context;
   return in_unit([&]() -> Result<bool> {
     auto current = store_.db().prepare(
         "SELECT k.id, k.created_at FROM signal_identity i JOIN signal_signed_pre_keys k "
@@ -281,25 +286,13 @@ Result<bool> Endpoint::rotate_signed_pre_key(std::int64_t now_ms, std::int64_t m
     }
     Ref<ratchet_identity_key_pair> pair(raw_pair);
     const std::uint32_t next = id % kMaxPreKeyId + 1;
-    session_signed_pre_key* raw_signed = nullptr;
-    if (const int rc = signal_protocol_key_helper_generate_signed_pre_key(
-            &raw_signed, pair.get(), next, static_cast<uint64_t>(now_ms), context);
-        rc < 0) {
-      return from_library(rc, "making the signed pre-key");
+    if (auto added = add_signed_pre_key(pair.get(), next, now_ms); !added) {
+      return std::move(added).error();
     }
-    Ref<session_signed_pre_key> signed_key(raw_signed);
-    if (const int rc =
-            signal_protocol_signed_pre_key_store_key(library_->store_context, signed_key.get());
-        rc < 0) {
-      return from_library(rc, "storing the signed pre-key");
-    }
-    auto keep =
-        store_.db().prepare("UPDATE signal_signed_pre_keys SET created_at = ?2 WHERE id = ?1");
     auto current_id = store_.db().prepare("UPDATE signal_identity SET signed_pre_key_id = ?1");
     auto prune = store_.db().prepare("DELETE FROM signal_signed_pre_keys WHERE id NOT IN (?1, ?2)");
-    if (!keep || !current_id || !prune) return core::fail(Errc::storage, "preparing the rotation");
-    if (!keep->bind(1, std::int64_t{next}).bind(2, now_ms / 1000).run() ||
-        !current_id->bind(1, std::int64_t{next}).run() ||
+    if (!current_id || !prune) return core::fail(Errc::storage, "preparing the rotation");
+    if (!current_id->bind(1, std::int64_t{next}).run() ||
         !prune->bind(1, std::int64_t{next}).bind(2, std::int64_t{id}).run()) {
       return core::fail(Errc::storage, "recording the rotation");
     }

@@ -15,6 +15,8 @@
 #include "bot/signal/errors.hpp"
 #include "storage/store.hpp"
 
+struct ratchet_identity_key_pair;
+
 namespace gvo::signal {
 
 using storage::Bytes;
@@ -98,6 +100,8 @@ class Endpoint {
  private:
   Endpoint(storage::Store& store, std::unique_ptr<Library> library);
   Result<void> provision(std::int64_t now_ms);
+  Result<void> add_signed_pre_key(ratchet_identity_key_pair* identity, std::uint32_t id,
+                                  std::int64_t now_ms);
   Result<void> load_identity();
   template <typename Body>
   auto in_unit(Body&& body) -> decltype(body());

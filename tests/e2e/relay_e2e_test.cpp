@@ -44,6 +44,27 @@ Daemon start_ready(const gvo::test::TempDir& dir, const std::string& program,
   return daemon;
 }
 
+// A relay on a free port and a bot connected to it, in dir.
+struct Stack {
+  Daemon relay;
+  Daemon bot;
+  std::string port;
+};
+
+Stack start_stack(const gvo::test::TempDir& dir, const std::string& replies) {
+  Stack stack;
+  stack.relay = start_ready(
+      dir, kRelay, {"--listen", "127.0.0.1:0", "--port-file", "port", "--data", "relay"}, "relay");
+  std::ifstream(dir.file("port")) >> stack.port;
+  REQUIRE_FALSE(stack.port.empty());
+  gvo::test::write_text(
+      dir.file("bot.json"),
+      "{\"data_dir\": \"bot\", \"replies\": \"" + replies +
+          "\", \"sealing\": {\"create_key\": true}, \"relay\": {\"port\": " + stack.port + "}}");
+  stack.bot = start_ready(dir, kBot, {"--config", "bot.json"}, "bot");
+  return stack;
+}
+
 std::string script(const std::string& prefix, int count) {
   std::string text;
   for (int i = 1; i <= count; ++i) {
@@ -78,16 +99,10 @@ std::vector<std::string> lines_of(const std::string& text) {
 
 TEST_CASE("chat, relay and bot: 100 messages each way in order through kills and restarts") {
   gvo::test::TempDir dir;
-  Daemon relay = start_ready(
-      dir, kRelay, {"--listen", "127.0.0.1:0", "--port-file", "port", "--data", "relay"}, "relay");
-  std::string port;
-  std::ifstream(dir.file("port")) >> port;
-  REQUIRE_FALSE(port.empty());
-  gvo::test::write_text(dir.file("bot.json"),
-                        "{\"data_dir\": \"bot\", \"replies\": \"echo\", \"sealing\": "
-                        "{\"create_key\": true}, \"relay\": {\"port\": " +
-                            port + "}}");
-  Daemon bot = start_ready(dir, kBot, {"--config", "bot.json"}, "bot");
+  Stack stack = start_stack(dir, "echo");
+  Daemon& relay = stack.relay;
+  Daemon& bot = stack.bot;
+  const std::string port = stack.port;
 
   gvo::test::write_text(dir.file("a.txt"), script("message", 100));
   gvo::test::write_text(dir.file("b.txt"), script("other", 20));
@@ -149,15 +164,9 @@ TEST_CASE("chat, relay and bot: 100 messages each way in order through kills and
 
 TEST_CASE("chat and bot: the demo intake answers through the relay") {
   gvo::test::TempDir dir;
-  Daemon relay = start_ready(
-      dir, kRelay, {"--listen", "127.0.0.1:0", "--port-file", "port", "--data", "relay"}, "relay");
-  std::string port;
-  std::ifstream(dir.file("port")) >> port;
-  gvo::test::write_text(dir.file("bot.json"),
-                        "{\"data_dir\": \"bot\", \"sealing\": {\"create_key\": true}, "
-                        "\"relay\": {\"port\": " +
-                            port + "}}");
-  Daemon bot = start_ready(dir, kBot, {"--config", "bot.json"}, "bot");
+  Stack stack = start_stack(dir, "flow");
+  Daemon& bot = stack.bot;
+  const std::string port = stack.port;
   gvo::test::write_text(dir.file("intake.txt"),
                         "> Hello, my friend was arrested\n"
                         "< I am the Getting the Voice Out robot\n"
@@ -182,15 +191,9 @@ TEST_CASE("chat and bot: the demo intake answers through the relay") {
 
 TEST_CASE("a relay that stops answering is noticed by its pings, and the chat goes on after") {
   gvo::test::TempDir dir;
-  Daemon relay = start_ready(
-      dir, kRelay, {"--listen", "127.0.0.1:0", "--port-file", "port", "--data", "relay"}, "relay");
-  std::string port;
-  std::ifstream(dir.file("port")) >> port;
-  gvo::test::write_text(dir.file("bot.json"),
-                        "{\"data_dir\": \"bot\", \"replies\": \"echo\", \"sealing\": "
-                        "{\"create_key\": true}, \"relay\": {\"port\": " +
-                            port + "}}");
-  Daemon bot = start_ready(dir, kBot, {"--config", "bot.json"}, "bot");
+  Stack stack = start_stack(dir, "echo");
+  Daemon& relay = stack.relay;
+  const std::string port = stack.port;
   gvo::test::write_text(dir.file("s.txt"), script("ping", 3));
   gvo::test::ChildProcess chat(kChat,
                                {"--relay", "127.0.0.1:" + port, "--data", "chat", "--script",

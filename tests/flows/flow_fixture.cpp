@@ -26,35 +26,8 @@ flows::Flow load_flow_file(const std::string& path) {
   return std::move(flow).value();
 }
 
-namespace {
-
-template <typename T>
-T must(flows::Result<T> result) {
-  if (!result) throw std::runtime_error(result.error().detail);
-  return std::move(result).value();
-}
-
-FlowWorld* build() {
-  auto* world = new FlowWorld();
-  world->catalog = must(flows::load_catalog(read_text(source_path("flows/defs/messages.json")),
-                                            "messages.json", world->folder));
-  auto centres = must(flows::load_centres(read_text(source_path("flows/defs/centres.json")),
-                                          "centres.json", world->folder));
-  auto nationalities =
-      must(flows::load_nationalities(read_text(source_path("flows/defs/nationalities.json")),
-                                     "nationalities.json", world->folder));
-  world->validators = std::make_unique<flows::Validators>(
-      world->catalog, world->folder, std::move(centres), std::move(nationalities));
-  world->engine =
-      std::make_unique<flows::Engine>(world->catalog, *world->validators, world->folder);
-  world->library.add(load_flow_file(source_path("flows/defs/demo.json")));
-  return world;
-}
-
-}  // namespace
-
 const FlowWorld& flow_world() {
-  static const FlowWorld* world = build();  // lives as long as the test program
+  static const auto world = daemon::load_flows(source_path("flows/defs"));
   return *world;
 }
 

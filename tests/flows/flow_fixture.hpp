@@ -4,20 +4,12 @@
 
 #include <string>
 
-#include "flows/catalog.hpp"
-#include "flows/engine.hpp"
-#include "flows/loader.hpp"
-#include "flows/validators.hpp"
+#include "bot/daemon/startup.hpp"
 
 namespace gvo::test {
 
-struct FlowWorld {
-  flows::TextFolder folder;
-  flows::Catalog catalog;
-  flows::FlowLibrary library;
-  std::unique_ptr<flows::Validators> validators;
-  std::unique_ptr<flows::Engine> engine;
-};
+// The engine as gvo-bot builds it (daemon::load_flows) from this tree's flows/defs.
+using FlowWorld = daemon::FlowSet;
 
 // Shared by every test of the program; built on first use.
 const FlowWorld& flow_world();
