@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -10,22 +11,25 @@
 #include <cstring>
 #include <exception>
 #include <fstream>
+#include <functional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <openssl/rand.h>
 
 #include "bot/core/config.hpp"
 #include "bot/daemon/command_line.hpp"
 #include "bot/daemon/log.hpp"
 #include "bot/daemon/service_manager.hpp"
 #include "bot/daemon/startup.hpp"
+#include "bot/desk/desk.hpp"
 #include "bot/signal/endpoint.hpp"
+#include "bot/transport/alarm.hpp"
 #include "bot/transport/event_loop.hpp"
 #include "bot/transport/messenger.hpp"
-#include "flows/conversation.hpp"
 #include "flows/loader.hpp"
-#include "storage/conversations.hpp"
-#include "storage/peers.hpp"
 
 namespace {
 
@@ -77,10 +81,28 @@ std::string log_name(const gvo::storage::Store& store, const std::string& peer) 
   return name;
 }
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+// The bot's clock: the system's, or for tests one that starts at a given UTC time and runs on.
+std::function<gvo::flows::TimePoint()> make_clock(const gvo::core::Config& config) {
+  if (config.test_clock_start.empty()) return [] { return std::chrono::system_clock::now(); };
+  gvo::flows::CivilDate day;
+  int hour = 0, minute = 0, second = 0;
+  std::sscanf(config.test_clock_start.c_str(), "%d-%d-%dT%d:%d:%d", &day.year, &day.month, &day.day,
+              &hour, &minute, &second);
+  const auto start = std::chrono::system_clock::time_point(std::chrono::seconds(
+      gvo::flows::days_from_civil(day) * 86400L + hour * 3600L + minute * 60L + second));
+  const auto launched = std::chrono::steady_clock::now();
+  log::warning("test clock in use: the bot's time starts at " + config.test_clock_start);
+  return [start, launched] {
+    return start + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                       std::chrono::steady_clock::now() - launched);
+  };
+}
+
+std::array<std::uint8_t, gvo::cases::kReferenceRandomBytes> random_reference_bits() {
+  std::array<std::uint8_t, gvo::cases::kReferenceRandomBytes> bits{};
+  if (RAND_bytes(bits.data(), static_cast<int>(bits.size())) != 1)
+    throw std::runtime_error("no randomness for a case reference");
+  return bits;
 }
 
 int run_bot(const gvo::core::Config& config) {
@@ -100,46 +122,53 @@ int run_bot(const gvo::core::Config& config) {
                                  "no flow '" + config.flow + "' in " + config.flows_dir);
     }
   }
-  auto endpoint = gvo::signal::Endpoint::open(store, now_ms());
+  const auto clock = make_clock(config);
+  auto endpoint = gvo::signal::Endpoint::open(store, gvo::desk::unix_millis(clock()));
   if (!endpoint) {
     throw daemon::StartupError(daemon::kExitFailure, gvo::signal::describe(endpoint.error()));
   }
 
   gvo::transport::EventLoop loop;
-  gvo::storage::Peers peers(store);
-  gvo::storage::Conversations conversations(store);
   gvo::transport::Messenger* messenger = nullptr;
+  std::unique_ptr<gvo::desk::Desk> desk;
+  if (flows) {
+    desk = std::make_unique<gvo::desk::Desk>(
+        store, *flows, config.staff, config.flow,
+        [&](const std::string& address, const std::string& text) {
+          return messenger->send(address, text).ok();
+        },
+        random_reference_bits);
+  }
+  // Timers are rows; the alarm wakes for the earliest, runs what is due in one transaction,
+  // sends what it queued, and sleeps again.
+  std::unique_ptr<gvo::transport::Alarm> alarm;
+  auto rearm = [&] {
+    if (desk && alarm) alarm->set(desk->next_timer_ms());
+  };
+  alarm = std::make_unique<gvo::transport::Alarm>(loop.context(), clock, [&] {
+    const auto ran = store.db().transact([&]() -> gvo::storage::Result<void> {
+      if (desk->on_due_timers(clock())) return {};
+      return gvo::storage::fail(gvo::storage::Errc::sql_failed, "a timer could not run");
+    });
+    if (!ran) log::error("timers: " + ran.error().detail + "; retrying in a minute");
+    messenger->flush();
+    if (ran) {
+      rearm();
+    } else {
+      alarm->set(gvo::desk::unix_millis(clock()) + 60 * 1000);
+    }
+  });
+
   gvo::transport::Messenger::Handlers handlers;
   // Inside the transaction that decrypted the message: the conversation moves on, and its
   // replies join the outbox, all in one commit.
   handlers.received = [&](const gvo::transport::Inbound& inbound) {
-    if (config.replies == gvo::core::ReplyMode::echo) {
-      return messenger->send(inbound.peer, "echo: " + inbound.text).ok();
-    }
-    auto peer = peers.find_or_add(inbound.peer, now_ms() / 1000);
-    if (!peer) return false;
-    auto saved = conversations.load(peer.value());
-    if (!saved) return false;
-    const auto reaction =
-        gvo::flows::converse(*flows->engine, flows->library, config.flow, saved.value(),
-                             inbound.text, std::chrono::system_clock::now());
-    const auto kept = reaction.state
-                          ? conversations.save(peer.value(), *reaction.state, now_ms() / 1000)
-                          : conversations.erase(peer.value());
-    if (!kept) return false;
-    for (const std::string& reply : reaction.replies) {
-      if (!messenger->send(inbound.peer, reply)) return false;
-    }
-    for (const auto& action : reaction.actions) {
-      log::info("flow action " + action.name + " from " + log_name(store, inbound.peer) +
-                " (cases arrive with the intake)");
-    }
-    if (reaction.human_requested)
-      log::notice(log_name(store, inbound.peer) + " asked for a person");
-    return true;
+    if (!desk) return messenger->send(inbound.peer, "echo: " + inbound.text).ok();
+    return desk->on_message(inbound.peer, inbound.text, clock());
   };
+  handlers.committed = [&](const gvo::transport::Inbound&) { rearm(); };
   handlers.identity_changed = [&](const std::string& peer) {
-    log::warning("the identity key of " + log_name(store, peer) + " changed; accepted (not staff)");
+    log::warning("the identity key of " + log_name(store, peer) + " changed; accepted");
     return true;
   };
   handlers.ready = [&] { log::info("connected to the relay as " + config.relay.account); };
@@ -150,6 +179,7 @@ int run_bot(const gvo::core::Config& config) {
                                  handlers);
   messenger = &live;
   live.start();
+  rearm();
   const int signal_number = loop.run_until_signal([&] {
     const std::string status = "ready, database schema version " + std::to_string(migration.to) +
                                ", relay " + config.relay.host + ":" +
@@ -158,6 +188,7 @@ int run_bot(const gvo::core::Config& config) {
     daemon::notify_ready(status);
   });
   daemon::notify_stopping();
+  alarm->cancel();
   live.stop();
   log::info(std::string("stopping on ") + (signal_number == SIGINT ? "SIGINT" : "SIGTERM"));
   return 0;
@@ -169,6 +200,14 @@ int init_bot(const gvo::core::Config& config) {
               config.data_dir.c_str(), store.sealer().current_key().id_hex().c_str(),
               store.migration().to);
   return 0;
+}
+
+gvo::flows::Result<std::string> check_desk_texts(const std::string& text, const std::string& file,
+                                                 const gvo::flows::TextFolder& folder) {
+  auto loaded = gvo::cases::load_desk_texts(text, file, folder);
+  if (!loaded) return std::move(loaded).error();
+  return "desk texts, " + std::to_string(loaded->messages.size()) + " messages, languages " +
+         std::to_string(loaded->languages.size());
 }
 
 // Checks each file and reports every problem; 65 (EX_DATAERR) when any file is not right.
@@ -184,7 +223,9 @@ int check_flows(const std::vector<std::string>& files) {
     }
     std::stringstream text;
     text << in.rdbuf();
-    const auto checked = gvo::flows::check_definition(text.str(), file, folder);
+    const bool desk_texts = file.size() >= 9 && file.compare(file.size() - 9, 9, "desk.json") == 0;
+    const auto checked = desk_texts ? check_desk_texts(text.str(), file, folder)
+                                    : gvo::flows::check_definition(text.str(), file, folder);
     if (checked) {
       std::printf("%s: ok (%s)\n", file.c_str(), checked.value().c_str());
       continue;

@@ -1,6 +1,7 @@
 #include "flows/catalog.hpp"
 
 #include "bot/core/json_reader.hpp"
+#include "flows/json_words.hpp"
 
 namespace gvo::flows {
 namespace {
@@ -17,8 +18,11 @@ const std::map<std::string, Command>& command_names() {
   return kNames;
 }
 
+}  // namespace
+
 // Reads {"fr": [...], "nl": [...]} of folded words, every catalog language required.
-std::map<Language, std::vector<std::string>> read_words(JsonReader& reader, const Json& object,
+std::map<Language, std::vector<std::string>> read_words(core::JsonReader& reader,
+                                                        const core::Json& object,
                                                         const std::string& path,
                                                         const std::vector<Language>& languages,
                                                         const TextFolder& folder) {
@@ -37,7 +41,39 @@ std::map<Language, std::vector<std::string>> read_words(JsonReader& reader, cons
   return words_of;
 }
 
-}  // namespace
+std::map<std::string, LocalText> read_messages(core::JsonReader& reader, const core::Json& root,
+                                               const std::vector<std::string>& required,
+                                               const std::vector<Language>& languages) {
+  std::map<std::string, LocalText> messages;
+  const auto found = root.find("messages");
+  if (found == root.end()) {
+    reader.problem("/messages", "missing (expected an object of texts)");
+    return messages;
+  }
+  if (!reader.expect_object(*found, "/messages")) return messages;
+  for (const auto& item : found->items()) {
+    const std::string path = "/messages/" + item.key();
+    if (!reader.expect_object(item.value(), path)) continue;
+    LocalText text;
+    for (const auto& translation : item.value().items()) {
+      if (!translation.value().is_string()) {
+        reader.problem(path + "/" + translation.key(), "expected a string");
+        continue;
+      }
+      text[translation.key()] = translation.value().get<std::string>();
+    }
+    messages[item.key()] = std::move(text);
+  }
+  for (const std::string& key : required) {
+    const auto it = messages.find(key);
+    for (const Language& language : languages) {
+      if (it == messages.end() || it->second.count(language) == 0) {
+        reader.problem("/messages/" + key + "/" + language, "missing translation");
+      }
+    }
+  }
+  return messages;
+}
 
 std::string fill(std::string_view text, const std::map<std::string, std::string>& values) {
   std::string out;
@@ -146,31 +182,7 @@ Result<Catalog> load_catalog(std::string_view json_text, std::string_view source
   reader.read_string_list(root, "", "languages", catalog.languages);
   if (catalog.languages.empty()) reader.problem("/languages", "expected at least one language");
 
-  if (const auto messages = root.find("messages"); messages == root.end()) {
-    reader.problem("/messages", "missing (expected an object of texts)");
-  } else if (reader.expect_object(*messages, "/messages")) {
-    for (const auto& item : messages->items()) {
-      const std::string path = "/messages/" + item.key();
-      if (!reader.expect_object(item.value(), path)) continue;
-      LocalText text;
-      for (const auto& translation : item.value().items()) {
-        if (!translation.value().is_string()) {
-          reader.problem(path + "/" + translation.key(), "expected a string");
-          continue;
-        }
-        text[translation.key()] = translation.value().get<std::string>();
-      }
-      catalog.messages[item.key()] = std::move(text);
-    }
-    for (const std::string& key : required_message_keys()) {
-      const auto it = catalog.messages.find(key);
-      for (const Language& language : catalog.languages) {
-        if (it == catalog.messages.end() || it->second.count(language) == 0) {
-          reader.problem("/messages/" + key + "/" + language, "missing translation");
-        }
-      }
-    }
-  }
+  catalog.messages = read_messages(reader, root, required_message_keys(), catalog.languages);
 
   if (const auto commands = root.find("commands"); commands == root.end()) {
     reader.problem("/commands", "missing (expected an object of command words)");

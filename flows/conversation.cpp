@@ -1,34 +1,53 @@
 #include "flows/conversation.hpp"
 
 namespace gvo::flows {
+namespace {
+
+// A saved session goes on unless it finished, cannot be read, or its version is gone.
+std::optional<Session> going_on(const FlowLibrary& library,
+                                const std::optional<std::string>& saved) {
+  if (!saved) return std::nullopt;
+  auto restored = session_from_json(*saved);
+  if (!restored || restored->state == SessionState::finished ||
+      library.find(restored->flow_id, restored->flow_version) == nullptr) {
+    return std::nullopt;
+  }
+  return std::move(restored).value();
+}
+
+}  // namespace
+
+bool is_going_on(const FlowLibrary& library, const std::optional<std::string>& saved) {
+  return going_on(library, saved).has_value();
+}
 
 Reaction converse(const Engine& engine, const FlowLibrary& library, const std::string& flow_id,
-                  const std::optional<std::string>& saved, std::string_view text, TimePoint now) {
+                  const std::optional<std::string>& saved, const Event& event, TimePoint now) {
   Reaction reaction;
-  // A saved session goes on unless it finished, cannot be read, or its version is gone.
-  std::optional<Session> session;
-  if (saved) {
-    if (auto restored = session_from_json(*saved);
-        restored && restored->state != SessionState::finished &&
-        library.find(restored->flow_id, restored->flow_version) != nullptr) {
-      session = std::move(restored).value();
-    }
-  }
+  std::optional<Session> session = going_on(library, saved);
+  if (!session && std::holds_alternative<TimerFired>(event)) return reaction;
   const Flow* flow =
       session ? library.find(session->flow_id, session->flow_version) : library.latest(flow_id);
   if (flow == nullptr) return reaction;  // no such flow loaded: the bot checks at start-up
   if (!session) session = Engine::new_session(*flow);
 
   bool forget = false;
-  for (auto& action : engine.step(*flow, *session, Message{std::string(text)}, now)) {
+  for (auto& action : engine.step(*flow, *session, event, now)) {
     if (auto* reply = std::get_if<Reply>(&action)) {
       reaction.replies.push_back(std::move(reply->text));
     } else if (auto* emitted = std::get_if<FlowAction>(&action)) {
       reaction.actions.push_back(std::move(*emitted));
+    } else if (auto* timer = std::get_if<ScheduleTimer>(&action)) {
+      reaction.timers.push_back(*timer);
+    } else if (std::holds_alternative<CancelTimers>(action)) {
+      reaction.cancel_timers = true;
+      reaction.timers.clear();
     } else if (std::holds_alternative<HumanRequested>(action)) {
       reaction.human_requested = true;
     } else if (std::holds_alternative<ForgetMe>(action)) {
       forget = true;
+    } else if (std::holds_alternative<Finished>(action)) {
+      reaction.finished = true;
     }
   }
   if (!forget) reaction.state = to_json(*session);

@@ -5,7 +5,6 @@
 
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "flows/engine.hpp"
@@ -17,10 +16,18 @@ struct Reaction {
   std::optional<std::string> state;  // the session to save; nothing: erase what was saved
   std::vector<std::string> replies;
   std::vector<FlowAction> actions;  // create_case...: for the case service
+  std::vector<ScheduleTimer> timers;
+  bool cancel_timers = false;  // before the timers above: the earlier waits are over
   bool human_requested = false;
+  bool finished = false;  // the conversation reached its end in this step
 };
 
+// A message, or a timer set by an earlier reaction. A timer with no conversation to go on (none
+// saved, or finished) changes nothing and returns no state.
 Reaction converse(const Engine& engine, const FlowLibrary& library, const std::string& flow_id,
-                  const std::optional<std::string>& saved, std::string_view text, TimePoint now);
+                  const std::optional<std::string>& saved, const Event& event, TimePoint now);
+
+// Whether a saved conversation is still going on (not finished, readable, its version loaded).
+bool is_going_on(const FlowLibrary& library, const std::optional<std::string>& saved);
 
 }  // namespace gvo::flows

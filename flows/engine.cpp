@@ -339,24 +339,35 @@ class Engine::Turn {
 
   void correct(int line) {
     const Node* summary = flow_.node(session_.node);
-    if (summary == nullptr || line < 1 ||
-        static_cast<std::size_t>(line) > summary->results.size()) {
+    const auto shown = summary != nullptr ? shown_results(*summary) : std::vector<std::string>();
+    if (line < 1 || static_cast<std::size_t>(line) > shown.size()) {
       session_.state = SessionState::picking_line;
       return say("summary_which");
     }
-    const std::string& result = summary->results[static_cast<std::size_t>(line - 1)];
+    const std::string& result = shown[static_cast<std::size_t>(line - 1)];
     const auto ask = flow_.ask_node_of_result.find(result);
     if (ask == flow_.ask_node_of_result.end()) return say("summary_which");
     session_.return_to = summary->id;
     run(ask->second);
   }
 
+  // The summary's lines: its results that were asked on this person's path (a question the
+  // path never reached is not shown), numbered from 1 in this order.
+  std::vector<std::string> shown_results(const Node& node) const {
+    std::vector<std::string> shown;
+    for (const auto& result : node.results) {
+      if (session_.results.count(result) != 0) shown.push_back(result);
+    }
+    return shown;
+  }
+
   void show_summary(const Node& node) {
     std::string text = local(node.text);
-    for (std::size_t i = 0; i < node.results.size(); ++i) {
-      const auto ask = flow_.ask_node_of_result.find(node.results[i]);
+    const auto shown = shown_results(node);
+    for (std::size_t i = 0; i < shown.size(); ++i) {
+      const auto ask = flow_.ask_node_of_result.find(shown[i]);
       const Node* asked = ask == flow_.ask_node_of_result.end() ? nullptr : flow_.node(ask->second);
-      const auto answer = session_.results.find(node.results[i]);
+      const auto answer = session_.results.find(shown[i]);
       const bool answered = answer != session_.results.end() && !answer->second.skipped;
       text +=
           "\n" + std::to_string(i + 1) + ". " + (asked != nullptr ? local(asked->label) : "") +

@@ -86,6 +86,9 @@ struct Flow {
   std::string start;
   std::map<std::string, Node> nodes;
   std::map<std::string, std::string> ask_node_of_result;
+  // Placeholders the bot fills in after the engine ("{case_reference}" once a case exists); the
+  // engine leaves them as they are.
+  std::vector<std::string> provided;
 
   const Node* node(const std::string& id) const;
 };

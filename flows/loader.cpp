@@ -418,8 +418,8 @@ Result<Flow> load_flow(std::string_view json_text, std::string_view source) {
   JsonReader reader(source);
   Flow flow;
   if (!reader.expect_object(root, "")) return core::fail(FlowErrc::invalid, reader.report());
-  reader.reject_unknown_keys(root, "",
-                             {"format", "id", "version", "comment", "languages", "start", "nodes"});
+  reader.reject_unknown_keys(
+      root, "", {"format", "id", "version", "comment", "languages", "start", "provided", "nodes"});
   int format = 0;
   reader.read_int(root, "", "format", format, 1, 1000, true);
   if (format > Flow::kFormat) {
@@ -435,6 +435,11 @@ Result<Flow> load_flow(std::string_view json_text, std::string_view source) {
   reader.read_string_list(root, "", "languages", flow.languages);
   if (flow.languages.empty()) reader.problem("/languages", "expected at least one language");
   reader.read_string(root, "", "start", flow.start, true);
+  reader.read_string_list(root, "", "provided", flow.provided);
+  for (std::size_t i = 0; i < flow.provided.size(); ++i) {
+    if (!is_identifier(flow.provided[i]))
+      reader.problem("/provided/" + std::to_string(i), "expected lowercase letters, digits and _");
+  }
 
   FlowReader nodes(reader, flow);
   const auto it = root.find("nodes");
@@ -446,6 +451,10 @@ Result<Flow> load_flow(std::string_view json_text, std::string_view source) {
   }
   std::set<std::string> results;
   check_results(reader, flow, results);
+  for (const auto& name : flow.provided) {
+    if (!results.insert(name).second)
+      reader.problem("/provided", "'" + name + "' is also a result of the flow");
+  }
   nodes.check_placeholders(results);
   check_graph(reader, flow, !nodes.has_untyped_nodes());
   if (reader.failed()) return core::fail(FlowErrc::invalid, reader.report());

@@ -93,5 +93,7 @@ class Validators {
 
 // The civil date in Europe/Brussels at a moment (milliseconds since the Unix epoch).
 CivilDate brussels_date(double unix_millis);
+// The moment (milliseconds since the Unix epoch) a Brussels clock shows hour:minute on date.
+double brussels_time(const CivilDate& date, int hour, int minute);
 
 }  // namespace gvo::flows

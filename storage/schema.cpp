@@ -113,6 +113,52 @@ const std::vector<Migration>& schema_migrations() {
           updated_at INTEGER NOT NULL
         ) STRICT;
       )sql"},
+      {7, "cases", R"sql(
+        -- One detained person as GVO follows them. The intake (every answer) is sealed; what the
+        -- bot finds cases by (centre, name keys) is kept only as keyed hashes. Times: Unix seconds.
+        CREATE TABLE cases (
+          id           INTEGER PRIMARY KEY,
+          reference    TEXT NOT NULL UNIQUE,
+          host_peer_id INTEGER REFERENCES peers(id) ON DELETE SET NULL,
+          centre_key   BLOB NOT NULL,
+          status       TEXT NOT NULL,
+          created_at   INTEGER NOT NULL,
+          updated_at   INTEGER NOT NULL,
+          intake       BLOB NOT NULL
+        ) STRICT;
+        CREATE INDEX cases_by_host ON cases(host_peer_id);
+        CREATE INDEX cases_by_centre ON cases(centre_key);
+
+        -- Every change to a case: who (a role, and the peer when there is one), when, what, and
+        -- why (sealed: people's own words).
+        CREATE TABLE case_events (
+          id            INTEGER PRIMARY KEY,
+          case_id       INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+          at            INTEGER NOT NULL,
+          actor         TEXT NOT NULL,
+          actor_peer_id INTEGER REFERENCES peers(id) ON DELETE SET NULL,
+          kind          TEXT NOT NULL,
+          status        TEXT,
+          detail        BLOB
+        ) STRICT;
+        CREATE INDEX case_events_by_case ON case_events(case_id, id);
+
+        -- Reports that look like the same person; stored both ways.
+        CREATE TABLE case_links (
+          case_id  INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+          other_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+          at       INTEGER NOT NULL,
+          PRIMARY KEY (case_id, other_id)
+        ) STRICT, WITHOUT ROWID;
+
+        -- Keyed hashes of name skeletons (bot/cases/matching.hpp), to find a case's twins.
+        CREATE TABLE case_name_keys (
+          key     BLOB NOT NULL,
+          case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+          PRIMARY KEY (key, case_id)
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX case_name_keys_by_case ON case_name_keys(case_id);
+      )sql"},
   };
   return kMigrations;
 }

@@ -147,6 +147,7 @@ std::unique_ptr<FlowSet> load_flows(const std::string& directory) {
   set->validators = std::make_unique<flows::Validators>(
       set->catalog, set->folder, std::move(centres), std::move(nationalities));
   set->engine = std::make_unique<flows::Engine>(set->catalog, *set->validators, set->folder);
+  set->desk = must(cases::load_desk_texts(read(base + "desk.json"), base + "desk.json", set->folder));
   std::vector<std::string> names;
   if (DIR* folder = ::opendir(directory.c_str()); folder != nullptr) {
     while (const dirent* entry = ::readdir(folder)) names.emplace_back(entry->d_name);
@@ -158,7 +159,10 @@ std::unique_ptr<FlowSet> load_flows(const std::string& directory) {
   std::sort(names.begin(), names.end());
   for (const std::string& name : names) {
     if (name.size() < 6 || name.compare(name.size() - 5, 5, ".json") != 0) continue;
-    if (name == "messages.json" || name == "centres.json" || name == "nationalities.json") continue;
+    if (name == "messages.json" || name == "centres.json" || name == "nationalities.json" ||
+        name == "desk.json") {
+      continue;
+    }
     if (!set->library.add(must(flows::load_flow(read(base + name), base + name)))) {
       throw StartupError(kExitConfig,
                          base + name + ": another file has the same flow id and version");

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "bot/core/config.hpp"
+#include "bot/cases/desk_texts.hpp"
 #include "flows/engine.hpp"
 #include "flows/loader.hpp"
 #include "storage/store.hpp"
@@ -49,6 +50,7 @@ struct FlowSet {
   flows::FlowLibrary library;
   std::unique_ptr<flows::Validators> validators;
   std::unique_ptr<flows::Engine> engine;
+  cases::DeskTexts desk;  // desk.json: what the bot says about cases
 };
 std::unique_ptr<FlowSet> load_flows(const std::string& directory);
 

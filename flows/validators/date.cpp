@@ -315,13 +315,31 @@ Validation Validators::date(const AnswerSpec& spec, std::string_view input,
   return Answer{to_iso(date), display, std::string(input), {}, false};
 }
 
-CivilDate brussels_date(double unix_millis) {
-  // Looking the zone up by name is most of the cost; the calendar copies this one. Built once
-  // (thread-safe static); never changed afterwards.
+namespace {
+
+// Looking the zone up by name is most of the cost; calendars copy this one. Built once
+// (thread-safe static); never changed afterwards.
+const icu::TimeZone& brussels() {
   static const std::unique_ptr<const icu::TimeZone> kBrussels(
       icu::TimeZone::createTimeZone("Europe/Brussels"));
+  return *kBrussels;
+}
+
+}  // namespace
+
+double brussels_time(const CivilDate& date, int hour, int minute) {
   UErrorCode status = U_ZERO_ERROR;
-  icu::GregorianCalendar calendar(*kBrussels, status);
+  icu::GregorianCalendar calendar(brussels(), status);
+  calendar.clear();
+  calendar.set(date.year, date.month - 1, date.day, hour, minute, 0);
+  const double millis = calendar.getTime(status);
+  assert(U_SUCCESS(status) && "ICU calendar failed");
+  return millis;
+}
+
+CivilDate brussels_date(double unix_millis) {
+  UErrorCode status = U_ZERO_ERROR;
+  icu::GregorianCalendar calendar(brussels(), status);
   calendar.setTime(unix_millis, status);
   CivilDate date{calendar.get(UCAL_YEAR, status), calendar.get(UCAL_MONTH, status) + 1,
                  calendar.get(UCAL_DATE, status)};

@@ -1,0 +1,157 @@
+#include "bot/cases/case.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <utility>
+
+namespace gvo::cases {
+namespace {
+
+constexpr std::array<std::pair<Status, std::string_view>, 9> kStatuses{{
+    {Status::reported, "new"},
+    {Status::acknowledged, "acknowledged"},
+    {Status::located, "located"},
+    {Status::not_found, "not_found"},
+    {Status::lawyer, "lawyer"},
+    {Status::released, "released"},
+    {Status::deported, "deported"},
+    {Status::transferred, "transferred"},
+    {Status::closed, "closed"},
+}};
+
+// 32 symbols: the digits 2-9 and the letters but I and O (read as 1 and 0).
+constexpr std::string_view kSymbols = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+static_assert(kSymbols.size() == 32);
+
+const flows::Answer* answered(const flows::Session& session, const char* name) {
+  const auto it = session.results.find(name);
+  if (it == session.results.end() || it->second.skipped || it->second.value.empty()) return nullptr;
+  return &it->second;
+}
+
+// "Ali Ben Salah, Abu Ali / Ali B." -> three names.
+std::vector<std::string> split_names(const std::string& text) {
+  std::vector<std::string> names;
+  std::string current;
+  auto flush = [&] {
+    const auto first = current.find_first_not_of(' ');
+    const auto last = current.find_last_not_of(' ');
+    if (first != std::string::npos) names.push_back(current.substr(first, last - first + 1));
+    current.clear();
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == ',' || c == ';' || c == '/' || c == '\n') {
+      flush();
+    } else if (text.compare(i, 2, "\xd8\x8c") == 0) {  // Arabic comma
+      flush();
+      ++i;
+    } else {
+      current += c;
+    }
+  }
+  flush();
+  return names;
+}
+
+}  // namespace
+
+std::string_view to_string(Status status) {
+  for (const auto& [value, name] : kStatuses) {
+    if (value == status) return name;
+  }
+  return "new";
+}
+
+std::optional<Status> parse_status(std::string_view name) {
+  for (const auto& [value, text] : kStatuses) {
+    if (text == name) return value;
+  }
+  return std::nullopt;
+}
+
+bool is_final(Status status) {
+  return status == Status::released || status == Status::deported || status == Status::closed;
+}
+
+Facts facts_of(const flows::Session& intake) {
+  Facts facts;
+  if (const auto* alias_only = answered(intake, result::alias_only))
+    facts.alias_only = alias_only->value == "yes";
+  if (const auto* name = answered(intake, result::registered_name)) {
+    for (auto& each : split_names(name->value))
+      (facts.alias_only ? facts.aliases : facts.names).push_back(std::move(each));
+  }
+  if (const auto* alias = answered(intake, result::alias_name)) {
+    facts.alias_only = true;
+    for (auto& each : split_names(alias->value)) facts.aliases.push_back(std::move(each));
+  }
+  if (const auto* others = answered(intake, result::other_names)) {
+    for (auto& each : split_names(others->value)) facts.aliases.push_back(std::move(each));
+  }
+  if (const auto* nationality = answered(intake, result::nationality))
+    facts.nationality = nationality->value;
+  if (const auto* centre = answered(intake, result::centre)) facts.centre = centre->value;
+  if (const auto* date = answered(intake, result::arrest_date)) {
+    flows::CivilDate parsed;
+    if (std::sscanf(date->value.c_str(), "%d-%d-%d", &parsed.year, &parsed.month, &parsed.day) ==
+            3 &&
+        flows::is_valid(parsed)) {
+      facts.arrest_date = parsed;
+    }
+  }
+  if (const auto* lawyer = answered(intake, result::wants_lawyer))
+    facts.wants_lawyer = lawyer->value == "yes";
+  return facts;
+}
+
+std::string make_reference(const std::array<std::uint8_t, kReferenceRandomBytes>& random) {
+  std::uint64_t bits = 0;
+  for (std::uint8_t byte : random) bits = (bits << 8) | byte;
+  std::string reference;
+  for (int i = 7; i >= 0; --i) {
+    reference += kSymbols[static_cast<std::size_t>((bits >> (5 * i)) & 0x1f)];
+    if (i == 4) reference += '-';
+  }
+  // A digit and a letter in every reference, so that no word ("RELEASED") nor number reads as one.
+  const auto has = [&](auto test) {
+    return std::any_of(reference.begin(), reference.end(),
+                       [&](char c) { return c != '-' && test(static_cast<unsigned char>(c)); });
+  };
+  if (!has(::isdigit)) reference[8] = kSymbols[random[4] & 0x07];
+  if (!has(::isalpha)) reference[0] = kSymbols[8 + (random[0] & 0x0f)];
+  return reference;
+}
+
+std::string find_reference(std::string_view text) {
+  auto symbol_at = [&](std::size_t i) {
+    return i < text.size() &&
+           kSymbols.find(static_cast<char>(std::toupper(static_cast<unsigned char>(text[i])))) !=
+               std::string_view::npos;
+  };
+  auto word_char = [&](std::size_t i) {
+    return std::isalnum(static_cast<unsigned char>(text[i])) != 0;
+  };
+  for (std::size_t start = 0; start + 8 <= text.size(); ++start) {
+    if (start > 0 && word_char(start - 1)) continue;
+    std::string found;
+    std::size_t i = start;
+    for (; found.size() < 8 && i < text.size(); ++i) {
+      if (found.size() == 4 && (text[i] == '-' || text[i] == ' ')) {
+        if (i + 1 < text.size() && (text[i + 1] == '-' || text[i + 1] == ' ')) break;
+        continue;
+      }
+      if (!symbol_at(i)) break;
+      found += static_cast<char>(std::toupper(static_cast<unsigned char>(text[i])));
+    }
+    const bool digit = std::any_of(found.begin(), found.end(), ::isdigit);
+    const bool letter = std::any_of(found.begin(), found.end(), ::isalpha);
+    if (found.size() == 8 && digit && letter && (i == text.size() || !word_char(i))) {
+      return found.substr(0, 4) + "-" + found.substr(4);
+    }
+  }
+  return {};
+}
+
+}  // namespace gvo::cases

@@ -1,0 +1,73 @@
+// A case: one detained person as GVO follows them, made from the answers of the intake flow. Its
+// statuses, its reference (what hosts and staff type to name it) and the facts the bot acts on
+// (names for linking, centre for referents, arrest date for deadlines). Pure.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "flows/answer.hpp"
+#include "flows/session.hpp"
+
+namespace gvo::cases {
+
+// new -> acknowledged -> located / not_found -> lawyer -> released / deported / transferred /
+// closed. Every change is an event with who, when and why.
+enum class Status {
+  reported,  // "new": filed, nobody has looked at it yet
+  acknowledged,
+  located,
+  not_found,
+  lawyer,
+  released,
+  deported,
+  transferred,
+  closed,
+};
+
+std::string_view to_string(Status status);  // "new", "acknowledged", ...
+std::optional<Status> parse_status(std::string_view name);
+// Released, deported and closed cases need no more alerts.
+bool is_final(Status status);
+
+// The result names of the intake flow (flows/defs/intake.json) that the bot reads. The other
+// results are kept and shown as they are.
+namespace result {
+inline constexpr char registered_name[] = "registered_name";
+inline constexpr char other_names[] = "other_names";
+inline constexpr char alias_name[] = "alias_name";  // the alias-only path's one name
+inline constexpr char alias_only[] = "alias_only";
+inline constexpr char nationality[] = "nationality";
+inline constexpr char centre[] = "centre";
+inline constexpr char arrest_date[] = "arrest_date";
+inline constexpr char detainee_phone[] = "detainee_phone";
+inline constexpr char wants_lawyer[] = "wants_lawyer";
+inline constexpr char consent[] = "consent";
+}  // namespace result
+
+// What the bot acts on, read from a filed session's results.
+struct Facts {
+  std::vector<std::string> names;    // the registered name(s), as written
+  std::vector<std::string> aliases;  // other names; with alias_only, the reported name too
+  bool alias_only = false;
+  std::string nationality;  // ISO code, or "" when not given
+  std::string centre;       // centre id, "unknown", "police_station" or ""
+  std::optional<flows::CivilDate> arrest_date;
+  bool wants_lawyer = false;
+};
+
+Facts facts_of(const flows::Session& intake);
+
+// "K7QM-3XPD": 8 symbols of an alphabet without 0/O, 1/I/L, from 40 random bits. Never
+// sequential, easy to read out and to type on a phone.
+inline constexpr std::size_t kReferenceRandomBytes = 5;
+std::string make_reference(const std::array<std::uint8_t, kReferenceRandomBytes>& random);
+// The first reference written in text, in any case, with or without its dash ("k7qm3xpd",
+// "K7QM 3XPD"); "" when there is none.
+std::string find_reference(std::string_view text);
+
+}  // namespace gvo::cases

@@ -1,0 +1,148 @@
+#include "bot/cases/desk_texts.hpp"
+
+#include <array>
+#include <utility>
+
+#include "flows/json_words.hpp"
+
+namespace gvo::cases {
+namespace {
+
+constexpr std::array<std::pair<UpdateKind, const char*>, 6> kUpdateKinds{{
+    {UpdateKind::status, "status"},
+    {UpdateKind::new_report, "new_report"},
+    {UpdateKind::released, "released"},
+    {UpdateKind::deported, "deported"},
+    {UpdateKind::transferred, "transferred"},
+    {UpdateKind::flight, "flight"},
+}};
+
+}  // namespace
+
+std::string_view to_string(UpdateKind kind) {
+  for (const auto& [value, name] : kUpdateKinds) {
+    if (value == kind) return name;
+  }
+  return "none";
+}
+
+std::string DeskTexts::text(const std::string& key, const flows::Language& language,
+                            const std::map<std::string, std::string>& values) const {
+  const auto it = messages.find(key);
+  if (it == messages.end()) return key;
+  auto found = it->second.find(language);
+  for (auto other = languages.begin(); found == it->second.end() && other != languages.end();
+       ++other) {
+    found = it->second.find(*other);
+  }
+  if (found == it->second.end()) return key;
+  return flows::fill(found->second, values);
+}
+
+const std::vector<std::string>& required_desk_keys() {
+  static const std::vector<std::string> kKeys = {"staff.new_case",
+                                                 "staff.flags",
+                                                 "staff.flag_lawyer",
+                                                 "staff.flag_alias_only",
+                                                 "staff.flag_duplicate",
+                                                 "staff.referent_alert",
+                                                 "staff.linked",
+                                                 "staff.host_update",
+                                                 "staff.host_update_urgent",
+                                                 "staff.deadline",
+                                                 "staff.acknowledged",
+                                                 "staff.ack_done",
+                                                 "staff.no_such_case",
+                                                 "staff.help",
+                                                 "staff.human",
+                                                 "staff.no_answer",
+                                                 "host.update_noted",
+                                                 "host.flight_noted",
+                                                 "host.status_line",
+                                                 "host.no_case",
+                                                 "host.follow_up",
+                                                 "update.released",
+                                                 "update.deported",
+                                                 "update.transferred",
+                                                 "update.transferred_to",
+                                                 "update.flight",
+                                                 "update.flight_on",
+                                                 "status.new",
+                                                 "status.acknowledged",
+                                                 "status.located",
+                                                 "status.not_found",
+                                                 "status.lawyer",
+                                                 "status.released",
+                                                 "status.deported",
+                                                 "status.transferred",
+                                                 "status.closed",
+                                                 "centre_phones_line"};
+  return kKeys;
+}
+
+flows::Result<DeskTexts> load_desk_texts(std::string_view json_text, std::string_view source,
+                                         const flows::TextFolder& folder) {
+  std::string why;
+  const core::Json root = core::parse_json(json_text, why);
+  if (root.is_discarded())
+    return core::fail(flows::FlowErrc::syntax, std::string(source) + ": " + why);
+  core::JsonReader reader(source);
+  DeskTexts texts;
+  if (!reader.expect_object(root, "")) return core::fail(flows::FlowErrc::invalid, reader.report());
+  reader.reject_unknown_keys(root, "",
+                             {"format", "comment", "languages", "messages", "updates",
+                              "acknowledge", "tomorrow", "weekdays"});
+  int format = 0;
+  reader.read_int(root, "", "format", format, 1, 1, true);
+  reader.read_string_list(root, "", "languages", texts.languages);
+  if (texts.languages.empty()) reader.problem("/languages", "expected at least one language");
+  texts.messages = flows::read_messages(reader, root, required_desk_keys(), texts.languages);
+
+  auto words = [&](const core::Json& object, const std::string& path) {
+    std::vector<std::string> all;
+    for (auto& [language, list] : flows::read_words(reader, object, path, texts.languages, folder))
+      all.insert(all.end(), list.begin(), list.end());
+    return all;
+  };
+  if (const auto updates = root.find("updates");
+      updates == root.end() || !reader.expect_object(*updates, "/updates")) {
+    if (updates == root.end()) reader.problem("/updates", "missing (expected words by kind)");
+  } else {
+    for (const auto& [kind, name] : kUpdateKinds) {
+      if (!updates->contains(name)) {
+        reader.problem(std::string("/updates/") + name,
+                       "missing (expected words in each language)");
+        continue;
+      }
+      texts.update_words[kind] = words((*updates)[name], std::string("/updates/") + name);
+    }
+    reader.reject_unknown_keys(
+        *updates, "/updates",
+        {"status", "new_report", "released", "deported", "transferred", "flight"});
+  }
+  for (const char* key : {"acknowledge", "tomorrow"}) {
+    const auto it = root.find(key);
+    if (it == root.end()) {
+      reader.problem(std::string("/") + key, "missing (expected words in each language)");
+      continue;
+    }
+    (std::string(key) == "acknowledge" ? texts.acknowledge_words : texts.tomorrow_words) =
+        words(*it, std::string("/") + key);
+  }
+  if (const auto weekdays = root.find("weekdays"); weekdays == root.end()) {
+    reader.problem("/weekdays", "missing (expected seven names, Monday first, in each language)");
+  } else {
+    for (auto& [language, list] :
+         flows::read_words(reader, *weekdays, "/weekdays", texts.languages, folder)) {
+      if (list.size() != 7) {
+        reader.problem("/weekdays/" + language, "expected seven names, Monday first");
+        continue;
+      }
+      for (int day = 0; day < 7; ++day) texts.weekdays[list[static_cast<std::size_t>(day)]] = day;
+    }
+  }
+  if (reader.failed()) return core::fail(flows::FlowErrc::invalid, reader.report());
+  return texts;
+}
+
+}  // namespace gvo::cases

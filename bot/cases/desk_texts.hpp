@@ -1,0 +1,41 @@
+// What the desk says to hosts and staff, and the words it understands after a case is filed
+// (flows/defs/desk.json): messages in every language, the words of host updates ("libéré",
+// "vrijgelaten", "ticket"...), of a referent's acknowledgement, and weekday names for a flight
+// date. Loaded once; immutable and pure afterwards.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "flows/catalog.hpp"
+#include "flows/flow.hpp"
+#include "flows/text.hpp"
+
+namespace gvo::cases {
+
+enum class UpdateKind { none, status, new_report, released, deported, transferred, flight };
+
+std::string_view to_string(UpdateKind kind);
+
+struct DeskTexts {
+  std::vector<flows::Language> languages;
+  std::map<std::string, flows::LocalText> messages;
+  std::map<UpdateKind, std::vector<std::string>> update_words;  // folded, every language
+  std::vector<std::string> acknowledge_words;                   // folded
+  std::vector<std::string> tomorrow_words;                      // folded
+  std::map<std::string, int> weekdays;  // folded name -> 0 Monday ... 6 Sunday
+
+  // The message in language (else the first that has it), {placeholders} filled.
+  std::string text(const std::string& key, const flows::Language& language,
+                   const std::map<std::string, std::string>& values = {}) const;
+};
+
+// The message keys every desk.json must translate into each of its languages.
+const std::vector<std::string>& required_desk_keys();
+
+flows::Result<DeskTexts> load_desk_texts(std::string_view json_text, std::string_view source,
+                                         const flows::TextFolder& folder);
+
+}  // namespace gvo::cases

@@ -1,0 +1,81 @@
+#include "bot/cases/matching.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace gvo::cases {
+namespace {
+
+// "Ali" leaves "l": too short to tell anyone apart.
+constexpr std::size_t kShortest = 3;
+
+bool is_vowel(char c) {
+  return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u' || c == 'y' || c == 'w';
+}
+
+// One word: the spelling variants of transliteration made one.
+std::string word_skeleton(std::string_view word) {
+  std::string out;
+  for (std::size_t i = 0; i < word.size(); ++i) {
+    char c = word[i];
+    if (is_vowel(c)) continue;
+    if (c == 'p' && i + 1 < word.size() && word[i + 1] == 'h') {  // "ph" as "f"
+      c = 'f';
+      ++i;
+    } else if (c == 'c' || c == 'q') {
+      c = 'k';
+    } else if (c == 'z') {
+      c = 's';
+    }
+    if (out.empty() || out.back() != c) out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string name_skeleton(std::string_view latin_key) {
+  std::vector<std::string> words;
+  std::size_t start = 0;
+  while (start < latin_key.size()) {
+    std::size_t end = latin_key.find(' ', start);
+    if (end == std::string_view::npos) end = latin_key.size();
+    std::string word = word_skeleton(latin_key.substr(start, end - start));
+    if (!word.empty()) words.push_back(std::move(word));
+    start = end + 1;
+  }
+  std::sort(words.begin(), words.end());
+  std::string joined;
+  for (const auto& word : words) joined += (joined.empty() ? "" : " ") + word;
+  return joined;
+}
+
+MatchKeys match_keys(const Facts& facts, const flows::TextFolder& folder) {
+  std::set<std::string> kept;
+  std::set<std::string> sought;
+  auto skeleton = [&](const std::string& name) { return name_skeleton(folder.latin_key(name)); };
+  auto word_count = [](const std::string& s) {
+    return s.empty() ? 0 : 1 + std::count(s.begin(), s.end(), ' ');
+  };
+  const bool has_nationality = !facts.nationality.empty();
+  for (const auto& name : facts.names) {
+    const std::string key = skeleton(name);
+    if (key.size() < kShortest) continue;
+    if (has_nationality && word_count(key) >= 2) {
+      kept.insert("name|" + facts.nationality + "|" + key);
+      sought.insert("name|" + facts.nationality + "|" + key);
+    }
+    kept.insert("any|" + key);
+    sought.insert("alias|" + key);
+  }
+  for (const auto& alias : facts.aliases) {
+    const std::string key = skeleton(alias);
+    if (key.size() < kShortest) continue;
+    kept.insert("alias|" + key);
+    kept.insert("any|" + key);
+    sought.insert("any|" + key);
+  }
+  return {{kept.begin(), kept.end()}, {sought.begin(), sought.end()}};
+}
+
+}  // namespace gvo::cases

@@ -1,0 +1,30 @@
+// Whether two reports may be the same person. Names are compared by a skeleton of their Latin key
+// (flows::TextFolder::latin_key): vowels and doubled letters dropped, tokens sorted, so that
+// "Mohamed Ali", "Mohammed ALI", "Ali Mouhamed" and "محمد علي" meet. The store keeps these keys
+// only as keyed hashes (storage::Sealer::blind_index); this file says which keys a case leaves and
+// which it looks for. Pure.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bot/cases/case.hpp"
+#include "flows/text.hpp"
+
+namespace gvo::cases {
+
+// "mohammed ben ali" -> "bn l mhmd"; "" when nothing is left.
+std::string name_skeleton(std::string_view latin_key);
+
+struct MatchKeys {
+  std::vector<std::string> kept;    // stored with the case
+  std::vector<std::string> sought;  // looked up among the kept keys of other cases
+};
+
+// A report links to a case when
+//  - a name of two words or more and the nationality are the same, or
+//  - an alias of either is a name or an alias of the other (any nationality).
+MatchKeys match_keys(const Facts& facts, const flows::TextFolder& folder);
+
+}  // namespace gvo::cases

@@ -1,0 +1,144 @@
+#include "bot/cases/notices.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "bot/cases/case.hpp"
+
+namespace gvo::cases {
+namespace {
+
+// What a referent needs to find and visit someone, and no more.
+constexpr const char* kReferentResults[] = {
+    result::registered_name, result::other_names,    result::nationality, result::centre,
+    result::arrest_date,     result::detainee_phone, result::consent};
+
+std::string local(const flows::LocalText& text, const flows::Language& language,
+                  const flows::Flow& flow) {
+  auto it = text.find(language);
+  if (it == text.end() && !flow.languages.empty()) it = text.find(flow.languages.front());
+  if (it == text.end()) it = text.begin();
+  return it == text.end() ? std::string() : it->second;
+}
+
+}  // namespace
+
+std::string shown_value(const Wording& wording, const std::string& result,
+                        const flows::Answer& answer, const flows::Language& language) {
+  if (answer.skipped) return wording.catalog.text("summary_empty", language);
+  const flows::Node* node = nullptr;
+  if (const auto it = wording.flow.ask_node_of_result.find(result);
+      it != wording.flow.ask_node_of_result.end()) {
+    node = wording.flow.node(it->second);
+  }
+  if (node == nullptr) return answer.display.empty() ? answer.value : answer.display;
+  switch (node->answer.kind) {
+    case flows::AnswerKind::date: {
+      flows::CivilDate date;
+      if (std::sscanf(answer.value.c_str(), "%d-%d-%d", &date.year, &date.month, &date.day) == 3 &&
+          flows::is_valid(date)) {
+        return wording.validators.display_date(date, language);
+      }
+      return answer.value;
+    }
+    case flows::AnswerKind::nationality:
+      return wording.validators.country_name(answer.value, language);
+    case flows::AnswerKind::centre: {
+      if (answer.value == "unknown") return wording.catalog.text("centre_unknown_value", language);
+      if (answer.value == "police_station")
+        return wording.catalog.text("centre_police_value", language);
+      const auto* centre = wording.validators.centres().find(answer.value);
+      return centre != nullptr ? centre->name : answer.value;
+    }
+    case flows::AnswerKind::choice:
+      for (const auto& choice : node->answer.choices) {
+        if (choice.value == answer.value) return local(choice.label, language, wording.flow);
+      }
+      return answer.value;
+    case flows::AnswerKind::yes_no:
+      return wording.catalog.text(answer.value == "yes" ? "yes" : "no", language);
+    case flows::AnswerKind::phone:
+      return answer.display;
+    case flows::AnswerKind::text:
+    case flows::AnswerKind::name:
+      break;
+  }
+  return answer.value;
+}
+
+std::vector<std::string> results_in_order(const flows::Flow& flow, const flows::Session& intake) {
+  std::vector<std::string> order;
+  for (const auto& [id, node] : flow.nodes) {
+    if (node.kind == flows::NodeKind::summary && node.results.size() > order.size())
+      order = node.results;
+  }
+  for (const auto& [name, answer] : intake.results) {
+    if (std::find(order.begin(), order.end(), name) == order.end()) order.push_back(name);
+  }
+  return order;
+}
+
+std::string field_lines(const Wording& wording, const flows::Session& intake,
+                        const std::vector<std::string>& results, const flows::Language& language) {
+  std::string lines;
+  for (const auto& name : results) {
+    const auto answer = intake.results.find(name);
+    if (answer == intake.results.end()) continue;
+    std::string label = name;
+    if (const auto node = wording.flow.ask_node_of_result.find(name);
+        node != wording.flow.ask_node_of_result.end()) {
+      if (const auto* ask = wording.flow.node(node->second); ask && !ask->label.empty())
+        label = local(ask->label, language, wording.flow);
+    }
+    if (!lines.empty()) lines += '\n';
+    lines += label + " : " + shown_value(wording, name, answer->second, language);
+  }
+  return lines;
+}
+
+std::string coordinator_notice(const Wording& wording, const flows::Session& intake,
+                               const std::string& reference, const CaseFlags& flags,
+                               const flows::Language& language) {
+  const DeskTexts& desk = wording.desk;
+  std::string text = desk.text("staff.new_case", language, {{"reference", reference}});
+  std::string flag_list;
+  auto add = [&](const std::string& flag) { flag_list += (flag_list.empty() ? "" : " · ") + flag; };
+  if (flags.wants_lawyer) add(desk.text("staff.flag_lawyer", language));
+  if (flags.alias_only) add(desk.text("staff.flag_alias_only", language));
+  if (!flags.duplicate_of.empty()) {
+    std::string references;
+    for (const auto& other : flags.duplicate_of)
+      references += (references.empty() ? "" : ", ") + other;
+    add(desk.text("staff.flag_duplicate", language, {{"references", references}}));
+  }
+  if (!flag_list.empty()) text += "\n" + desk.text("staff.flags", language, {{"flags", flag_list}});
+  text += "\n" + field_lines(wording, intake, results_in_order(wording.flow, intake), language);
+  return text;
+}
+
+std::string referent_alert(const Wording& wording, const flows::Session& intake,
+                           const std::string& reference, const flows::Language& language) {
+  const std::vector<std::string> results(std::begin(kReferentResults), std::end(kReferentResults));
+  return wording.desk.text(
+      "staff.referent_alert", language,
+      {{"reference", reference}, {"fields", field_lines(wording, intake, results, language)}});
+}
+
+std::string centre_phone_lines(const flows::CentreDirectory& directory, const DeskTexts& desk,
+                               const flows::Language& language) {
+  std::vector<const flows::Centre*> order;
+  for (const auto& centre : directory.centres) order.push_back(&centre);
+  std::stable_partition(order.begin(), order.end(),
+                        [](const flows::Centre* centre) { return centre->id == "caricole"; });
+  std::string lines;
+  for (const auto* centre : order) {
+    std::string phones;
+    for (const auto& phone : centre->phones) phones += (phones.empty() ? "" : ", ") + phone;
+    if (!lines.empty()) lines += '\n';
+    lines +=
+        desk.text("centre_phones_line", language, {{"centre", centre->name}, {"phones", phones}});
+  }
+  return lines;
+}
+
+}  // namespace gvo::cases

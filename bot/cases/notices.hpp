@@ -1,0 +1,55 @@
+// The messages the desk writes about a case, in the reader's language: the coordinators' full
+// case (every field labelled with the flow's own labels, in the lawyer's order), a referent's
+// alert (what a visit needs and no more), a host's status line, and the values of answers shown
+// again in another language than they were given in. Pure.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "bot/cases/desk_texts.hpp"
+#include "flows/catalog.hpp"
+#include "flows/flow.hpp"
+#include "flows/session.hpp"
+#include "flows/validators.hpp"
+
+namespace gvo::cases {
+
+struct Wording {
+  const flows::Flow& flow;  // the version the intake was filed on: its labels and choices
+  const flows::Catalog& catalog;
+  const flows::Validators& validators;
+  const DeskTexts& desk;
+};
+
+// An answer as a reader of language should see it ("MA" -> "Maroc", "2026-03-12" -> "jeudi 12
+// mars 2026", a choice's label).
+std::string shown_value(const Wording& wording, const std::string& result,
+                        const flows::Answer& answer, const flows::Language& language);
+
+// The results in the order of the flow's summary (the lawyer's order), then any other.
+std::vector<std::string> results_in_order(const flows::Flow& flow, const flows::Session& intake);
+
+// "Label: value" lines of the given results that were answered.
+std::string field_lines(const Wording& wording, const flows::Session& intake,
+                        const std::vector<std::string>& results, const flows::Language& language);
+
+struct CaseFlags {
+  bool wants_lawyer = false;
+  bool alias_only = false;
+  std::vector<std::string> duplicate_of;  // references of linked cases
+};
+
+std::string coordinator_notice(const Wording& wording, const flows::Session& intake,
+                               const std::string& reference, const CaseFlags& flags,
+                               const flows::Language& language);
+
+std::string referent_alert(const Wording& wording, const flows::Session& intake,
+                           const std::string& reference, const flows::Language& language);
+
+// "• Caricole (Steenokkerzeel): 02 719 71 09, 02 719 71 10" for each centre, Caricole first:
+// the order the procedure calls them in.
+std::string centre_phone_lines(const flows::CentreDirectory& directory, const DeskTexts& desk,
+                               const flows::Language& language);
+
+}  // namespace gvo::cases

@@ -1,0 +1,481 @@
+#include "bot/desk/desk.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "bot/cases/deadlines.hpp"
+#include "bot/cases/matching.hpp"
+#include "bot/cases/updates.hpp"
+#include "bot/daemon/log.hpp"
+#include "flows/conversation.hpp"
+
+namespace gvo::desk {
+namespace {
+
+namespace log = daemon::log;
+
+constexpr char kReminder[] = "flow.reminder";
+constexpr char kTimeout[] = "flow.timeout";
+constexpr char kDeadline[] = "deadline";
+constexpr int kTimersPerRun = 100;
+constexpr std::size_t kStatusLinesShown = 5;
+
+std::string peer_subject(storage::PeerId peer) { return "peer " + std::to_string(peer) + " "; }
+
+const char* role_name(core::StaffRole role) {
+  return role == core::StaffRole::coordinator ? "coordinator" : "referent";
+}
+
+bool follows(const core::StaffMember& member, const std::string& centre) {
+  return std::find(member.centres.begin(), member.centres.end(), centre) != member.centres.end();
+}
+
+std::string first_name_of(const cases::Facts& facts) {
+  if (!facts.names.empty()) return facts.names.front();
+  if (!facts.aliases.empty()) return facts.aliases.front();
+  return {};
+}
+
+}  // namespace
+
+std::int64_t unix_seconds(TimePoint now) {
+  return std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+}
+
+std::int64_t unix_millis(TimePoint now) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+}
+
+Desk::Desk(storage::Store& store, const daemon::FlowSet& flows,
+           std::vector<core::StaffMember> staff, std::string flow_id, Send send, Random random)
+    : store_(store),
+      flows_(flows),
+      staff_(std::move(staff)),
+      flow_id_(std::move(flow_id)),
+      send_(std::move(send)),
+      random_(std::move(random)),
+      peers_(store),
+      conversations_(store),
+      cases_(store),
+      timers_(store) {}
+
+const core::StaffMember* Desk::staff_member(const std::string& address) const {
+  for (const auto& member : staff_) {
+    if (member.address == address) return &member;
+  }
+  return nullptr;
+}
+
+flows::ValidationContext Desk::context(const flows::Language& language, TimePoint now) const {
+  return {language, flows::brussels_date(static_cast<double>(unix_millis(now)))};
+}
+
+std::optional<cases::Wording> Desk::wording_for(const flows::Session& intake) const {
+  const flows::Flow* flow = flows_.library.find(intake.flow_id, intake.flow_version);
+  if (flow == nullptr) flow = flows_.library.latest(intake.flow_id);
+  if (flow == nullptr) return std::nullopt;
+  return cases::Wording{*flow, flows_.catalog, *flows_.validators, flows_.desk};
+}
+
+bool Desk::tell_staff(const std::function<std::string(const core::StaffMember&)>& text_for,
+                      const std::optional<std::string>& referents_of_centre,
+                      const std::string& except_address) {
+  for (const auto& member : staff_) {
+    if (member.address == except_address) continue;
+    if (member.role == core::StaffRole::referent &&
+        (!referents_of_centre || !follows(member, *referents_of_centre))) {
+      continue;
+    }
+    const std::string text = text_for(member);
+    if (!text.empty() && !send_(member.address, text)) return false;
+  }
+  return true;
+}
+
+// --- Messages
+
+bool Desk::on_message(const std::string& address, std::string_view text, TimePoint now) {
+  if (const auto* member = staff_member(address)) return on_staff_message(*member, text, now);
+  auto peer = peers_.find_or_add(address, unix_seconds(now));
+  if (!peer) return false;
+  const Host host{peer.value(), address};
+  auto saved = conversations_.load(host.peer);
+  if (!saved) return false;
+  if (!flows::is_going_on(flows_.library, saved.value())) {
+    auto filed = cases_.of_host(host.peer);
+    if (!filed) return false;
+    if (!filed.value().empty()) {
+      flows::Language language = flows_.catalog.languages.front();
+      if (saved.value()) {
+        if (auto session = flows::session_from_json(*saved.value()); session)
+          language = session->language;
+      }
+      return follow_up(host, filed.value(), language, text, now);
+    }
+  }
+  return talk(host, saved.value(), flows::Message{std::string(text)}, now);
+}
+
+// One step of the host's conversation, and everything it asks for.
+bool Desk::talk(const Host& host, const std::optional<std::string>& saved,
+                const flows::Event& event, TimePoint now) {
+  const auto reaction =
+      flows::converse(*flows_.engine, flows_.library, flow_id_, saved, event, now);
+  if (reaction.state) {
+    if (!conversations_.save(host.peer, *reaction.state, unix_seconds(now))) return false;
+  } else if (saved) {
+    if (!conversations_.erase(host.peer)) return false;
+  }
+  if (reaction.cancel_timers || !reaction.state) {
+    if (!timers_.cancel(kReminder, peer_subject(host.peer)) ||
+        !timers_.cancel(kTimeout, peer_subject(host.peer))) {
+      return false;
+    }
+  }
+  for (const auto& timer : reaction.timers) {
+    const char* kind = timer.kind == flows::TimerKind::reminder ? kReminder : kTimeout;
+    const std::string subject = peer_subject(host.peer) + "wait " + std::to_string(timer.wait);
+    if (!timers_.schedule(kind, subject, unix_millis(timer.due))) return false;
+  }
+
+  flows::Language language = flows_.catalog.languages.front();
+  if (reaction.state) {
+    if (auto session = flows::session_from_json(*reaction.state); session)
+      language = session->language;
+  }
+  std::map<std::string, std::string> provided{
+      {"centre_phones",
+       cases::centre_phone_lines(flows_.validators->centres(), flows_.desk, language)}};
+  for (const auto& action : reaction.actions) {
+    if (action.name != "create_case" || !reaction.state) {
+      log::info("flow action " + action.name + " has no effect here");
+      continue;
+    }
+    auto reference = file_case(host, *reaction.state, now);
+    if (!reference) return false;
+    provided["case_reference"] = *reference;
+  }
+  for (const auto& reply : reaction.replies) {
+    if (!send_(host.address, flows::fill(reply, provided))) return false;
+  }
+  if (reaction.human_requested) {
+    auto filed = cases_.of_host(host.peer);
+    if (!filed) return false;
+    std::string references;
+    for (auto id : filed.value()) {
+      auto row = cases_.get(id);
+      if (row) references += (references.empty() ? "" : ", ") + row->reference;
+    }
+    if (!tell_staff(
+            [&](const core::StaffMember& member) {
+              return member.role == core::StaffRole::coordinator
+                         ? flows_.desk.text("staff.human", member.language,
+                                            {{"address", host.address},
+                                             {"references", references.empty() ? "-" : references}})
+                         : std::string();
+            },
+            std::nullopt)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// A filed intake becomes a case: linked to its look-alikes, its deadlines set, the staff told.
+std::optional<std::string> Desk::file_case(const Host& host, const std::string& intake_json,
+                                           TimePoint now) {
+  auto intake = flows::session_from_json(intake_json);
+  if (!intake) return std::nullopt;
+  const auto wording = wording_for(intake.value());
+  if (!wording) return std::nullopt;
+  const cases::Facts facts = cases::facts_of(intake.value());
+  const cases::MatchKeys keys = cases::match_keys(facts, flows_.folder);
+  auto twins = cases_.matching(keys.sought);
+  if (!twins) return std::nullopt;
+
+  std::string reference;
+  for (int attempt = 0; attempt < 16 && reference.empty(); ++attempt) {
+    std::string candidate = cases::make_reference(random_());
+    auto taken = cases_.reference_taken(candidate);
+    if (!taken) return std::nullopt;
+    if (!taken.value()) reference = std::move(candidate);
+  }
+  if (reference.empty()) return std::nullopt;
+
+  const std::int64_t seconds = unix_seconds(now);
+  auto id =
+      cases_.add({reference, host.peer, facts.centre,
+                  std::string(cases::to_string(cases::Status::reported)), intake_json, keys.kept},
+                 seconds);
+  if (!id || !cases_.add_event(id.value(), seconds, "host", host.peer, "created",
+                               std::string(cases::to_string(cases::Status::reported)), {})) {
+    return std::nullopt;
+  }
+  cases::CaseFlags flags{facts.wants_lawyer, facts.alias_only, {}};
+  for (storage::CaseId twin : twins.value()) {
+    auto other = cases_.get(twin);
+    if (!other || !cases_.link(id.value(), twin, seconds) ||
+        !cases_.add_event(id.value(), seconds, "bot", std::nullopt, "linked", {},
+                          other->reference) ||
+        !cases_.add_event(twin, seconds, "bot", std::nullopt, "linked", {}, reference)) {
+      return std::nullopt;
+    }
+    flags.duplicate_of.push_back(other->reference);
+  }
+  if (facts.arrest_date) {
+    const long today = flows::days_from_civil(context(intake->language, now).today);
+    for (const auto& deadline : cases::deadlines_from(*facts.arrest_date)) {
+      if (flows::days_from_civil(deadline.due) < today) continue;  // already past
+      const std::string subject =
+          "case " + std::to_string(id.value()) + " day " + std::to_string(deadline.days);
+      if (!timers_.schedule(kDeadline, subject, std::max(deadline.alert_at_ms, unix_millis(now))))
+        return std::nullopt;
+    }
+  }
+  const bool told = tell_staff(
+      [&](const core::StaffMember& member) {
+        return member.role == core::StaffRole::coordinator
+                   ? cases::coordinator_notice(*wording, intake.value(), reference, flags,
+                                               member.language)
+                   : cases::referent_alert(*wording, intake.value(), reference, member.language);
+      },
+      facts.centre);
+  if (!told) return std::nullopt;
+  const auto coordinators = std::count_if(staff_.begin(), staff_.end(), [](const auto& member) {
+    return member.role == core::StaffRole::coordinator;
+  });
+  log::info("a case was filed" + std::string(flags.duplicate_of.empty() ? "" : " and linked") +
+            "; " + std::to_string(coordinators) + " coordinator(s) told");
+  if (coordinators == 0) log::warning("no coordinator is configured: nobody was told of a case");
+  return reference;
+}
+
+// After filing: news about the person, a status question, or anything else (the host is told
+// what they can write).
+bool Desk::follow_up(const Host& host, const std::vector<storage::CaseId>& filed,
+                     const flows::Language& language, std::string_view text, TimePoint now) {
+  const auto update = cases::read_update(text, flows_.desk, *flows_.validators, flows_.folder,
+                                         context(language, now));
+  if (update.kind == cases::UpdateKind::new_report)
+    return talk(host, std::nullopt, flows::Message{std::string(text)}, now);
+
+  // The case named by its reference, else the latest; never someone else's.
+  storage::CaseId target = filed.front();
+  if (const std::string named = cases::find_reference(text); !named.empty()) {
+    auto found = cases_.by_reference(named);
+    if (!found) return false;
+    if (!found.value() || std::find(filed.begin(), filed.end(), *found.value()) == filed.end()) {
+      return send_(host.address, flows_.desk.text("host.no_case", language));
+    }
+    target = *found.value();
+  }
+  auto row = cases_.get(target);
+  if (!row) return false;
+  auto intake = flows::session_from_json(row->intake);
+  if (!intake) return false;
+  const cases::Facts facts = cases::facts_of(intake.value());
+
+  if (update.kind == cases::UpdateKind::status) {
+    std::string lines;
+    for (std::size_t i = 0; i < filed.size() && i < kStatusLinesShown; ++i) {
+      auto each = cases_.get(filed[i]);
+      if (!each) return false;
+      auto each_intake = flows::session_from_json(each->intake);
+      const std::string name =
+          each_intake ? first_name_of(cases::facts_of(each_intake.value())) : "";
+      const auto date = flows::brussels_date(static_cast<double>(each->updated_at) * 1000.0);
+      if (!lines.empty()) lines += '\n';
+      lines += flows_.desk.text("host.status_line", language,
+                                {{"reference", each->reference},
+                                 {"name", name},
+                                 {"status", flows_.desk.text("status." + each->status, language)},
+                                 {"date", flows_.validators->display_date(date, language)}});
+    }
+    return send_(host.address, lines);
+  }
+  if (update.kind == cases::UpdateKind::none) {
+    return send_(host.address,
+                 flows_.desk.text("host.follow_up", language, {{"reference", row->reference}}));
+  }
+
+  // News: an event on the case, a status when it says one, and the staff told.
+  std::string new_status;
+  switch (update.kind) {
+    case cases::UpdateKind::released:
+      new_status = cases::to_string(cases::Status::released);
+      break;
+    case cases::UpdateKind::deported:
+      new_status = cases::to_string(cases::Status::deported);
+      break;
+    case cases::UpdateKind::transferred:
+      new_status = cases::to_string(cases::Status::transferred);
+      break;
+    default:
+      break;
+  }
+  const std::int64_t seconds = unix_seconds(now);
+  const std::string kind = "update." + std::string(cases::to_string(update.kind));
+  if (!cases_.add_event(target, seconds, "host", host.peer, kind, new_status, std::string(text)))
+    return false;
+  if (!new_status.empty() && !cases_.set_status(target, new_status, seconds)) return false;
+
+  auto describe = [&](const flows::Language& in) {
+    switch (update.kind) {
+      case cases::UpdateKind::transferred: {
+        const auto* centre = flows_.validators->centres().find(update.centre);
+        return centre != nullptr
+                   ? flows_.desk.text("update.transferred_to", in, {{"centre", centre->name}})
+                   : flows_.desk.text("update.transferred", in);
+      }
+      case cases::UpdateKind::flight:
+        return update.date
+                   ? flows_.desk.text("update.flight_on", in,
+                                      {{"date", flows_.validators->display_date(*update.date, in)}})
+                   : flows_.desk.text("update.flight", in);
+      default:
+        return flows_.desk.text("update." + std::string(cases::to_string(update.kind)), in);
+    }
+  };
+  const bool urgent = update.kind == cases::UpdateKind::flight;
+  const std::string words(text);
+  auto notice = [&](const core::StaffMember& member) {
+    return flows_.desk.text(
+        urgent ? "staff.host_update_urgent" : "staff.host_update", member.language,
+        {{"reference", row->reference}, {"update", describe(member.language)}, {"words", words}});
+  };
+  if (!tell_staff(notice, facts.centre)) return false;
+  if (update.kind == cases::UpdateKind::transferred && !update.centre.empty() &&
+      update.centre != facts.centre) {
+    // The referents of the centre they were moved to must know too (coordinators once is enough).
+    for (const auto& member : staff_) {
+      if (member.role == core::StaffRole::referent && follows(member, update.centre) &&
+          !follows(member, facts.centre) && !send_(member.address, notice(member))) {
+        return false;
+      }
+    }
+  }
+  log::info("a host sent news on a case (" + std::string(cases::to_string(update.kind)) + ")");
+  return send_(host.address,
+               flows_.desk.text(urgent ? "host.flight_noted" : "host.update_noted", language,
+                                {{"reference", row->reference}, {"update", describe(language)}}));
+}
+
+// Referents acknowledge an alert: "ok K7QM-3XPD". The rest of the staff commands grow here.
+bool Desk::on_staff_message(const core::StaffMember& member, std::string_view text, TimePoint now) {
+  const std::string reference = cases::find_reference(text);
+  const std::string folded = " " + flows::fold_words(flows_.folder, text) + " ";
+  const bool acknowledges = std::any_of(
+      flows_.desk.acknowledge_words.begin(), flows_.desk.acknowledge_words.end(),
+      [&](const std::string& word) { return folded.find(" " + word + " ") != std::string::npos; });
+  if (reference.empty() || !acknowledges)
+    return send_(member.address, flows_.desk.text("staff.help", member.language));
+
+  auto found = cases_.by_reference(reference);
+  if (!found) return false;
+  std::optional<storage::CaseRow> row;
+  std::optional<cases::Facts> facts;
+  if (found.value()) {
+    auto loaded = cases_.get(*found.value());
+    if (!loaded) return false;
+    auto intake = flows::session_from_json(loaded->intake);
+    if (intake) {
+      facts = cases::facts_of(intake.value());
+      row = std::move(loaded).value();
+    }
+  }
+  // A referent sees the cases of their centres only; anything else reads as no such case.
+  if (!row || (member.role == core::StaffRole::referent && !follows(member, facts->centre))) {
+    return send_(member.address, flows_.desk.text("staff.no_such_case", member.language,
+                                                  {{"reference", reference}}));
+  }
+  const std::int64_t seconds = unix_seconds(now);
+  auto actor = peers_.find_or_add(member.address, seconds);
+  if (!actor) return false;
+  if (row->status == cases::to_string(cases::Status::reported)) {
+    const std::string acknowledged(cases::to_string(cases::Status::acknowledged));
+    if (!cases_.set_status(row->id, acknowledged, seconds) ||
+        !cases_.add_event(row->id, seconds, role_name(member.role), actor.value(), "acknowledged",
+                          acknowledged, {})) {
+      return false;
+    }
+  }
+  const auto* centre = flows_.validators->centres().find(facts->centre);
+  const std::string centre_name = centre != nullptr ? centre->name : facts->centre;
+  const bool told = tell_staff(
+      [&](const core::StaffMember& other) {
+        return other.role == core::StaffRole::coordinator
+                   ? flows_.desk.text("staff.acknowledged", other.language,
+                                      {{"reference", reference}, {"centre", centre_name}})
+                   : std::string();
+      },
+      std::nullopt, member.address);
+  return told && send_(member.address, flows_.desk.text("staff.ack_done", member.language,
+                                                        {{"reference", reference}}));
+}
+
+// --- Timers
+
+std::optional<std::int64_t> Desk::next_timer_ms() {
+  auto next = timers_.next_due();
+  return next ? next.value() : std::nullopt;
+}
+
+bool Desk::on_due_timers(TimePoint now) {
+  auto due = timers_.due(unix_millis(now), kTimersPerRun);
+  if (!due) return false;
+  for (const auto& timer : due.value()) {
+    if (!timers_.remove(timer.id) || !run_timer(timer, now)) return false;
+  }
+  return true;
+}
+
+bool Desk::run_timer(const storage::TimerRow& timer, TimePoint now) {
+  long long first = 0;
+  int second = 0;
+  if (timer.kind == kReminder || timer.kind == kTimeout) {
+    if (std::sscanf(timer.subject.c_str(), "peer %lld wait %d", &first, &second) != 2) return true;
+    auto address = peers_.address(first);
+    if (!address) return true;  // the person was forgotten meanwhile
+    auto saved = conversations_.load(first);
+    if (!saved) return false;
+    const auto kind =
+        timer.kind == kReminder ? flows::TimerKind::reminder : flows::TimerKind::timeout;
+    return talk({first, address.value()}, saved.value(), flows::TimerFired{kind, second}, now);
+  }
+  if (timer.kind == kDeadline) {
+    if (std::sscanf(timer.subject.c_str(), "case %lld day %d", &first, &second) != 2) return true;
+    return deadline_alert(first, second);
+  }
+  log::warning("a timer of unknown kind was dropped");
+  return true;
+}
+
+bool Desk::deadline_alert(storage::CaseId id, int days) {
+  auto row = cases_.get(id);
+  if (!row) return true;  // erased meanwhile
+  const auto status = cases::parse_status(row->status);
+  if (status && cases::is_final(*status)) return true;
+  auto intake = flows::session_from_json(row->intake);
+  if (!intake) return true;
+  const cases::Facts facts = cases::facts_of(intake.value());
+  if (!facts.arrest_date) return true;
+  flows::CivilDate due = *facts.arrest_date;
+  for (const auto& deadline : cases::deadlines_from(*facts.arrest_date)) {
+    if (deadline.days == days) due = deadline.due;
+  }
+  log::info("a deadline alert went to the coordinators");
+  return tell_staff(
+      [&](const core::StaffMember& member) {
+        if (member.role != core::StaffRole::coordinator) return std::string();
+        return flows_.desk.text(
+            "staff.deadline", member.language,
+            {{"reference", row->reference},
+             {"days", std::to_string(days)},
+             {"due", flows_.validators->display_date(due, member.language)},
+             {"arrest_date", flows_.validators->display_date(*facts.arrest_date, member.language)},
+             {"status", flows_.desk.text("status." + row->status, member.language)}});
+      },
+      std::nullopt);
+}
+
+}  // namespace gvo::desk

@@ -1,0 +1,73 @@
+// The cases tables: each case with its sealed intake, its events, its links to look-alike reports,
+// and the keyed hashes it is found by. Plain rows: bot/cases says what they mean. Used on the bot's
+// one thread, inside the caller's transaction.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "storage/peers.hpp"
+
+namespace gvo::storage {
+
+using CaseId = std::int64_t;
+
+struct CaseRow {
+  CaseId id = 0;
+  std::string reference;
+  std::optional<PeerId> host;
+  std::string status;
+  std::int64_t created_at = 0;  // Unix seconds
+  std::int64_t updated_at = 0;
+  std::string intake;  // opened: the flow session that filed it, as JSON
+};
+
+struct CaseEventRow {
+  std::int64_t at = 0;
+  std::string actor;   // host, referent, coordinator, bot
+  std::string kind;    // created, linked, status, update, acknowledged...
+  std::string status;  // the status after it, when it changed one
+  std::string detail;  // opened; may be empty
+};
+
+struct NewCase {
+  std::string reference;
+  std::optional<PeerId> host;
+  std::string centre;
+  std::string status;
+  std::string intake;
+  std::vector<std::string> name_keys;  // hashed here before they are stored
+};
+
+class CaseStore {
+ public:
+  explicit CaseStore(Store& store) : store_(store) {}
+
+  Result<CaseId> add(const NewCase& fresh, std::int64_t now);
+  Result<bool> reference_taken(const std::string& reference);
+  // Cases that kept any of these name keys, oldest first.
+  Result<std::vector<CaseId>> matching(const std::vector<std::string>& name_keys);
+  Result<std::optional<CaseId>> by_reference(const std::string& reference);
+  Result<CaseRow> get(CaseId id);
+  Result<std::vector<CaseId>> of_host(PeerId host);  // newest first
+  Result<std::vector<CaseId>> all();                 // oldest first
+  Result<std::vector<CaseId>> at_centre(const std::string& centre);
+
+  Result<void> set_status(CaseId id, const std::string& status, std::int64_t now);
+  Result<void> add_event(CaseId id, std::int64_t now, const std::string& actor,
+                         std::optional<PeerId> actor_peer, const std::string& kind,
+                         const std::string& status, const std::string& detail);
+  Result<std::vector<CaseEventRow>> events(CaseId id);
+  Result<void> link(CaseId a, CaseId b, std::int64_t now);
+  Result<std::vector<CaseId>> links(CaseId id);
+
+ private:
+  Bytes centre_key(const std::string& centre) const;
+  Result<std::vector<CaseId>> ids(Statement& query);
+
+  Store& store_;
+};
+
+}  // namespace gvo::storage
