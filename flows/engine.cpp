@@ -70,6 +70,8 @@ class Engine::Turn {
     }
     if (const auto language = catalog_.language_words.find(folded);
         language != catalog_.language_words.end()) {
+      // "Français" answers "which language is the file in?"; "Nederlands" a nationality.
+      if (session_.state == SessionState::answering && accepts(text)) return answer(text);
       set_language(language->second);
       say("language_set");
       return repeat();

@@ -1,0 +1,298 @@
+// Runs every conversation in tests/desk/transcripts/*.txt through the desk as gvo-bot builds it
+// (its flows, a real SQLite store in a temporary folder): several people writing, what each of
+// them receives, timers on a fake clock, restarts, and what the store holds afterwards.
+// tests/desk/transcripts/README.md describes the format.
+#include <algorithm>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <random>
+#include <regex>
+#include <sstream>
+
+#include <catch2/catch.hpp>
+
+#include "bot/cases/case.hpp"
+#include "bot/desk/desk.hpp"
+#include "tests/flows/flow_fixture.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace {
+
+using namespace gvo;
+
+class Run {
+ public:
+  explicit Run(std::string file) : file_(std::move(file)) {}
+
+  void run() {
+    std::istringstream lines(test::read_text(file_));
+    std::string line;
+    int number = 0;
+    while (std::getline(lines, line)) {
+      ++number;
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.empty() || line[0] == '#') continue;
+      INFO(file_ << ":" << number << ": " << line);
+      execute(substitute(line));
+    }
+    REQUIRE(desk_ != nullptr);
+  }
+
+ private:
+  // {A} -> the reference remembered as A.
+  std::string substitute(std::string line) const {
+    for (const auto& [name, reference] : references_) {
+      const std::string key = "{" + name + "}";
+      for (auto at = line.find(key); at != std::string::npos; at = line.find(key))
+        line.replace(at, key.size(), reference);
+    }
+    return line;
+  }
+
+  void execute(const std::string& line) {
+    const auto space = line.find(' ');
+    const std::string op = line.substr(0, space);
+    const std::string arg = space == std::string::npos ? "" : line.substr(space + 1);
+    if (op == "now:") {
+      now_ = test::utc(arg);
+      return;
+    }
+    if (op == "staff:") return add_staff(arg);
+    if (op == "~") return advance(arg);
+    if (op == "@") return command(arg);
+    if (op == "=") return check(arg);
+    for (const char* mark : {"<~", "<!", "<0", ">", "<"}) {
+      const auto at = op.find(mark);
+      if (at == std::string::npos || at == 0 || at + std::string(mark).size() != op.size())
+        continue;
+      const std::string who = op.substr(0, at);
+      const std::string what(mark);
+      if (what == ">") return write(who, arg);
+      if (what == "<") return expect(who, arg, false);
+      if (what == "<~") return expect(who, arg, true);
+      if (what == "<!") return refuse(who, arg);
+      return silent(who);
+    }
+    FAIL("unknown transcript line");
+  }
+
+  void add_staff(const std::string& arg) {
+    REQUIRE(desk_ == nullptr);
+    std::istringstream words(arg);
+    core::StaffMember member;
+    std::string role, centres;
+    words >> role >> member.address >> member.language >> centres;
+    member.role = role == "referent" ? core::StaffRole::referent : core::StaffRole::coordinator;
+    std::istringstream list(centres);
+    for (std::string centre; std::getline(list, centre, ',');) member.centres.push_back(centre);
+    staff_.push_back(member);
+  }
+
+  desk::Desk& desk() {
+    if (desk_ == nullptr) open();
+    return *desk_;
+  }
+
+  void open() {
+    if (!store_) {
+      auto key = storage::SealingKey::generate();
+      REQUIRE(key.ok());
+      key_hex_ = key->to_hex();
+    }
+    desk_.reset();
+    store_.reset();
+    auto key = storage::SealingKey::from_hex(key_hex_);
+    REQUIRE(key.ok());
+    auto store =
+        storage::Store::open(dir_.file("bot.db"), storage::Sealer({std::move(key).value()}),
+                             storage::OpenMode::create_if_missing);
+    REQUIRE(store.ok());
+    store_ = std::make_unique<storage::Store>(std::move(store).value());
+    desk_ = std::make_unique<desk::Desk>(
+        *store_, test::flow_world(), staff_, "intake",
+        [this](const std::string& address, const std::string& text) {
+          inbox_[address].push_back(text);
+          return true;
+        },
+        [this] {
+          std::array<std::uint8_t, cases::kReferenceRandomBytes> bits{};
+          for (auto& bit : bits) bit = static_cast<std::uint8_t>(random_() & 0xff);
+          return bits;
+        });
+  }
+
+  template <typename Body>
+  void in_transaction(Body body) {
+    auto& db = store_->db();
+    const auto done = db.transact([&]() -> storage::Result<void> {
+      if (body()) return {};
+      return storage::fail(storage::Errc::sql_failed, "the desk refused");
+    });
+    INFO((done.ok() ? std::string() : done.error().detail));
+    REQUIRE(done.ok());
+  }
+
+  void write(const std::string& who, const std::string& text) {
+    desk();
+    clear_inboxes();
+    in_transaction([&] { return desk_->on_message(who, text, now_); });
+  }
+
+  void expect(const std::string& who, const std::string& text, bool pattern) {
+    // The message matched last may match again; the ones before it are passed over.
+    auto& unread = inbox_[who];
+    std::string seen;
+    while (!unread.empty()) {
+      const std::string message = unread.front();
+      seen += "\n---\n" + message;
+      const bool match = pattern ? std::regex_search(message, std::regex(text))
+                                 : message.find(text) != std::string::npos;
+      if (match) {
+        last_[who] = message;
+        matched_[who] = true;
+        return;
+      }
+      unread.pop_front();
+      matched_[who] = false;
+    }
+    INFO("messages to " << who << ":" << seen);
+    FAIL("no message to " + who + " " + (pattern ? "matches " : "contains ") + text);
+  }
+
+  void refuse(const std::string& who, const std::string& text) {
+    for (const auto& message : inbox_[who]) {
+      INFO(message);
+      CHECK(message.find(text) == std::string::npos);
+    }
+  }
+
+  // Nothing arrived but the message matched last.
+  void silent(const std::string& who) {
+    auto& messages = inbox_[who];
+    const std::size_t seen = matched_[who] && !messages.empty() ? 1 : 0;
+    std::string unread;
+    for (const auto& message : messages) unread += "\n---\n" + message;
+    INFO("unread by " << who << ":" << unread);
+    CHECK(messages.size() == seen);
+  }
+
+  void clear_inboxes() {
+    for (auto& [address, unread] : inbox_) unread.clear();
+    matched_.clear();
+  }
+
+  void advance(const std::string& arg) {
+    const long amount = std::stol(arg);
+    const char unit = arg.back();
+    const auto step = unit == 'd'   ? std::chrono::hours(24 * amount)
+                      : unit == 'h' ? std::chrono::hours(amount)
+                                    : std::chrono::minutes(amount);
+    desk();
+    clear_inboxes();
+    // Minute by minute, so that each timer runs at its own time.
+    const auto end = now_ + step;
+    while (now_ < end) {
+      const auto next = desk_->next_timer_ms();
+      const auto target =
+          next ? std::min(end, flows::TimePoint(std::chrono::milliseconds(*next))) : end;
+      now_ = std::max(now_, target);
+      in_transaction([&] { return desk_->on_due_timers(now_); });
+      if (!next || flows::TimePoint(std::chrono::milliseconds(*next)) > end) now_ = end;
+    }
+  }
+
+  void command(const std::string& arg) {
+    std::istringstream words(arg);
+    std::string name;
+    words >> name;
+    if (name == "restart") return open();
+    if (name == "ref") {  // "@ ref A alice": the reference in alice's last message read
+      std::string as, who;
+      words >> as >> who;
+      const std::string reference = cases::find_reference(last_[who]);
+      INFO(last_[who]);
+      REQUIRE_FALSE(reference.empty());
+      references_[as] = reference;
+      return;
+    }
+    FAIL("unknown @ command");
+  }
+
+  void check(const std::string& arg) {
+    desk();
+    storage::CaseStore cases(*store_);
+    std::istringstream words(arg);
+    std::string what, reference, expected;
+    words >> what;
+    if (what == "cases") {
+      words >> expected;
+      auto all = cases.all();
+      REQUIRE(all.ok());
+      CHECK(std::to_string(all->size()) == expected);
+      return;
+    }
+    words >> reference >> expected;
+    auto id = cases.by_reference(reference);
+    REQUIRE(id.ok());
+    REQUIRE(id->has_value());
+    if (what == "status") {
+      auto row = cases.get(**id);
+      REQUIRE(row.ok());
+      CHECK(row->status == expected);
+    } else if (what == "events") {
+      auto events = cases.events(**id);
+      REQUIRE(events.ok());
+      std::string kinds;
+      for (const auto& event : events.value()) kinds += (kinds.empty() ? "" : ",") + event.kind;
+      CHECK(kinds == expected);
+    } else if (what == "linked") {
+      auto other = cases.by_reference(expected);
+      REQUIRE(other.ok());
+      REQUIRE(other->has_value());
+      auto links = cases.links(**id);
+      REQUIRE(links.ok());
+      CHECK(std::find(links->begin(), links->end(), **other) != links->end());
+    } else if (what == "result") {  // "= result {A} nationality=MA"
+      auto row = cases.get(**id);
+      REQUIRE(row.ok());
+      auto session = flows::session_from_json(row->intake);
+      REQUIRE(session.ok());
+      const auto equals = expected.find('=');
+      const auto result = session->results.find(expected.substr(0, equals));
+      REQUIRE(result != session->results.end());
+      CHECK(result->second.value == expected.substr(equals + 1));
+    } else {
+      FAIL("unknown = check");
+    }
+  }
+
+  std::string file_;
+  test::TempDir dir_;
+  std::string key_hex_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<desk::Desk> desk_;
+  std::vector<core::StaffMember> staff_;
+  std::map<std::string, std::deque<std::string>> inbox_;
+  std::map<std::string, std::string> last_;
+  std::map<std::string, bool> matched_;
+  std::map<std::string, std::string> references_;
+  flows::TimePoint now_ = test::utc("2026-03-16T10:00:00");
+  std::minstd_rand random_{20260316};
+};
+
+}  // namespace
+
+TEST_CASE("desk transcripts: intakes, links, updates and alerts as people write them") {
+  std::vector<std::string> files;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(test::source_path("tests/desk/transcripts"))) {
+    if (entry.path().extension() == ".txt") files.push_back(entry.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  REQUIRE(!files.empty());
+  for (const auto& file : files) {
+    DYNAMIC_SECTION(std::filesystem::path(file).filename().string()) { Run(file).run(); }
+  }
+}
