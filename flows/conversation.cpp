@@ -22,14 +22,18 @@ bool is_going_on(const FlowLibrary& library, const std::optional<std::string>& s
 }
 
 Reaction converse(const Engine& engine, const FlowLibrary& library, const std::string& flow_id,
-                  const std::optional<std::string>& saved, const Event& event, TimePoint now) {
+                  const std::optional<std::string>& saved, const Event& event, TimePoint now,
+                  const Language& known_language) {
   Reaction reaction;
   std::optional<Session> session = going_on(library, saved);
   if (!session && std::holds_alternative<TimerFired>(event)) return reaction;
   const Flow* flow =
       session ? library.find(session->flow_id, session->flow_version) : library.latest(flow_id);
   if (flow == nullptr) return reaction;  // no such flow loaded: the bot checks at start-up
-  if (!session) session = Engine::new_session(*flow);
+  if (!session) {
+    session = Engine::new_session(*flow);
+    session->language = known_language;
+  }
 
   bool forget = false;
   for (auto& action : engine.step(*flow, *session, event, now)) {

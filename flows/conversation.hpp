@@ -23,9 +23,11 @@ struct Reaction {
 };
 
 // A message, or a timer set by an earlier reaction. A timer with no conversation to go on (none
-// saved, or finished) changes nothing and returns no state.
+// saved, or finished) changes nothing and returns no state. A new conversation starts in
+// known_language when its first message does not show one (the person wrote before).
 Reaction converse(const Engine& engine, const FlowLibrary& library, const std::string& flow_id,
-                  const std::optional<std::string>& saved, const Event& event, TimePoint now);
+                  const std::optional<std::string>& saved, const Event& event, TimePoint now,
+                  const Language& known_language = {});
 
 // Whether a saved conversation is still going on (not finished, readable, its version loaded).
 bool is_going_on(const FlowLibrary& library, const std::optional<std::string>& saved);

@@ -126,7 +126,9 @@ class Engine::Turn {
   // --- Opening and language
 
   void open(const std::string& text) {
-    const Language language = engine_.guess_language(text);
+    // A clear first message decides; else the language this person wrote in before, if known.
+    Language language = engine_.guess_language(text);
+    if (language.empty()) language = session_.language;
     if (language.empty()) {
       session_.state = SessionState::choosing_language;
       return say("choose_language");

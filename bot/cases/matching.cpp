@@ -6,8 +6,10 @@
 namespace gvo::cases {
 namespace {
 
-// "Ali" leaves "l": too short to tell anyone apart.
-constexpr std::size_t kShortest = 3;
+// "Ali" leaves "l": too short to tell anyone apart ("Abou Ali" leaves "bl", which is kept).
+constexpr std::size_t kShortest = 2;
+// A word that leaves this little ("ben", "el", "abu") is a particle of the name.
+constexpr std::size_t kParticle = 2;
 
 bool is_vowel(char c) {
   return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u' || c == 'y' || c == 'w';
@@ -44,6 +46,26 @@ std::string name_skeleton(std::string_view latin_key) {
     if (!word.empty()) words.push_back(std::move(word));
     start = end + 1;
   }
+  // Particles are glued to the next word ("Ben Ali" as "Benali", "El Amrani" as "Elamrani"); a
+  // last one to the word before, unless the particles at the end make a word together.
+  std::vector<std::string> glued;
+  std::string pending;
+  for (auto& word : words) {
+    if (word.size() <= kParticle) {
+      pending += word;
+      continue;
+    }
+    glued.push_back(pending + word);
+    pending.clear();
+  }
+  if (!pending.empty()) {
+    if (glued.empty() || pending.size() > kParticle) {
+      glued.push_back(pending);
+    } else {
+      glued.back() += pending;
+    }
+  }
+  words = std::move(glued);
   std::sort(words.begin(), words.end());
   std::string joined;
   for (const auto& word : words) joined += (joined.empty() ? "" : " ") + word;

@@ -1,6 +1,6 @@
 // Whether two reports may be the same person. Names are compared by a skeleton of their Latin key
-// (flows::TextFolder::latin_key): vowels and doubled letters dropped, tokens sorted, so that
-// "Mohamed Ali", "Mohammed ALI", "Ali Mouhamed" and "محمد علي" meet. The store keeps these keys
+// (flows::TextFolder::latin_key): vowels and doubled letters dropped, particles glued to the next
+// word, words sorted, so that "BENALI Mohamed", "Mohammed Ben Ali" and "محمد بن علي" meet. The store keeps these keys
 // only as keyed hashes (storage::Sealer::blind_index); this file says which keys a case leaves and
 // which it looks for. Pure.
 #pragma once
@@ -14,7 +14,7 @@
 
 namespace gvo::cases {
 
-// "mohammed ben ali" -> "bn l mhmd"; "" when nothing is left.
+// "mohammed ben ali" -> "bnl mhmd"; "" when nothing is left.
 std::string name_skeleton(std::string_view latin_key);
 
 struct MatchKeys {

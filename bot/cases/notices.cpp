@@ -66,14 +66,11 @@ std::string shown_value(const Wording& wording, const std::string& result,
   return answer.value;
 }
 
-std::vector<std::string> results_in_order(const flows::Flow& flow, const flows::Session& intake) {
+std::vector<std::string> summary_results(const flows::Flow& flow) {
   std::vector<std::string> order;
   for (const auto& [id, node] : flow.nodes) {
     if (node.kind == flows::NodeKind::summary && node.results.size() > order.size())
       order = node.results;
-  }
-  for (const auto& [name, answer] : intake.results) {
-    if (std::find(order.begin(), order.end(), name) == order.end()) order.push_back(name);
   }
   return order;
 }
@@ -83,7 +80,7 @@ std::string field_lines(const Wording& wording, const flows::Session& intake,
   std::string lines;
   for (const auto& name : results) {
     const auto answer = intake.results.find(name);
-    if (answer == intake.results.end()) continue;
+    if (answer == intake.results.end() || answer->second.skipped) continue;
     std::string label = name;
     if (const auto node = wording.flow.ask_node_of_result.find(name);
         node != wording.flow.ask_node_of_result.end()) {
@@ -112,7 +109,7 @@ std::string coordinator_notice(const Wording& wording, const flows::Session& int
     add(desk.text("staff.flag_duplicate", language, {{"references", references}}));
   }
   if (!flag_list.empty()) text += "\n" + desk.text("staff.flags", language, {{"flags", flag_list}});
-  text += "\n" + field_lines(wording, intake, results_in_order(wording.flow, intake), language);
+  text += "\n" + field_lines(wording, intake, summary_results(wording.flow), language);
   return text;
 }
 

@@ -27,10 +27,10 @@ struct Wording {
 std::string shown_value(const Wording& wording, const std::string& result,
                         const flows::Answer& answer, const flows::Language& language);
 
-// The results in the order of the flow's summary (the lawyer's order), then any other.
-std::vector<std::string> results_in_order(const flows::Flow& flow, const flows::Session& intake);
+// The results of the flow's summary, in its order (the lawyer's order).
+std::vector<std::string> summary_results(const flows::Flow& flow);
 
-// "Label: value" lines of the given results that were answered.
+// "Label : value" lines of the given results that were answered (skipped ones are left out).
 std::string field_lines(const Wording& wording, const flows::Session& intake,
                         const std::vector<std::string>& results, const flows::Language& language);
 

@@ -56,7 +56,9 @@ std::string named_centre(const std::vector<std::string>& words,
   return found;
 }
 
+// words: folded words; dated: the text folded but with its date separators ("20/3").
 std::optional<flows::CivilDate> named_day(const std::vector<std::string>& words,
+                                          const std::vector<std::string>& dated,
                                           const DeskTexts& texts,
                                           const flows::Validators& validators,
                                           const flows::ValidationContext& context) {
@@ -76,12 +78,12 @@ std::optional<flows::CivilDate> named_day(const std::vector<std::string>& words,
   flows::AnswerSpec future;
   future.kind = flows::AnswerKind::date;
   future.allow_future = true;
-  for (std::size_t i = 0; i < words.size(); ++i) {
-    if (words[i].find_first_of("0123456789") == std::string::npos) continue;
+  for (std::size_t i = 0; i < dated.size(); ++i) {
+    if (dated[i].find_first_of("0123456789") == std::string::npos) continue;
     for (std::size_t n = 2; n >= 1; --n) {
-      if (i + n > words.size()) continue;
-      std::string window = words[i];
-      if (n == 2) window += " " + words[i + 1];
+      if (i + n > dated.size()) continue;
+      std::string window = dated[i];
+      if (n == 2) window += " " + dated[i + 1];
       const auto parsed = validators.date(future, window, context);
       if (const auto* answer = std::get_if<flows::Answer>(&parsed)) {
         flows::CivilDate date;
@@ -114,7 +116,8 @@ HostUpdate read_update(std::string_view text, const DeskTexts& texts,
   }
   if (update.kind == UpdateKind::transferred)
     update.centre = named_centre(words, validators.centres());
-  if (update.kind == UpdateKind::flight) update.date = named_day(words, texts, validators, context);
+  if (update.kind == UpdateKind::flight)
+    update.date = named_day(words, words_of(folder.fold(text)), texts, validators, context);
   return update;
 }
 

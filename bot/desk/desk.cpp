@@ -101,26 +101,28 @@ bool Desk::on_message(const std::string& address, std::string_view text, TimePoi
   const Host host{peer.value(), address};
   auto saved = conversations_.load(host.peer);
   if (!saved) return false;
-  if (!flows::is_going_on(flows_.library, saved.value())) {
-    auto filed = cases_.of_host(host.peer);
-    if (!filed) return false;
-    if (!filed.value().empty()) {
-      flows::Language language = flows_.catalog.languages.front();
-      if (saved.value()) {
-        if (auto session = flows::session_from_json(*saved.value()); session)
-          language = session->language;
-      }
-      return follow_up(host, filed.value(), language, text, now);
-    }
+  if (flows::is_going_on(flows_.library, saved.value()))
+    return talk(host, saved.value(), flows::Message{std::string(text)}, now);
+  // Before, this person wrote in language (if they wrote at all).
+  flows::Language language;
+  if (saved.value()) {
+    if (auto session = flows::session_from_json(*saved.value()); session)
+      language = session->language;
   }
-  return talk(host, saved.value(), flows::Message{std::string(text)}, now);
+  auto filed = cases_.of_host(host.peer);
+  if (!filed) return false;
+  if (!filed.value().empty()) {
+    if (language.empty()) language = flows_.catalog.languages.front();
+    return follow_up(host, filed.value(), language, text, now);
+  }
+  return talk(host, saved.value(), flows::Message{std::string(text)}, now, language);
 }
 
 // One step of the host's conversation, and everything it asks for.
 bool Desk::talk(const Host& host, const std::optional<std::string>& saved,
-                const flows::Event& event, TimePoint now) {
+                const flows::Event& event, TimePoint now, const flows::Language& known_language) {
   const auto reaction =
-      flows::converse(*flows_.engine, flows_.library, flow_id_, saved, event, now);
+      flows::converse(*flows_.engine, flows_.library, flow_id_, saved, event, now, known_language);
   if (reaction.state) {
     if (!conversations_.save(host.peer, *reaction.state, unix_seconds(now))) return false;
   } else if (saved) {
@@ -257,7 +259,7 @@ bool Desk::follow_up(const Host& host, const std::vector<storage::CaseId>& filed
   const auto update = cases::read_update(text, flows_.desk, *flows_.validators, flows_.folder,
                                          context(language, now));
   if (update.kind == cases::UpdateKind::new_report)
-    return talk(host, std::nullopt, flows::Message{std::string(text)}, now);
+    return talk(host, std::nullopt, flows::Message{std::string(text)}, now, language);
 
   // The case named by its reference, else the latest; never someone else's.
   storage::CaseId target = filed.front();

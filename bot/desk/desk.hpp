@@ -49,8 +49,9 @@ class Desk {
     std::string address;
   };
 
+  // known_language: what the person wrote in before, for a new conversation.
   bool talk(const Host& host, const std::optional<std::string>& saved, const flows::Event& event,
-            TimePoint now);
+            TimePoint now, const flows::Language& known_language = {});
   std::optional<std::string> file_case(const Host& host, const std::string& intake_json,
                                        TimePoint now);
   bool follow_up(const Host& host, const std::vector<storage::CaseId>& cases,

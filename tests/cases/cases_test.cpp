@@ -1,14 +1,216 @@
 // The pure case logic: references, name skeletons and linking keys, deadlines in Brussels time,
 // what hosts' updates mean, and the desk texts' loader.
+#include <algorithm>
+#include <random>
 #include <set>
 
 #include <catch2/catch.hpp>
 
 #include "bot/cases/case.hpp"
+#include "bot/cases/deadlines.hpp"
+#include "bot/cases/desk_texts.hpp"
+#include "bot/cases/matching.hpp"
+#include "bot/cases/updates.hpp"
+#include "tests/flows/flow_fixture.hpp"
 
 using namespace gvo;
 
-TEST_CASE("references: eight symbols, a dash, a digit and a letter; found in text") {
+namespace {
+
+std::array<std::uint8_t, cases::kReferenceRandomBytes> bits_from(std::uint64_t value) {
   std::array<std::uint8_t, cases::kReferenceRandomBytes> bits{};
-  CHECK(cases::make_reference(bits).size() == 9);
+  for (auto& bit : bits) {
+    bit = static_cast<std::uint8_t>(value & 0xff);
+    value >>= 8;
+  }
+  return bits;
+}
+
+}  // namespace
+
+TEST_CASE("references: XXXX-XXXX with a digit and a letter, never ambiguous symbols") {
+  std::mt19937_64 random(7);
+  std::set<std::string> seen;
+  for (int i = 0; i < 20000; ++i) {
+    const std::string reference = cases::make_reference(bits_from(random()));
+    REQUIRE(reference.size() == 9);
+    REQUIRE(reference[4] == '-');
+    CHECK(reference.find_first_of("01IO") == std::string::npos);
+    CHECK(std::any_of(reference.begin(), reference.end(), ::isdigit));
+    CHECK(std::any_of(reference.begin(), reference.end(), ::isalpha));
+    seen.insert(reference);
+  }
+  CHECK(seen.size() >= 19990);  // 40 bits: collisions are rare, and the desk retries them
+  // All-letter and all-digit draws still get one of each.
+  CHECK(cases::make_reference(bits_from(0)).find_first_not_of("2-") != std::string::npos);
+  CHECK(cases::make_reference(bits_from(0xffffffffff)).find_first_of("23456789") !=
+        std::string::npos);
+}
+
+TEST_CASE("references are found in what people type") {
+  CHECK(cases::find_reference("ok K7QM-3XPD") == "K7QM-3XPD");
+  CHECK(cases::find_reference("k7qm3xpd libéré") == "K7QM-3XPD");
+  CHECK(cases::find_reference("dossier K7QM 3XPD svp") == "K7QM-3XPD");
+  CHECK(cases::find_reference("(K7QM-3XPD)") == "K7QM-3XPD");
+  CHECK(cases::find_reference("released") == "");  // a word is not a reference
+  CHECK(cases::find_reference("RELEASED") == "");
+  CHECK(cases::find_reference("23456789") == "");    // nor a number
+  CHECK(cases::find_reference("AK7QM-3XPD") == "");  // nor part of a longer word
+  CHECK(cases::find_reference("K7QM-3XPDZ") == "");
+  CHECK(cases::find_reference("K7QM--3XPD") == "");
+  CHECK(cases::find_reference("K7Q0-3XPD") == "");  // 0 is not a symbol
+  CHECK(cases::find_reference("") == "");
+}
+
+TEST_CASE("name skeletons meet across spellings, scripts, word order and particles") {
+  const auto& folder = test::flow_world().folder;
+  auto skeleton = [&](const char* name) { return cases::name_skeleton(folder.latin_key(name)); };
+  const std::string mohamed = skeleton("BENALI Mohamed");
+  CHECK(mohamed == "bnl mhmd");
+  for (const char* variant : {"Mohammed Ben Ali", "mouhamed benali", "Benali, Mohamed",
+                              "محمد بن علي", "Muhammad Ben-Ali"}) {
+    INFO(variant);
+    CHECK(skeleton(variant) == mohamed);
+  }
+  CHECK(skeleton("El Amrani Youssef") == skeleton("Elamrani Yusuf"));
+  CHECK(skeleton("Philippe") == skeleton("Filip"));
+  CHECK(skeleton("Karim Benzema") != skeleton("Karim Benali"));
+  CHECK(skeleton("Aya").empty());  // vowels only: nothing to compare
+}
+
+TEST_CASE("linking keys: a full name with its nationality, or an alias anywhere") {
+  const auto& folder = test::flow_world().folder;
+  auto linked = [&](const cases::Facts& a, const cases::Facts& b) {
+    const auto ka = cases::match_keys(a, folder);
+    const auto kb = cases::match_keys(b, folder);
+    for (const auto& sought : kb.sought) {
+      if (std::find(ka.kept.begin(), ka.kept.end(), sought) != ka.kept.end()) return true;
+    }
+    return false;
+  };
+  cases::Facts moroccan;
+  moroccan.names = {"BENALI Mohamed"};
+  moroccan.aliases = {"Abou Ali"};
+  moroccan.nationality = "MA";
+  cases::Facts variant;
+  variant.names = {"Mohammed Ben Ali"};
+  variant.nationality = "MA";
+  CHECK(linked(moroccan, variant));
+  CHECK(linked(variant, moroccan));
+  variant.nationality = "DZ";
+  CHECK_FALSE(linked(moroccan, variant));  // same name, another nationality: another person
+  cases::Facts alias_only;
+  alias_only.aliases = {"Abu Ali"};
+  alias_only.alias_only = true;
+  CHECK(linked(moroccan, alias_only));  // a known alias, whatever the nationality
+  CHECK(linked(alias_only, moroccan));
+  cases::Facts by_alias_name;
+  by_alias_name.names = {"Abou Ali"};
+  by_alias_name.nationality = "TN";
+  CHECK(linked(moroccan, by_alias_name));  // registered under someone's known alias
+  cases::Facts first_name_only;
+  first_name_only.names = {"Mohamed"};
+  first_name_only.nationality = "MA";
+  CHECK_FALSE(linked(moroccan, first_name_only));  // one common word links nobody
+  cases::Facts short_alias;
+  short_alias.aliases = {"Ali"};
+  CHECK(cases::match_keys(short_alias, folder).kept.empty());
+}
+
+TEST_CASE("deadlines: the day before day 5 and day 10, at 09:00 in Brussels") {
+  const auto deadlines = cases::deadlines_from({2026, 3, 12});
+  REQUIRE(deadlines.size() == 2);
+  CHECK(deadlines[0].days == 5);
+  CHECK(deadlines[0].due == flows::CivilDate{2026, 3, 17});
+  // Winter time (UTC+1): 09:00 in Brussels is 08:00 UTC.
+  CHECK(deadlines[0].alert_at_ms == std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        test::utc("2026-03-16T08:00:00").time_since_epoch())
+                                        .count());
+  CHECK(deadlines[1].due == flows::CivilDate{2026, 3, 22});
+  // Across the change to summer time (29 March 2026): UTC+2, so 07:00 UTC.
+  const auto summer = cases::deadlines_from({2026, 3, 26});
+  CHECK(summer[1].due == flows::CivilDate{2026, 4, 5});
+  CHECK(summer[1].alert_at_ms == std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     test::utc("2026-04-04T07:00:00").time_since_epoch())
+                                     .count());
+  // Across a month and a year.
+  CHECK(cases::deadlines_from({2026, 12, 28})[1].due == flows::CivilDate{2027, 1, 7});
+}
+
+TEST_CASE("host updates in four languages, the most urgent first") {
+  const auto& world = test::flow_world();
+  const flows::ValidationContext monday{"fr", {2026, 3, 16}};
+  auto read = [&](const char* text) {
+    return cases::read_update(text, world.desk, *world.validators, world.folder, monday);
+  };
+  using cases::UpdateKind;
+  const std::vector<std::pair<const char*, UpdateKind>> table = {
+      {"il est libéré", UpdateKind::released},
+      {"Libérée ce matin !!", UpdateKind::released},
+      {"liberee", UpdateKind::released},
+      {"hij is vrijgelaten", UpdateKind::released},
+      {"vrijgelatn", UpdateKind::released},
+      {"he was released", UpdateKind::released},
+      {"أفرج عنه اليوم", UpdateKind::released},
+      {"il a été expulsé hier", UpdateKind::deported},
+      {"hij is uitgezet", UpdateKind::deported},
+      {"deported", UpdateKind::deported},
+      {"تم ترحيله", UpdateKind::deported},
+      {"transféré à Vottem", UpdateKind::transferred},
+      {"overgebracht naar Brugge", UpdateKind::transferred},
+      {"moved to merksplas", UpdateKind::transferred},
+      {"تم نقله إلى فوتيم", UpdateKind::transferred},
+      {"il a un billet pour mardi", UpdateKind::flight},
+      {"he has a ticket for Tuesday", UpdateKind::flight},
+      {"hij heeft een vlucht morgen", UpdateKind::flight},
+      {"عنده تذكرة يوم الثلاثاء", UpdateKind::flight},
+      {"libéré mais il a un billet", UpdateKind::flight},  // the urgent one wins
+      {"statut", UpdateKind::status},
+      {"status?", UpdateKind::status},
+      {"any news?", UpdateKind::status},
+      {"ما الجديد", UpdateKind::status},
+      {"nouveau", UpdateKind::new_report},
+      {"I want to report someone else", UpdateKind::new_report},
+      {"merci beaucoup", UpdateKind::none},
+      {"", UpdateKind::none},
+      {"\xff\xfe", UpdateKind::none},
+  };
+  for (const auto& [text, kind] : table) {
+    INFO(text);
+    CHECK(read(text).kind == kind);
+  }
+  CHECK(read("transféré à Vottem").centre == "vottem");
+  CHECK(read("overgebracht naar Brugge").centre == "bruges");
+  CHECK(read("transferred to steenokkerzeel").centre.empty());  // two centres: not guessed
+  CHECK(read("transferred").centre.empty());
+  // Monday 16 March 2026: Tuesday is tomorrow, Monday is next week, "demain" is the 17th.
+  CHECK(read("billet pour mardi").date == flows::CivilDate{2026, 3, 17});
+  CHECK(read("ticket for monday").date == flows::CivilDate{2026, 3, 23});
+  CHECK(read("vlucht morgen").date == flows::CivilDate{2026, 3, 17});
+  CHECK(read("vol le 20/3").date == flows::CivilDate{2026, 3, 20});
+  CHECK_FALSE(read("un billet").date.has_value());
+  // Any length: a wall of text is read without a fault and without a guess.
+  CHECK(read(std::string(100000, 'a').c_str()).kind == UpdateKind::none);
+}
+
+TEST_CASE("desk texts: every problem of a broken file is named") {
+  const auto& folder = test::flow_world().folder;
+  const std::string good = test::read_text(test::source_path("flows/defs/desk.json"));
+  REQUIRE(cases::load_desk_texts(good, "desk.json", folder).ok());
+  auto broken = [&](const std::string& text) {
+    auto loaded = cases::load_desk_texts(text, "desk.json", folder);
+    REQUIRE_FALSE(loaded.ok());
+    return loaded.error().detail;
+  };
+  CHECK_THAT(broken("{"), Catch::Matchers::Contains("desk.json"));
+  CHECK_THAT(broken("[]"), Catch::Matchers::Contains("expected an object"));
+  std::string missing = good;
+  missing.replace(missing.find("\"staff.new_case\""), 16, "\"staff.renamed\"");
+  CHECK_THAT(broken(missing), Catch::Matchers::Contains("/messages/staff.new_case/fr: missing"));
+  std::string six_days = good;
+  six_days.replace(six_days.find(", \"dimanche\""), 12, "");
+  CHECK_THAT(broken(six_days), Catch::Matchers::Contains("/weekdays/fr: expected seven names"));
+  std::string unknown = good;
+  unknown.replace(unknown.find("\"acknowledge\""), 13, "\"acknowledged\"");
+  CHECK_THAT(broken(unknown), Catch::Matchers::Contains("acknowledged"));
 }
