@@ -1,6 +1,8 @@
 // gvo-bot's composition root: the only file that knows every module. Parses the command line,
 // loads the configuration, opens the sealed store and runs the event loop until SIGINT/SIGTERM.
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -25,11 +27,13 @@
 #include "bot/daemon/service_manager.hpp"
 #include "bot/daemon/startup.hpp"
 #include "bot/desk/desk.hpp"
+#include "bot/desk/export.hpp"
 #include "bot/signal/endpoint.hpp"
 #include "bot/transport/alarm.hpp"
 #include "bot/transport/event_loop.hpp"
 #include "bot/transport/messenger.hpp"
 #include "flows/loader.hpp"
+#include "storage/cases.hpp"
 
 namespace {
 
@@ -236,6 +240,42 @@ int check_flows(const std::vector<std::string>& files) {
   return status;
 }
 
+// Writes every case to a new file only its owner can read; never overwrites one.
+int export_cases(const gvo::core::Config& config, const std::string& output) {
+  gvo::storage::Store store = daemon::open_store(config, daemon::KeyCreation::refused);
+  auto exported = gvo::desk::export_cases(store, std::chrono::system_clock::now());
+  if (!exported) {
+    log::error("cases export: " + gvo::storage::describe(exported.error()));
+    return daemon::kExitFailure;
+  }
+  const int fd = ::open(output.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    std::fprintf(stderr, "gvo-bot: cannot create %s: %s%s\n", output.c_str(), std::strerror(errno),
+                 errno == EEXIST ? " (remove it or choose another name)" : "");
+    return daemon::kExitFailure;
+  }
+  const std::string& text = exported.value();
+  std::size_t written = 0;
+  while (written < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    written += static_cast<std::size_t>(n);
+  }
+  const bool synced = written == text.size() && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!synced) {
+    std::fprintf(stderr, "gvo-bot: cannot write %s: %s\n", output.c_str(), std::strerror(errno));
+    ::unlink(output.c_str());
+    return daemon::kExitFailure;
+  }
+  gvo::storage::CaseStore cases(store);
+  const auto count = cases.all();
+  std::printf("gvo-bot: %zu case(s) written to %s (readable by you only)\n",
+              count ? count->size() : 0, output.c_str());
+  return 0;
+}
+
 int check_config(const gvo::core::Config& config, const std::string& source) {
   const std::string key_status = daemon::check_keys(config);
   std::printf("%s: configuration is valid\n%s\n",
@@ -274,6 +314,8 @@ int main(int argc, char** argv) {
         return check_config(config, command_line->config_path);
       case daemon::Command::init:
         return init_bot(config);
+      case daemon::Command::export_cases:
+        return export_cases(config, command_line->output_path);
       default:
         return run_bot(config);
     }

@@ -49,11 +49,15 @@ Options:
   --to ACCOUNT        who to talk with (default gvo-bot)
   --data DIR          this client's keys and messages (default gvo-chat-data), made owner-only;
                       its account name is chosen at the first run
+  --account NAME      the account name to take at the first run (default: a random one); a
+                      name already taken at the relay is refused there
   --script FILE       instead of the keyboard: run FILE's lines, then exit 0 if every
                       expectation was met, 1 otherwise. Lines:
                         > TEXT       send TEXT
                         < TEXT       expect a message containing TEXT (next in order)
-                        <~ REGEX     expect a message matching REGEX
+                        <~ REGEX     expect a message matching REGEX (next in order)
+                        <* TEXT      expect a later message containing TEXT (those before
+                                     it are passed over)
                         # ...        a comment
   --timeout SECONDS   how long each expectation may wait (default 20)
   --verbose           log each step of the messaging on stderr (never message contents)
@@ -68,6 +72,7 @@ struct Options {
   unsigned short port = 8787;
   std::string to = "gvo-bot";
   std::string data_dir = "gvo-chat-data";
+  std::string account;  // first run: this name instead of a random one
   std::string script;
   int timeout_s = 20;
   int idle_timeout_s = 20;
@@ -90,7 +95,7 @@ int parse(const std::vector<std::string>& args, Options& options) {
     }
     if (i + 1 >= args.size() ||
         (arg != "--relay" && arg != "--to" && arg != "--data" && arg != "--script" &&
-         arg != "--timeout" && arg != "--idle-timeout")) {
+         arg != "--timeout" && arg != "--idle-timeout" && arg != "--account")) {
       std::fprintf(stderr, "gvo-chat: %s '%s'\nTry 'gvo-chat --help'.\n",
                    i + 1 >= args.size() ? "missing value or unknown option" : "unknown option",
                    arg.c_str());
@@ -111,6 +116,14 @@ int parse(const std::vector<std::string>& args, Options& options) {
       options.to = value;
     } else if (arg == "--data") {
       options.data_dir = value;
+    } else if (arg == "--account") {
+      if (value.empty() || value.size() > 64 ||
+          value.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos) {
+        std::fprintf(stderr, "gvo-chat: --account expects up to 64 of a-z 0-9 - _, got '%s'\n",
+                     value.c_str());
+        return kExitUsage;
+      }
+      options.account = value;
     } else if (arg == "--script") {
       options.script = value;
     } else {
@@ -153,7 +166,7 @@ gvo::transport::RelayAccount account_of(gvo::storage::Store& store, const Option
     if (secret) account.secret = secret.value();
     return account;
   }
-  account.account = "chat-" + random_hex(8);
+  account.account = options.account.empty() ? "chat-" + random_hex(8) : options.account;
   account.secret = random_hex(24);
   auto sealed = store.sealer().seal({"meta", "value", "chat_secret"}, account.secret);
   auto insert = store.db().prepare(
@@ -168,7 +181,7 @@ gvo::transport::RelayAccount account_of(gvo::storage::Store& store, const Option
 
 // One expectation or message of a script.
 struct Step {
-  enum Kind { send, expect, expect_pattern } kind;
+  enum Kind { send, expect, expect_pattern, expect_later } kind;
   std::string text;
   int line;
 };
@@ -186,13 +199,15 @@ class Script {
       if (line.empty() || line[0] == '#') continue;
       if (line.rfind("> ", 0) == 0) {
         steps_.push_back({Step::send, line.substr(2), number});
+      } else if (line.rfind("<* ", 0) == 0) {
+        steps_.push_back({Step::expect_later, line.substr(3), number});
       } else if (line.rfind("<~ ", 0) == 0) {
         steps_.push_back({Step::expect_pattern, line.substr(3), number});
       } else if (line.rfind("< ", 0) == 0) {
         steps_.push_back({Step::expect, line.substr(2), number});
       } else {
-        std::fprintf(stderr, "gvo-chat: %s:%d: expected '> ', '< ', '<~ ' or '#'\n", path.c_str(),
-                     number);
+        std::fprintf(stderr, "gvo-chat: %s:%d: expected '> ', '< ', '<~ ', '<* ' or '#'\n",
+                     path.c_str(), number);
         return false;
       }
     }
@@ -255,8 +270,10 @@ class Chat {
       if (received_.empty()) return arm_timeout(step.line);
       const std::string got = received_.front();
       received_.pop_front();
-      const bool met = step.kind == Step::expect ? got.find(step.text) != std::string::npos
-                                                 : std::regex_search(got, std::regex(step.text));
+      const bool met = step.kind == Step::expect_pattern
+                           ? std::regex_search(got, std::regex(step.text))
+                           : got.find(step.text) != std::string::npos;
+      if (!met && step.kind == Step::expect_later) continue;  // passed over
       if (!met) {
         return finish(kExitScriptFailed, "line " + std::to_string(step.line) + ": expected '" +
                                              step.text + "', got '" + got + "'");

@@ -42,6 +42,19 @@ Parsed parse_command_line(const std::vector<std::string>& args) {
                           "'flows check' cannot be combined with the command before it");
       }
       break;
+    } else if (arg == "cases") {
+      if (i + 1 >= args.size() || args[i + 1] != "export") {
+        return core::fail(CommandLineErrc::unexpected_argument,
+                          "expected 'cases export --output FILE' after 'cases'");
+      }
+      ++i;
+      command = Command::export_cases;
+    } else if (arg == "--output" || arg == "-o") {
+      if (i + 1 >= args.size()) {
+        return core::fail(CommandLineErrc::missing_value, arg + " needs a file name");
+      }
+      line.output_path = args[++i];
+      continue;
     } else if (arg == "--config" || arg == "-c") {
       if (i + 1 >= args.size()) {
         return core::fail(CommandLineErrc::missing_value, arg + " needs a file name");
@@ -64,6 +77,14 @@ Parsed parse_command_line(const std::vector<std::string>& args) {
                         "'" + arg + "' cannot be combined with the command before it");
     }
   }
+  if (line.command == Command::export_cases && line.output_path.empty()) {
+    return core::fail(CommandLineErrc::missing_value,
+                      "'cases export' needs --output FILE (a new file, written owner-only)");
+  }
+  if (line.command != Command::export_cases && !line.output_path.empty()) {
+    return core::fail(CommandLineErrc::unexpected_argument,
+                      "--output goes with 'cases export' only");
+  }
   return line;
 }
 
@@ -73,6 +94,8 @@ std::string usage_text(std::string_view program) {
        PROGRAM init [--config FILE]           create the data folder, key and database
        PROGRAM --check-config [--config FILE] check the configuration and the key, then exit
        PROGRAM flows check FILE...            check flow and data files, then exit
+       PROGRAM cases export -o FILE [--config FILE]
+                                              write every case as JSON to a new file
        PROGRAM --version | --help
 
 gvo-bot is Getting the Voice Out's Signal bot. Without --config it runs on its embedded
@@ -81,6 +104,8 @@ defaults: data in ./gvo-data, a sealing key created there on first run.
 Options:
   -c, --config FILE   JSON configuration (see deploy/gvo-bot.example.json)
       --check-config  check the configuration and the sealing key; exit 0 when both are good
+  -o, --output FILE   cases export: the file to create (owner-only; never overwritten);
+                      its format is described in bot/desk/CASES.md
       --version       print the version and exit
   -h, --help          print this help and exit
 

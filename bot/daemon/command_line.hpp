@@ -14,6 +14,7 @@ enum class Command {
   init,          // create the data folder, the sealing key and the database, then exit
   check_config,  // validate the configuration and the key, then exit
   check_flows,   // check flow and data files, then exit
+  export_cases,  // write every case as JSON to a new owner-only file, then exit
   help,
   version,
 };
@@ -22,6 +23,7 @@ struct CommandLine {
   Command command = Command::run;
   std::string config_path;         // empty: the embedded defaults
   std::vector<std::string> files;  // check_flows
+  std::string output_path;         // export_cases
 };
 
 enum class CommandLineErrc {

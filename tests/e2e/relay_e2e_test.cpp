@@ -2,6 +2,8 @@
 // temporary folders) and two gvo-chat clients. The bot echoes, so every message has a known
 // answer. The relay is killed and restarted mid-conversation, then the bot (SIGKILL): nothing may
 // be lost, nothing answered twice, and no plaintext may reach the relay's database.
+#include <sys/stat.h>
+
 #include <chrono>
 #include <fstream>
 #include <thread>
@@ -51,16 +53,18 @@ struct Stack {
   std::string port;
 };
 
-Stack start_stack(const gvo::test::TempDir& dir, const std::string& replies) {
+// settings: more keys of the bot's configuration, each with a leading comma.
+Stack start_stack(const gvo::test::TempDir& dir, const std::string& replies,
+                  const std::string& settings = {}) {
   Stack stack;
   stack.relay = start_ready(
       dir, kRelay, {"--listen", "127.0.0.1:0", "--port-file", "port", "--data", "relay"}, "relay");
   std::ifstream(dir.file("port")) >> stack.port;
   REQUIRE_FALSE(stack.port.empty());
-  gvo::test::write_text(
-      dir.file("bot.json"),
-      "{\"data_dir\": \"bot\", \"replies\": \"" + replies +
-          "\", \"sealing\": {\"create_key\": true}, \"relay\": {\"port\": " + stack.port + "}}");
+  gvo::test::write_text(dir.file("bot.json"),
+                        "{\"data_dir\": \"bot\", \"replies\": \"" + replies +
+                            "\", \"sealing\": {\"create_key\": true}, \"relay\": {\"port\": " +
+                            stack.port + "}" + settings + "}");
   stack.bot = start_ready(dir, kBot, {"--config", "bot.json"}, "bot");
   return stack;
 }
@@ -162,31 +166,145 @@ TEST_CASE("chat, relay and bot: 100 messages each way in order through kills and
   }
 }
 
-TEST_CASE("chat and bot: the demo intake answers through the relay") {
+// GVO's intake end to end: a host files a case; the coordinator and the centre's referent get
+// their messages; a second host reports the same person under a spelling variant and the case is
+// linked; a deadline alert fires on the bot's injected clock; the cases export is owner-only.
+TEST_CASE("intake through the relay: forwarding, linking, a deadline alert, the export") {
   gvo::test::TempDir dir;
-  Stack stack = start_stack(dir, "flow");
+  Stack stack =
+      start_stack(dir, "flow",
+                  // Monday 16 March 2026, 11:00 in Brussels: an arrest on Thursday 12 March has its
+                  // 5-day deadline tomorrow, so its alert (due today at 09:00) goes out at once.
+                  R"(, "test_clock_start": "2026-03-16T10:00:00Z", "staff": [
+          {"address": "coord", "role": "coordinator", "language": "en"},
+          {"address": "ref-vottem", "role": "referent", "centres": ["vottem"]}])");
   Daemon& bot = stack.bot;
-  const std::string port = stack.port;
-  gvo::test::write_text(dir.file("intake.txt"),
-                        "> Hello, my friend was arrested\n"
-                        "< I am the Getting the Voice Out robot\n"
-                        "< Under which name\n"
-                        "> DIALLO Mamadou\n"
-                        "< Noted: DIALLO Mamadou\n"
-                        "< Which nationality\n"
-                        "> guinean\n"
-                        "< I understood: Guinea\n");
-  const auto chat = gvo::test::run_to_completion(
-      kChat, {"--relay", "127.0.0.1:" + port, "--data", "chat", "--script", "intake.txt"},
-      dir.path());
-  INFO(chat.err);
-  CHECK(chat.exit_code == 0);
+  const std::string relay = "127.0.0.1:" + stack.port;
+  auto chat_args = [&](const std::string& name, const std::string& script) {
+    return std::vector<std::string>{"--relay", relay,      "--data", name,        "--account",
+                                    name,      "--script", script,   "--timeout", "60"};
+  };
+  gvo::test::write_text(dir.file("coord.txt"),
+                        "<* Registered name : BENALI Mohamed\n"
+                        "<* the 5-day deadline falls on Tuesday, 17 March 2026\n"
+                        "<* (cases linked)\n");
+  gvo::test::write_text(dir.file("referent.txt"),
+                        "<* Une personne est signalée dans votre centre\n"
+                        "<* Une personne est signalée dans votre centre\n");
+  gvo::test::ChildProcess coordinator(kChat, chat_args("coord", "coord.txt"), dir.path());
+  gvo::test::ChildProcess referent(kChat, chat_args("ref-vottem", "referent.txt"), dir.path());
+
+  auto intake = [](const std::vector<std::string>& answers) {
+    std::string text;
+    for (const auto& answer : answers) text += answer + "\n";
+    return text;
+  };
+  gvo::test::write_text(dir.file("host1.txt"), intake({"> Hello, my friend was arrested",
+                                                       "<* How long have you been without news",
+                                                       "> 3",
+                                                       "<* Do you know the name",
+                                                       "> yes",
+                                                       "<* LAST NAME",
+                                                       "> BENALI Mohamed",
+                                                       "> skip",
+                                                       "<* Which nationality",
+                                                       "> moroccan",
+                                                       "<* Morocco",
+                                                       "> yes",
+                                                       "> skip",
+                                                       "<* Which centre",
+                                                       "> vottem",
+                                                       "<* Vottem",
+                                                       "> yes",
+                                                       "> skip",
+                                                       "> skip",
+                                                       "<* When were they arrested",
+                                                       "> 12/3",
+                                                       "<* Thursday, 12 March 2026",
+                                                       "> yes",
+                                                       "> skip",
+                                                       "> skip",
+                                                       "> skip",
+                                                       "> no",
+                                                       "> yes",
+                                                       "<* How can GVO reach you",
+                                                       "> skip",
+                                                       "<* Here is what I noted",
+                                                       "> yes",
+                                                       "<* Its reference: ",
+                                                       "<* Call Caricole first"}));
+  gvo::test::write_text(dir.file("host2.txt"), intake({"> Bonjour, mon cousin a été arrêté",
+                                                       "<* Depuis combien de temps",
+                                                       "> 3",
+                                                       "<* Connaissez-vous le nom",
+                                                       "> oui",
+                                                       "<* NOM et son prénom",
+                                                       "> Mohammed Ben Ali",
+                                                       "> passer",
+                                                       "<* nationalité",
+                                                       "> marocain",
+                                                       "<* Maroc",
+                                                       "> oui",
+                                                       "> passer",
+                                                       "<* Dans quel centre",
+                                                       "> votem",
+                                                       "<* Vottem",
+                                                       "> oui",
+                                                       "> passer",
+                                                       "> passer",
+                                                       "<* arrêtée",
+                                                       "> jeudi 12 mars",
+                                                       "<* jeudi 12 mars 2026",
+                                                       "> oui",
+                                                       "> passer",
+                                                       "> passer",
+                                                       "> passer",
+                                                       "> non",
+                                                       "> oui",
+                                                       "<* vous joindre",
+                                                       "> passer",
+                                                       "<* Voici ce que j'ai noté",
+                                                       "> oui",
+                                                       "<* Sa référence : "}));
+  for (const char* host : {"host1", "host2"}) {
+    const auto chat = gvo::test::run_to_completion(
+        kChat, {"--relay", relay, "--data", host, "--script", std::string(host) + ".txt"},
+        dir.path());
+    INFO(host << ": " << chat.err);
+    REQUIRE(chat.exit_code == 0);
+  }
+  for (auto* staff : {&coordinator, &referent}) {
+    const auto status = staff->wait_for_exit(60s);
+    INFO(staff->stderr_text() << staff->stdout_text());
+    CHECK(status == 0);
+  }
+
   bot.process->send_signal(SIGTERM);
   REQUIRE(bot.process->wait_for_exit(5s) == 0);
   const std::string log = bot.process->stderr_text();
-  CHECK_THAT(log, !Catch::Matchers::Contains("DIALLO"));  // no personal data in logs
-  CHECK_THAT(log, !Catch::Matchers::Contains("Mamadou"));
-  CHECK_FALSE(gvo::test::contains(gvo::test::read_bytes(dir.file("bot/gvo-bot.db")), "DIALLO"));
+  CHECK_THAT(log, Catch::Matchers::Contains("a case was filed and linked"));
+  for (const char* personal : {"BENALI", "Mohamed", "Mohammed", "Vottem", "vottem"})
+    CHECK_THAT(log, !Catch::Matchers::Contains(personal));  // no personal data in logs
+  CHECK_FALSE(gvo::test::contains(gvo::test::read_bytes(dir.file("bot/gvo-bot.db")), "BENALI"));
+  CHECK_FALSE(gvo::test::contains(gvo::test::read_bytes(dir.file("bot/gvo-bot.db-wal")), "BENALI"));
+
+  // The export: a new file only its owner can read, never written over.
+  const auto exported = gvo::test::run_to_completion(
+      kBot, {"--config", "bot.json", "cases", "export", "--output", "cases.json"}, dir.path());
+  INFO(exported.err);
+  REQUIRE(exported.exit_code == 0);
+  CHECK_THAT(exported.out, Catch::Matchers::Contains("2 case(s) written to cases.json"));
+  struct stat info {};
+  REQUIRE(::stat(dir.file("cases.json").c_str(), &info) == 0);
+  CHECK((info.st_mode & 0777) == 0600);
+  const auto text = gvo::test::read_bytes(dir.file("cases.json"));
+  CHECK(gvo::test::contains(text, "\"registered_name\""));
+  CHECK(gvo::test::contains(text, "\"value\": \"BENALI Mohamed\""));
+  CHECK(gvo::test::contains(text, "\"kind\": \"linked\""));
+  const auto again = gvo::test::run_to_completion(
+      kBot, {"--config", "bot.json", "cases", "export", "--output", "cases.json"}, dir.path());
+  CHECK(again.exit_code == 1);
+  CHECK_THAT(again.err, Catch::Matchers::Contains("remove it or choose another name"));
 }
 
 TEST_CASE("a relay that stops answering is noticed by its pings, and the chat goes on after") {
