@@ -35,6 +35,7 @@ World* build() {
   built->engine =
       std::make_unique<flows::Engine>(built->catalog, *built->validators, built->folder);
   built->demo = must(flows::load_flow(read("demo.json"), "demo.json"));
+  built->desk = must(cases::load_desk_texts(read("desk.json"), "desk.json", built->folder));
   return built;
 }
 

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "bot/cases/desk_texts.hpp"
 #include "flows/catalog.hpp"
 #include "flows/engine.hpp"
 #include "flows/loader.hpp"
@@ -16,6 +17,7 @@ struct World {
   std::unique_ptr<flows::Validators> validators;
   std::unique_ptr<flows::Engine> engine;
   flows::Flow demo;
+  cases::DeskTexts desk;
 };
 
 const World& world();
