@@ -150,6 +150,7 @@ int run_bot(const gvo::core::Config& config) {
     if (desk && alarm) alarm->set(desk->next_timer_ms());
   };
   alarm = std::make_unique<gvo::transport::Alarm>(loop.context(), clock, [&] {
+    if (!desk) return;
     const auto ran = store.db().transact([&]() -> gvo::storage::Result<void> {
       if (desk->on_due_timers(clock())) return {};
       return gvo::storage::fail(gvo::storage::Errc::sql_failed, "a timer could not run");

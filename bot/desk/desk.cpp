@@ -364,6 +364,8 @@ bool Desk::follow_up(const Host& host, const std::vector<storage::CaseId>& filed
 
 // Referents acknowledge an alert: "ok K7QM-3XPD". The rest of the staff commands grow here.
 bool Desk::on_staff_message(const core::StaffMember& member, std::string_view text, TimePoint now) {
+  if (text.size() > flows::Validators::kMaxInputBytes || !flows::is_valid_utf8(text))
+    return send_(member.address, flows_.desk.text("staff.help", member.language));
   const std::string reference = cases::find_reference(text);
   const std::string folded = " " + flows::fold_words(flows_.folder, text) + " ";
   const bool acknowledges = std::any_of(

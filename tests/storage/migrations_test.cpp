@@ -61,6 +61,11 @@ const std::vector<std::function<void(Database&)>> kSeeds = {
     },
     [](Database& db) { run(db, "UPDATE outbox SET ciphertext = x'cc', kind = 3, sent_at_ms = 7"); },
     [](Database& db) { run(db, "INSERT INTO conversations VALUES (1, x'dd', 11)"); },
+    [](Database& db) {
+      run(db, "INSERT INTO cases VALUES (1, 'K7QM-3XPD', 1, x'ee', 'new', 12, 12, x'ff')");
+      run(db, "INSERT INTO case_events VALUES (1, 1, 12, 'host', 1, 'created', 'new', NULL)");
+      run(db, "INSERT INTO case_name_keys VALUES (x'01', 1)");
+    },
 };
 
 void check_seeds_kept(Database& db, int seeded_up_to) {
@@ -75,6 +80,10 @@ void check_seeds_kept(Database& db, int seeded_up_to) {
   if (seeded_up_to >= 3) CHECK(scalar(db, "SELECT due_at FROM timers") == 9);
   if (seeded_up_to >= 5) CHECK(scalar(db, "SELECT sent_at_ms FROM outbox") == 7);
   if (seeded_up_to >= 6) CHECK(scalar(db, "SELECT updated_at FROM conversations") == 11);
+  if (seeded_up_to >= 7) {
+    CHECK(scalar(db, "SELECT created_at FROM cases") == 12);
+    CHECK(scalar(db, "SELECT count(*) FROM case_events WHERE case_id = 1") == 1);
+  }
   if (seeded_up_to >= 4) {
     CHECK(scalar(db, "SELECT registration_id FROM signal_identity") == 42);
     CHECK(scalar(db, "SELECT count(*) FROM signal_sessions") == 1);
