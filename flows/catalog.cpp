@@ -104,19 +104,24 @@ std::string fold_words(const TextFolder& folder, std::string_view text) {
   return tidy(folded);
 }
 
-std::string Catalog::text(const std::string& key, const Language& language,
-                          const std::map<std::string, std::string>& values) const {
+std::string message_text(const std::map<std::string, LocalText>& messages,
+                         const std::vector<Language>& languages, const std::string& key,
+                         const Language& language,
+                         const std::map<std::string, std::string>& values) {
   const auto it = messages.find(key);
   if (it == messages.end()) return key;
   auto found = it->second.find(language);
-  if (found == it->second.end()) {
-    for (const Language& other : languages) {
-      found = it->second.find(other);
-      if (found != it->second.end()) break;
-    }
+  for (auto other = languages.begin(); found == it->second.end() && other != languages.end();
+       ++other) {
+    found = it->second.find(*other);
   }
   if (found == it->second.end()) return key;
   return fill(found->second, values);
+}
+
+std::string Catalog::text(const std::string& key, const Language& language,
+                          const std::map<std::string, std::string>& values) const {
+  return message_text(messages, languages, key, language, values);
 }
 
 const std::vector<std::string>& required_message_keys() {

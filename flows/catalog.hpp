@@ -47,6 +47,13 @@ const std::vector<std::string>& required_message_keys();
 Result<Catalog> load_catalog(std::string_view json_text, std::string_view source,
                              const TextFolder& folder);
 
+// messages[key] in language, else in the first of languages that has it, {placeholders} filled;
+// the key itself when there is no such message.
+std::string message_text(const std::map<std::string, LocalText>& messages,
+                         const std::vector<Language>& languages, const std::string& key,
+                         const Language& language,
+                         const std::map<std::string, std::string>& values);
+
 // Replaces {name} in text with values[name]; unknown names stay as they are.
 std::string fill(std::string_view text, const std::map<std::string, std::string>& values);
 

@@ -28,15 +28,7 @@ std::string_view to_string(UpdateKind kind) {
 
 std::string DeskTexts::text(const std::string& key, const flows::Language& language,
                             const std::map<std::string, std::string>& values) const {
-  const auto it = messages.find(key);
-  if (it == messages.end()) return key;
-  auto found = it->second.find(language);
-  for (auto other = languages.begin(); found == it->second.end() && other != languages.end();
-       ++other) {
-    found = it->second.find(*other);
-  }
-  if (found == it->second.end()) return key;
-  return flows::fill(found->second, values);
+  return flows::message_text(messages, languages, key, language, values);
 }
 
 const std::vector<std::string>& required_desk_keys() {

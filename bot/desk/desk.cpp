@@ -92,6 +92,15 @@ bool Desk::tell_staff(const std::function<std::string(const core::StaffMember&)>
   return true;
 }
 
+bool Desk::tell_coordinators(const std::function<std::string(const core::StaffMember&)>& text_for,
+                             const std::string& except_address) {
+  return tell_staff(
+      [&](const core::StaffMember& member) {
+        return member.role == core::StaffRole::coordinator ? text_for(member) : std::string();
+      },
+      std::nullopt, except_address);
+}
+
 // --- Messages
 
 bool Desk::on_message(const std::string& address, std::string_view text, TimePoint now) {
@@ -168,17 +177,12 @@ bool Desk::talk(const Host& host, const std::optional<std::string>& saved,
       auto row = cases_.get(id);
       if (row) references += (references.empty() ? "" : ", ") + row->reference;
     }
-    if (!tell_staff(
-            [&](const core::StaffMember& member) {
-              return member.role == core::StaffRole::coordinator
-                         ? flows_.desk.text("staff.human", member.language,
-                                            {{"address", host.address},
-                                             {"references", references.empty() ? "-" : references}})
-                         : std::string();
-            },
-            std::nullopt)) {
-      return false;
-    }
+    const bool told = tell_coordinators([&](const core::StaffMember& member) {
+      return flows_.desk.text(
+          "staff.human", member.language,
+          {{"address", host.address}, {"references", references.empty() ? "-" : references}});
+    });
+    if (!told) return false;
   }
   return true;
 }
@@ -405,14 +409,12 @@ bool Desk::on_staff_message(const core::StaffMember& member, std::string_view te
   }
   const auto* centre = flows_.validators->centres().find(facts->centre);
   const std::string centre_name = centre != nullptr ? centre->name : facts->centre;
-  const bool told = tell_staff(
+  const bool told = tell_coordinators(
       [&](const core::StaffMember& other) {
-        return other.role == core::StaffRole::coordinator
-                   ? flows_.desk.text("staff.acknowledged", other.language,
-                                      {{"reference", reference}, {"centre", centre_name}})
-                   : std::string();
+        return flows_.desk.text("staff.acknowledged", other.language,
+                                {{"reference", reference}, {"centre", centre_name}});
       },
-      std::nullopt, member.address);
+      member.address);
   return told && send_(member.address, flows_.desk.text("staff.ack_done", member.language,
                                                         {{"reference", reference}}));
 }
@@ -468,18 +470,15 @@ bool Desk::deadline_alert(storage::CaseId id, int days) {
     if (deadline.days == days) due = deadline.due;
   }
   log::info("a deadline alert went to the coordinators");
-  return tell_staff(
-      [&](const core::StaffMember& member) {
-        if (member.role != core::StaffRole::coordinator) return std::string();
-        return flows_.desk.text(
-            "staff.deadline", member.language,
-            {{"reference", row->reference},
-             {"days", std::to_string(days)},
-             {"due", flows_.validators->display_date(due, member.language)},
-             {"arrest_date", flows_.validators->display_date(*facts.arrest_date, member.language)},
-             {"status", flows_.desk.text("status." + row->status, member.language)}});
-      },
-      std::nullopt);
+  return tell_coordinators([&](const core::StaffMember& member) {
+    return flows_.desk.text(
+        "staff.deadline", member.language,
+        {{"reference", row->reference},
+         {"days", std::to_string(days)},
+         {"due", flows_.validators->display_date(due, member.language)},
+         {"arrest_date", flows_.validators->display_date(*facts.arrest_date, member.language)},
+         {"status", flows_.desk.text("status." + row->status, member.language)}});
+  });
 }
 
 }  // namespace gvo::desk

@@ -65,6 +65,8 @@ class Desk {
   bool tell_staff(const std::function<std::string(const core::StaffMember&)>& text_for,
                   const std::optional<std::string>& referents_of_centre,
                   const std::string& except_address = {});
+  bool tell_coordinators(const std::function<std::string(const core::StaffMember&)>& text_for,
+                         const std::string& except_address = {});
   std::optional<cases::Wording> wording_for(const flows::Session& intake) const;
   flows::ValidationContext context(const flows::Language& language, TimePoint now) const;
 
