@@ -1,8 +1,8 @@
 // Whether two reports may be the same person. Names are compared by a skeleton of their Latin key
 // (flows::TextFolder::latin_key): vowels and doubled letters dropped, particles glued to the next
-// word, words sorted, so that "BENALI Mohamed", "Mohammed Ben Ali" and "محمد بن علي" meet. The store keeps these keys
-// only as keyed hashes (storage::Sealer::blind_index); this file says which keys a case leaves and
-// which it looks for. Pure.
+// word, words sorted, so that "BENALI Mohamed", "Mohammed Ben Ali" and "محمد بن علي" meet. The
+// store keeps these keys only as keyed hashes (storage::Sealer::blind_index); this file says which
+// keys a case leaves and which it looks for. Pure.
 #pragma once
 
 #include <string>

@@ -147,7 +147,8 @@ std::unique_ptr<FlowSet> load_flows(const std::string& directory) {
   set->validators = std::make_unique<flows::Validators>(
       set->catalog, set->folder, std::move(centres), std::move(nationalities));
   set->engine = std::make_unique<flows::Engine>(set->catalog, *set->validators, set->folder);
-  set->desk = must(cases::load_desk_texts(read(base + "desk.json"), base + "desk.json", set->folder));
+  set->desk =
+      must(cases::load_desk_texts(read(base + "desk.json"), base + "desk.json", set->folder));
   std::vector<std::string> names;
   if (DIR* folder = ::opendir(directory.c_str()); folder != nullptr) {
     while (const dirent* entry = ::readdir(folder)) names.emplace_back(entry->d_name);

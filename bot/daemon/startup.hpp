@@ -6,8 +6,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "bot/core/config.hpp"
 #include "bot/cases/desk_texts.hpp"
+#include "bot/core/config.hpp"
 #include "flows/engine.hpp"
 #include "flows/loader.hpp"
 #include "storage/store.hpp"
