@@ -34,6 +34,7 @@
 #include "bot/transport/messenger.hpp"
 #include "flows/loader.hpp"
 #include "storage/cases.hpp"
+#include "storage/staff.hpp"
 
 namespace {
 
@@ -102,6 +103,13 @@ std::function<gvo::flows::TimePoint()> make_clock(const gvo::core::Config& confi
   };
 }
 
+std::optional<gvo::desk::Identity> identity_of(gvo::signal::Endpoint& endpoint,
+                                               const std::string& address) {
+  auto key = endpoint.peer_identity_key({address});
+  if (!key || !key.value()) return std::nullopt;
+  return gvo::desk::Identity{*key.value(), gvo::signal::fingerprint_of(*key.value())};
+}
+
 std::array<std::uint8_t, gvo::cases::kReferenceRandomBytes> random_reference_bits() {
   std::array<std::uint8_t, gvo::cases::kReferenceRandomBytes> bits{};
   if (RAND_bytes(bits.data(), static_cast<int>(bits.size())) != 1)
@@ -137,12 +145,20 @@ int run_bot(const gvo::core::Config& config) {
   std::unique_ptr<gvo::desk::Desk> desk;
   if (flows) {
     desk = std::make_unique<gvo::desk::Desk>(
-        store, *flows, config.staff, config.flow,
+        store, *flows, config.flow,
         [&](const std::string& address, const std::string& text) {
           return messenger->send(address, text).ok();
         },
-        random_reference_bits);
+        random_reference_bits,
+        [&](const std::string& address) { return identity_of(*endpoint.value(), address); });
   }
+  // After an erasure commits, the WAL is truncated so that nothing of the rows stays there.
+  auto after_commit = [&] {
+    if (desk && desk->take_erase_done()) {
+      if (auto truncated = store.db().checkpoint_truncate(); !truncated)
+        log::warning("the WAL could not be truncated after an erasure; it will be at the next");
+    }
+  };
   // Timers are rows; the alarm wakes for the earliest, runs what is due in one transaction,
   // sends what it queued, and sleeps again.
   std::unique_ptr<gvo::transport::Alarm> alarm;
@@ -156,6 +172,7 @@ int run_bot(const gvo::core::Config& config) {
       return gvo::storage::fail(gvo::storage::Errc::sql_failed, "a timer could not run");
     });
     if (!ran) log::error("timers: " + ran.error().detail + "; retrying in a minute");
+    after_commit();
     messenger->flush();
     if (ran) {
       rearm();
@@ -171,10 +188,13 @@ int run_bot(const gvo::core::Config& config) {
     if (!desk) return messenger->send(inbound.peer, "echo: " + inbound.text).ok();
     return desk->on_message(inbound.peer, inbound.text, clock());
   };
-  handlers.committed = [&](const gvo::transport::Inbound&) { rearm(); };
+  handlers.committed = [&](const gvo::transport::Inbound&) {
+    after_commit();
+    rearm();
+  };
   handlers.identity_changed = [&](const std::string& peer) {
-    log::warning("the identity key of " + log_name(store, peer) + " changed; accepted");
-    return true;
+    log::notice("the identity key of " + log_name(store, peer) + " changed");
+    return desk ? desk->on_identity_changed(peer, clock()) : true;
   };
   handlers.ready = [&] { log::info("connected to the relay as " + config.relay.account); };
   gvo::transport::RelayAccount account{config.relay.host,
@@ -277,6 +297,139 @@ int export_cases(const gvo::core::Config& config, const std::string& output) {
   return 0;
 }
 
+// gvo-bot staff add | list | remove | verify: the registry, offline, on the database.
+int manage_staff(const gvo::core::Config& config, const std::vector<std::string>& arguments) {
+  gvo::storage::Store store = daemon::open_store(config, daemon::KeyCreation::refused);
+  gvo::storage::StaffStore staff(store);
+  const std::int64_t now = gvo::desk::unix_seconds(std::chrono::system_clock::now());
+  const std::string& action = arguments.front();
+  auto usage = [](const char* text) {
+    std::fprintf(stderr, "gvo-bot: %s\nTry 'gvo-bot --help'.\n", text);
+    return daemon::kExitUsage;
+  };
+  auto failed = [](const gvo::storage::Error& error) {
+    std::fprintf(stderr, "gvo-bot: %s\n", gvo::storage::describe(error).c_str());
+    return daemon::kExitFailure;
+  };
+  if (action == "list") {
+    auto members = staff.all();
+    if (!members) return failed(members.error());
+    auto endpoint = gvo::signal::Endpoint::open(store, now * 1000);
+    for (const auto& member : members.value()) {
+      std::string centres;
+      for (const auto& centre : member.centres) centres += (centres.empty() ? "" : ",") + centre;
+      const auto identity =
+          endpoint ? identity_of(*endpoint.value(), member.address) : std::nullopt;
+      std::printf("%s\t%s\t%s\t%s\t%s\t%s\n", member.address.c_str(), member.role.c_str(),
+                  centres.empty() ? "-" : centres.c_str(), member.language.c_str(),
+                  member.state.c_str(), identity ? identity->fingerprint.c_str() : "(no key yet)");
+    }
+    if (members->empty()) std::printf("no staff yet: gvo-bot staff add ADDRESS ROLE\n");
+    return 0;
+  }
+  if (arguments.size() < 2) return usage("staff: which address?");
+  const std::string& address = arguments[1];
+  if (action == "remove") {
+    auto removed = store.db().transact([&]() -> gvo::storage::Result<bool> {
+      auto done = staff.remove(address);
+      if (done && done.value()) {
+        gvo::storage::AuditLog audit(store);
+        if (auto recorded = audit.record(now, "admin", std::nullopt, "staff_removed", address);
+            !recorded) {
+          return std::move(recorded).error();
+        }
+      }
+      return done;
+    });
+    if (!removed) return failed(removed.error());
+    if (!removed.value()) return usage("staff remove: no such member");
+    std::printf("gvo-bot: %s removed\n", address.c_str());
+    return 0;
+  }
+  if (action == "verify") {
+    if (arguments.size() < 3) return usage("staff verify ADDRESS FINGERPRINT (from 'staff list')");
+    std::string given;
+    for (std::size_t i = 2; i < arguments.size(); ++i) given += arguments[i];
+    auto member = staff.find(address);
+    if (!member) return failed(member.error());
+    if (!member.value()) return usage("staff verify: no such member");
+    auto endpoint = gvo::signal::Endpoint::open(store, now * 1000);
+    if (!endpoint) {
+      std::fprintf(stderr, "gvo-bot: %s\n", gvo::signal::describe(endpoint.error()).c_str());
+      return daemon::kExitFailure;
+    }
+    const auto identity = identity_of(*endpoint.value(), address);
+    auto digits = [](std::string text) {
+      text.erase(std::remove(text.begin(), text.end(), ' '), text.end());
+      return text;
+    };
+    if (!identity)
+      return usage("staff verify: no key for this address yet (they must write first)");
+    if (digits(identity->fingerprint) != digits(given)) {
+      std::fprintf(stderr, "gvo-bot: the fingerprint does not match the key held for %s (%s)\n",
+                   address.c_str(), identity->fingerprint.c_str());
+      return daemon::kExitFailure;
+    }
+    auto verified = store.db().transact([&]() -> gvo::storage::Result<void> {
+      if (auto done = staff.verify(member.value()->id, identity->key, now); !done) return done;
+      gvo::storage::AuditLog audit(store);
+      return audit.record(now, "admin", std::nullopt, "staff_verified", address);
+    });
+    if (!verified) return failed(verified.error());
+    std::printf("gvo-bot: %s verified; their role is active\n", address.c_str());
+    return 0;
+  }
+  // add ADDRESS ROLE [--centres a,b] [--language fr] [--trust-first-key]
+  if (arguments.size() < 3) return usage("staff add ADDRESS coordinator|referent");
+  const std::string& role = arguments[2];
+  if (role != "coordinator" && role != "referent")
+    return usage("staff add: the role is coordinator or referent");
+  std::vector<std::string> centres;
+  std::string language = "fr";
+  bool trust_first_key = false;
+  for (std::size_t i = 3; i < arguments.size(); ++i) {
+    const std::string& option = arguments[i];
+    if (option == "--trust-first-key") {
+      trust_first_key = true;
+    } else if ((option == "--centres" || option == "--language") && i + 1 < arguments.size()) {
+      const std::string& value = arguments[++i];
+      if (option == "--language") {
+        language = value;
+        continue;
+      }
+      std::size_t start = 0;
+      while (start <= value.size()) {
+        const std::size_t end = std::min(value.find(',', start), value.size());
+        if (end > start) centres.push_back(value.substr(start, end - start));
+        start = end + 1;
+      }
+    } else {
+      return usage("staff add: unknown option or missing value");
+    }
+  }
+  if (role == "referent" && centres.empty())
+    return usage("staff add: a referent needs --centres (ids of centres.json)");
+  auto added = store.db().transact([&]() -> gvo::storage::Result<void> {
+    auto id = staff.add(address, role, centres, language, now);
+    if (!id) return std::move(id).error();
+    // Trust on first use: active at once, the first key seen is pinned (weaker than verifying).
+    if (trust_first_key) {
+      if (auto done = staff.verify(id.value(), {}, now); !done) return done;
+    }
+    gvo::storage::AuditLog audit(store);
+    return audit.record(now, "admin", std::nullopt, "staff_added", address);
+  });
+  if (!added) {
+    if (added.code() == gvo::storage::Errc::constraint)
+      return usage("staff add: this address is already registered");
+    return failed(added.error());
+  }
+  std::printf("gvo-bot: %s added as %s%s\n", address.c_str(), role.c_str(),
+              trust_first_key ? " (active; the first key seen will be pinned)"
+                              : " (inactive until 'gvo-bot staff verify')");
+  return 0;
+}
+
 int check_config(const gvo::core::Config& config, const std::string& source) {
   const std::string key_status = daemon::check_keys(config);
   std::printf("%s: configuration is valid\n%s\n",
@@ -317,6 +470,8 @@ int main(int argc, char** argv) {
         return init_bot(config);
       case daemon::Command::export_cases:
         return export_cases(config, command_line->output_path);
+      case daemon::Command::staff:
+        return manage_staff(config, command_line->arguments);
       default:
         return run_bot(config);
     }

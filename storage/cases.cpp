@@ -91,8 +91,8 @@ Result<std::optional<CaseId>> CaseStore::by_reference(const std::string& referen
 
 Result<CaseRow> CaseStore::get(CaseId id) {
   auto query = store_.db().prepare(
-      "SELECT reference, host_peer_id, status, created_at, updated_at, intake FROM cases "
-      "WHERE id = ?1");
+      "SELECT reference, host_peer_id, status, created_at, updated_at, intake, assigned_staff_id "
+      "FROM cases WHERE id = ?1");
   if (!query) return std::move(query).error();
   auto row = query->bind(1, id).step();
   if (!row) return std::move(row).error();
@@ -107,6 +107,7 @@ Result<CaseRow> CaseStore::get(CaseId id) {
   auto intake = store_.sealer().open(intake_place(found.reference), query->column_blob(5));
   if (!intake) return std::move(intake).error();
   found.intake = std::move(intake).value();
+  if (!query->column_is_null(6)) found.assigned = query->column_int64(6);
   return found;
 }
 
@@ -198,6 +199,35 @@ Result<void> CaseStore::link(CaseId a, CaseId b, std::int64_t now) {
       "INSERT OR IGNORE INTO case_links(case_id, other_id, at) VALUES (?1, ?2, ?3), (?2, ?1, ?3)");
   if (!insert) return std::move(insert).error();
   return insert->bind(1, a).bind(2, b).bind(3, now).run();
+}
+
+Result<bool> CaseStore::unlink(CaseId a, CaseId b) {
+  auto remove = store_.db().prepare(
+      "DELETE FROM case_links WHERE (case_id = ?1 AND other_id = ?2) OR "
+      "(case_id = ?2 AND other_id = ?1)");
+  if (!remove) return std::move(remove).error();
+  if (auto done = remove->bind(1, a).bind(2, b).run(); !done) return std::move(done).error();
+  return store_.db().changes() > 0;
+}
+
+Result<void> CaseStore::assign(CaseId id, std::int64_t staff_id, std::int64_t now) {
+  auto update =
+      store_.db().prepare("UPDATE cases SET assigned_staff_id = ?2, updated_at = ?3 WHERE id = ?1");
+  if (!update) return std::move(update).error();
+  return update->bind(1, id).bind(2, staff_id).bind(3, now).run();
+}
+
+Result<void> CaseStore::forget_host(CaseId id, std::int64_t now) {
+  auto update =
+      store_.db().prepare("UPDATE cases SET host_peer_id = NULL, updated_at = ?2 WHERE id = ?1");
+  if (!update) return std::move(update).error();
+  return update->bind(1, id).bind(2, now).run();
+}
+
+Result<void> CaseStore::erase(CaseId id) {
+  auto remove = store_.db().prepare("DELETE FROM cases WHERE id = ?1");
+  if (!remove) return std::move(remove).error();
+  return remove->bind(1, id).run();
 }
 
 Result<std::vector<CaseId>> CaseStore::links(CaseId id) {

@@ -21,7 +21,8 @@ struct CaseRow {
   std::string status;
   std::int64_t created_at = 0;  // Unix seconds
   std::int64_t updated_at = 0;
-  std::string intake;  // opened: the flow session that filed it, as JSON
+  std::string intake;                    // opened: the flow session that filed it, as JSON
+  std::optional<std::int64_t> assigned;  // a staff id
 };
 
 struct CaseEventRow {
@@ -61,7 +62,14 @@ class CaseStore {
                          const std::string& status, const std::string& detail);
   Result<std::vector<CaseEventRow>> events(CaseId id);
   Result<void> link(CaseId a, CaseId b, std::int64_t now);
+  // Whether they were linked.
+  Result<bool> unlink(CaseId a, CaseId b);
   Result<std::vector<CaseId>> links(CaseId id);
+  Result<void> assign(CaseId id, std::int64_t staff_id, std::int64_t now);
+  // The host asked to be forgotten: the case stays, without them.
+  Result<void> forget_host(CaseId id, std::int64_t now);
+  // Every row of the case: its events, links and keys go with it (ON DELETE CASCADE).
+  Result<void> erase(CaseId id);
 
  private:
   Bytes centre_key(const std::string& centre) const;

@@ -159,6 +159,37 @@ const std::vector<Migration>& schema_migrations() {
         ) STRICT, WITHOUT ROWID;
         CREATE INDEX case_name_keys_by_case ON case_name_keys(case_id);
       )sql"},
+      {8, "staff and audit", R"sql(
+        -- GVO's coordinators and referents, found by a keyed hash of their address (sealed). A
+        -- member acts only when active: their identity key was checked out of band and pinned.
+        CREATE TABLE staff (
+          id          INTEGER PRIMARY KEY,
+          address_key BLOB NOT NULL UNIQUE,
+          address     BLOB NOT NULL,
+          role        TEXT NOT NULL CHECK (role IN ('coordinator', 'referent')),
+          centres     TEXT NOT NULL,
+          language    TEXT NOT NULL,
+          state       TEXT NOT NULL CHECK (state IN ('unverified', 'active', 'suspended')),
+          pinned_key  BLOB,
+          added_at    INTEGER NOT NULL,
+          changed_at  INTEGER NOT NULL
+        ) STRICT;
+        ALTER TABLE cases ADD COLUMN assigned_staff_id INTEGER REFERENCES staff(id)
+          ON DELETE SET NULL;
+
+        -- Who did what to which case, and when; never a field's value. The case is named by its
+        -- reference, sealed, so that the trail outlives an erased case without naming it.
+        CREATE TABLE audit (
+          id             INTEGER PRIMARY KEY,
+          at             INTEGER NOT NULL,
+          actor          TEXT NOT NULL,
+          actor_staff_id INTEGER REFERENCES staff(id) ON DELETE SET NULL,
+          action         TEXT NOT NULL,
+          subject_key    BLOB,
+          subject        BLOB
+        ) STRICT;
+        CREATE INDEX audit_by_subject ON audit(subject_key, id);
+      )sql"},
   };
   return kMigrations;
 }

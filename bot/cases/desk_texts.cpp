@@ -1,5 +1,6 @@
 #include "bot/cases/desk_texts.hpp"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -17,7 +18,36 @@ constexpr std::array<std::pair<UpdateKind, const char*>, 6> kUpdateKinds{{
     {UpdateKind::flight, "flight"},
 }};
 
+constexpr std::array<std::pair<StaffVerb, const char*>, 15> kVerbs{{
+    {StaffVerb::help, "help"},
+    {StaffVerb::cases, "cases"},
+    {StaffVerb::show, "show"},
+    {StaffVerb::assign, "assign"},
+    {StaffVerb::note, "note"},
+    {StaffVerb::status, "status"},
+    {StaffVerb::link, "link"},
+    {StaffVerb::unlink, "unlink"},
+    {StaffVerb::close, "close"},
+    {StaffVerb::erase, "erase"},
+    {StaffVerb::audit, "audit"},
+    {StaffVerb::stats, "stats"},
+    {StaffVerb::acknowledge, "acknowledge"},
+    {StaffVerb::verify, "verify"},
+    {StaffVerb::staff, "staff"},
+}};
+
+constexpr std::array<const char*, 11> kFilters{{"urgent", "mine", "new", "acknowledged", "located",
+                                                "not_found", "lawyer", "released", "deported",
+                                                "transferred", "closed"}};
+
 }  // namespace
+
+std::string_view to_string(StaffVerb verb) {
+  for (const auto& [value, name] : kVerbs) {
+    if (value == verb) return name;
+  }
+  return "unknown";
+}
 
 std::string_view to_string(UpdateKind kind) {
   for (const auto& [value, name] : kUpdateKinds) {
@@ -45,9 +75,42 @@ const std::vector<std::string>& required_desk_keys() {
                                                  "staff.acknowledged",
                                                  "staff.ack_done",
                                                  "staff.no_such_case",
-                                                 "staff.help",
                                                  "staff.human",
-                                                 "staff.no_answer",
+                                                 "staff.help_coordinator",
+                                                 "staff.help_referent",
+                                                 "staff.unknown_command",
+                                                 "staff.did_you_mean",
+                                                 "staff.inactive",
+                                                 "staff.missing_reference",
+                                                 "staff.case_line",
+                                                 "staff.no_cases",
+                                                 "staff.more_cases",
+                                                 "staff.case_detail",
+                                                 "staff.assigned_to",
+                                                 "staff.event_line",
+                                                 "staff.assigned",
+                                                 "staff.assigned_you",
+                                                 "staff.not_a_referent",
+                                                 "staff.noted",
+                                                 "staff.empty_note",
+                                                 "staff.status_set",
+                                                 "staff.which_status",
+                                                 "staff.linked_done",
+                                                 "staff.unlinked_done",
+                                                 "staff.two_references",
+                                                 "staff.which_outcome",
+                                                 "staff.erase_confirm",
+                                                 "staff.erased",
+                                                 "staff.audit_line",
+                                                 "staff.stats",
+                                                 "staff.verified",
+                                                 "staff.fingerprint_mismatch",
+                                                 "staff.no_key_yet",
+                                                 "staff.no_such_member",
+                                                 "staff.identity_changed",
+                                                 "staff.staff_line",
+                                                 "staff.host_forgotten",
+                                                 "staff.fingerprint_later",
                                                  "host.update_noted",
                                                  "host.flight_noted",
                                                  "host.status_line",
@@ -82,8 +145,8 @@ flows::Result<DeskTexts> load_desk_texts(std::string_view json_text, std::string
   DeskTexts texts;
   if (!reader.expect_object(root, "")) return core::fail(flows::FlowErrc::invalid, reader.report());
   reader.reject_unknown_keys(root, "",
-                             {"format", "comment", "languages", "messages", "updates",
-                              "acknowledge", "tomorrow", "weekdays"});
+                             {"format", "comment", "languages", "messages", "updates", "commands",
+                              "filters", "confirm", "tomorrow", "weekdays"});
   int format = 0;
   reader.read_int(root, "", "format", format, 1, 1, true);
   reader.read_string_list(root, "", "languages", texts.languages);
@@ -112,14 +175,51 @@ flows::Result<DeskTexts> load_desk_texts(std::string_view json_text, std::string
         *updates, "/updates",
         {"status", "new_report", "released", "deported", "transferred", "flight"});
   }
-  for (const char* key : {"acknowledge", "tomorrow"}) {
+  for (const char* key : {"confirm", "tomorrow"}) {
     const auto it = root.find(key);
     if (it == root.end()) {
       reader.problem(std::string("/") + key, "missing (expected words in each language)");
       continue;
     }
-    (std::string(key) == "acknowledge" ? texts.acknowledge_words : texts.tomorrow_words) =
+    (std::string(key) == "confirm" ? texts.confirm_words : texts.tomorrow_words) =
         words(*it, std::string("/") + key);
+  }
+  // A word may name one command only (the same word in two languages is one entry).
+  if (const auto commands = root.find("commands");
+      commands == root.end() || !reader.expect_object(*commands, "/commands")) {
+    if (commands == root.end()) reader.problem("/commands", "missing (expected words by command)");
+  } else {
+    for (const auto& [verb, name] : kVerbs) {
+      const std::string path = std::string("/commands/") + name;
+      if (!commands->contains(name)) {
+        reader.problem(path, "missing (expected words in each language)");
+        continue;
+      }
+      for (const auto& word : words((*commands)[name], path)) {
+        const auto [it, added] = texts.command_words.emplace(word, verb);
+        if (!added && it->second != verb)
+          reader.problem(path,
+                         "'" + word + "' already names " + std::string(to_string(it->second)));
+      }
+    }
+    for (const auto& item : commands->items()) {
+      const bool known = std::any_of(kVerbs.begin(), kVerbs.end(),
+                                     [&](const auto& verb) { return item.key() == verb.second; });
+      if (!known) reader.problem("/commands/" + item.key(), "unknown command");
+    }
+  }
+  if (const auto filters = root.find("filters");
+      filters == root.end() || !reader.expect_object(*filters, "/filters")) {
+    if (filters == root.end()) reader.problem("/filters", "missing (expected words by filter)");
+  } else {
+    for (const char* name : kFilters) {
+      const std::string path = std::string("/filters/") + name;
+      if (!filters->contains(name)) {
+        reader.problem(path, "missing (expected words in each language)");
+        continue;
+      }
+      for (const auto& word : words((*filters)[name], path)) texts.filter_words.emplace(word, name);
+    }
   }
   if (const auto weekdays = root.find("weekdays"); weekdays == root.end()) {
     reader.problem("/weekdays", "missing (expected seven names, Monday first, in each language)");

@@ -19,13 +19,37 @@ enum class UpdateKind { none, status, new_report, released, deported, transferre
 
 std::string_view to_string(UpdateKind kind);
 
+// What staff ask by chat (bot/cases/commands.hpp).
+enum class StaffVerb {
+  unknown,
+  help,
+  cases,
+  show,
+  assign,
+  note,
+  status,
+  link,
+  unlink,
+  close,
+  erase,
+  audit,
+  stats,
+  acknowledge,
+  verify,
+  staff,
+};
+
+std::string_view to_string(StaffVerb verb);  // "cases", "show"... as in desk.json
+
 struct DeskTexts {
   std::vector<flows::Language> languages;
   std::map<std::string, flows::LocalText> messages;
   std::map<UpdateKind, std::vector<std::string>> update_words;  // folded, every language
-  std::vector<std::string> acknowledge_words;                   // folded
   std::vector<std::string> tomorrow_words;                      // folded
-  std::map<std::string, int> weekdays;  // folded name -> 0 Monday ... 6 Sunday
+  std::map<std::string, int> weekdays;              // folded name -> 0 Monday ... 6 Sunday
+  std::map<std::string, StaffVerb> command_words;   // folded word -> verb, every language
+  std::map<std::string, std::string> filter_words;  // folded word -> "urgent", "mine", a status
+  std::vector<std::string> confirm_words;           // folded: "confirm", "confirmer"...
 
   // The message in language (else the first that has it), {placeholders} filled.
   std::string text(const std::string& key, const flows::Language& language,

@@ -113,6 +113,10 @@ std::string coordinator_notice(const Wording& wording, const flows::Session& int
   return text;
 }
 
+std::vector<std::string> referent_results() {
+  return {std::begin(kReferentResults), std::end(kReferentResults)};
+}
+
 std::string referent_alert(const Wording& wording, const flows::Session& intake,
                            const std::string& reference, const flows::Language& language) {
   const std::vector<std::string> results(std::begin(kReferentResults), std::end(kReferentResults));

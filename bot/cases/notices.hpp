@@ -44,6 +44,9 @@ std::string coordinator_notice(const Wording& wording, const flows::Session& int
                                const std::string& reference, const CaseFlags& flags,
                                const flows::Language& language);
 
+// What a referent sees of a case: what a visit needs, and no more.
+std::vector<std::string> referent_results();
+
 std::string referent_alert(const Wording& wording, const flows::Session& intake,
                            const std::string& reference, const flows::Language& language);
 

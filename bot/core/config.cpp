@@ -58,42 +58,6 @@ void read_log(JsonReader& reader, const Json& root, Config& config) {
   reader.problem(path + "/level", "expected one of: error, warning, notice, info, debug");
 }
 
-void read_staff(JsonReader& reader, const Json& root, Config& config) {
-  const auto it = root.find("staff");
-  if (it == root.end()) return;
-  if (!it->is_array()) {
-    reader.problem("/staff",
-                   "expected a list of staff members, got " + std::string(json_kind(*it)));
-    return;
-  }
-  for (std::size_t i = 0; i < it->size(); ++i) {
-    const std::string path = "/staff/" + std::to_string(i);
-    const Json& item = (*it)[i];
-    if (!reader.expect_object(item, path)) continue;
-    reader.reject_unknown_keys(item, path, {"address", "role", "centres", "language"});
-    StaffMember member;
-    reader.read_string(item, path, "address", member.address, true);
-    std::string role;
-    reader.read_string(item, path, "role", role, true);
-    if (role == "referent") {
-      member.role = StaffRole::referent;
-    } else if (!role.empty() && role != "coordinator") {
-      reader.problem(path + "/role", "expected coordinator or referent");
-    }
-    reader.read_string_list(item, path, "centres", member.centres);
-    reader.read_string(item, path, "language", member.language);
-    if (member.role == StaffRole::referent && member.centres.empty()) {
-      reader.problem(path + "/centres", "expected the centre ids this referent follows");
-    }
-    for (const StaffMember& other : config.staff) {
-      if (!member.address.empty() && other.address == member.address) {
-        reader.problem(path + "/address", "expected each address once");
-      }
-    }
-    config.staff.push_back(std::move(member));
-  }
-}
-
 }  // namespace
 
 std::string_view to_string(LogLevel level) {
@@ -129,7 +93,7 @@ Result<Config, ConfigErrc> parse_config(std::string_view json_text, std::string_
   if (!reader.expect_object(parsed, "")) return fail(ConfigErrc::invalid, reader.report());
   reader.reject_unknown_keys(parsed, "",
                              {"data_dir", "database", "sealing", "log", "relay", "replies",
-                              "flows_dir", "flow", "staff", "test_clock_start"});
+                              "flows_dir", "flow", "test_clock_start"});
   reader.read_string(parsed, "", "data_dir", config.data_dir);
   reader.read_string(parsed, "", "database", config.database);
   reader.read_string(parsed, "", "flows_dir", config.flows_dir);
@@ -150,7 +114,6 @@ Result<Config, ConfigErrc> parse_config(std::string_view json_text, std::string_
   }
   read_sealing(reader, parsed, config.sealing);
   read_log(reader, parsed, config);
-  read_staff(reader, parsed, config);
   reader.read_string(parsed, "", "test_clock_start", config.test_clock_start);
   if (!config.test_clock_start.empty()) {
     int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;

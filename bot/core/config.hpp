@@ -37,17 +37,6 @@ enum class ReplyMode {
   echo,  // every message comes back as it was: a check of the path end to end
 };
 
-// A person of GVO the bot forwards cases to, by their address on the transport (a relay account
-// name). Coordinators get every case; referents get alerts for the cases of their centres.
-enum class StaffRole { coordinator, referent };
-
-struct StaffMember {
-  std::string address;
-  StaffRole role = StaffRole::coordinator;
-  std::vector<std::string> centres;  // referents: centre ids of flows/defs/centres.json
-  std::string language = "fr";       // what the bot writes to them in
-};
-
 struct Config {
   std::string data_dir = "gvo-data";
   std::string database = "gvo-bot.db";  // relative paths are below data_dir
@@ -58,7 +47,6 @@ struct Config {
   // Where the flows and their data are; by default this build's own flows/defs.
   std::string flows_dir = GVO_DEFAULT_FLOWS_DIR;
   std::string flow = "intake";  // the flow new conversations start on
-  std::vector<StaffMember> staff;
   // For tests only: the bot's clock starts at this UTC time ("2026-03-16T10:00:00Z") and runs
   // from there; deadlines and reminders then fall on known days. Empty: the system clock.
   std::string test_clock_start;

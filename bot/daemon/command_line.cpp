@@ -1,5 +1,8 @@
 #include "bot/daemon/command_line.hpp"
 
+#include <algorithm>
+#include <iterator>
+
 namespace gvo::daemon {
 namespace {
 
@@ -42,6 +45,23 @@ Parsed parse_command_line(const std::vector<std::string>& args) {
                           "'flows check' cannot be combined with the command before it");
       }
       break;
+    } else if (arg == "staff") {
+      // "staff add ADDRESS ROLE [...]": the rest of the line is the staff command's.
+      std::size_t end = i + 1;
+      while (end < args.size() && args[end] != "--config" && args[end] != "-c" &&
+             args[end].rfind("--config=", 0) != 0) {
+        ++end;
+      }
+      line.arguments.assign(args.begin() + static_cast<std::ptrdiff_t>(i) + 1,
+                            args.begin() + static_cast<std::ptrdiff_t>(end));
+      static const char* const kSubcommands[] = {"add", "list", "remove", "verify"};
+      if (line.arguments.empty() || std::find(std::begin(kSubcommands), std::end(kSubcommands),
+                                              line.arguments.front()) == std::end(kSubcommands)) {
+        return core::fail(CommandLineErrc::unexpected_argument,
+                          "expected 'staff add', 'staff list', 'staff remove' or 'staff verify'");
+      }
+      i = end - 1;
+      command = Command::staff;
     } else if (arg == "cases") {
       if (i + 1 >= args.size() || args[i + 1] != "export") {
         return core::fail(CommandLineErrc::unexpected_argument,
@@ -96,6 +116,10 @@ std::string usage_text(std::string_view program) {
        PROGRAM flows check FILE...            check flow and data files, then exit
        PROGRAM cases export -o FILE [--config FILE]
                                               write every case as JSON to a new file
+       PROGRAM staff add ADDRESS coordinator|referent [--centres ID,ID] [--language fr]
+                     [--trust-first-key] [--config FILE]
+       PROGRAM staff list | remove ADDRESS | verify ADDRESS FINGERPRINT [--config FILE]
+                                              manage GVO's coordinators and referents
        PROGRAM --version | --help
 
 gvo-bot is Getting the Voice Out's Signal bot. Without --config it runs on its embedded

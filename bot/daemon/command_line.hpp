@@ -15,15 +15,17 @@ enum class Command {
   check_config,  // validate the configuration and the key, then exit
   check_flows,   // check flow and data files, then exit
   export_cases,  // write every case as JSON to a new owner-only file, then exit
+  staff,         // add, list, remove or verify staff members, then exit
   help,
   version,
 };
 
 struct CommandLine {
   Command command = Command::run;
-  std::string config_path;         // empty: the embedded defaults
-  std::vector<std::string> files;  // check_flows
-  std::string output_path;         // export_cases
+  std::string config_path;             // empty: the embedded defaults
+  std::vector<std::string> files;      // check_flows
+  std::string output_path;             // export_cases
+  std::vector<std::string> arguments;  // staff: the subcommand and its arguments
 };
 
 enum class CommandLineErrc {

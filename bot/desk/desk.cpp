@@ -22,11 +22,7 @@ constexpr std::size_t kStatusLinesShown = 5;
 
 std::string peer_subject(storage::PeerId peer) { return "peer " + std::to_string(peer) + " "; }
 
-const char* role_name(core::StaffRole role) {
-  return role == core::StaffRole::coordinator ? "coordinator" : "referent";
-}
-
-bool follows(const core::StaffMember& member, const std::string& centre) {
+bool follows(const storage::StaffRow& member, const std::string& centre) {
   return std::find(member.centres.begin(), member.centres.end(), centre) != member.centres.end();
 }
 
@@ -46,25 +42,27 @@ std::int64_t unix_millis(TimePoint now) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
 }
 
-Desk::Desk(storage::Store& store, const daemon::FlowSet& flows,
-           std::vector<core::StaffMember> staff, std::string flow_id, Send send, Random random)
+Desk::Desk(storage::Store& store, const daemon::FlowSet& flows, std::string flow_id, Send send,
+           Random random, IdentityOf identity_of, cases::RateLimitSettings limits)
     : store_(store),
       flows_(flows),
-      staff_(std::move(staff)),
       flow_id_(std::move(flow_id)),
       send_(std::move(send)),
       random_(std::move(random)),
+      identity_of_(std::move(identity_of)),
+      limits_(limits),
       peers_(store),
       conversations_(store),
       cases_(store),
-      timers_(store) {}
+      timers_(store),
+      staff_(store),
+      audit_(store) {}
 
-const core::StaffMember* Desk::staff_member(const std::string& address) const {
-  for (const auto& member : staff_) {
-    if (member.address == address) return &member;
-  }
-  return nullptr;
+cases::Role role_of(const storage::StaffRow& member) {
+  return member.role == "coordinator" ? cases::Role::coordinator : cases::Role::referent;
 }
+
+bool Desk::take_erase_done() { return std::exchange(erase_done_, false); }
 
 flows::ValidationContext Desk::context(const flows::Language& language, TimePoint now) const {
   return {language, flows::brussels_date(static_cast<double>(unix_millis(now)))};
@@ -77,12 +75,14 @@ std::optional<cases::Wording> Desk::wording_for(const flows::Session& intake) co
   return cases::Wording{*flow, flows_.catalog, *flows_.validators, flows_.desk};
 }
 
-bool Desk::tell_staff(const std::function<std::string(const core::StaffMember&)>& text_for,
+bool Desk::tell_staff(const TextFor& text_for,
                       const std::optional<std::string>& referents_of_centre,
                       const std::string& except_address) {
-  for (const auto& member : staff_) {
-    if (member.address == except_address) continue;
-    if (member.role == core::StaffRole::referent &&
+  auto members = staff_.all();
+  if (!members) return false;
+  for (const auto& member : members.value()) {
+    if (member.state != "active" || member.address == except_address) continue;
+    if (role_of(member) == cases::Role::referent &&
         (!referents_of_centre || !follows(member, *referents_of_centre))) {
       continue;
     }
@@ -92,11 +92,10 @@ bool Desk::tell_staff(const std::function<std::string(const core::StaffMember&)>
   return true;
 }
 
-bool Desk::tell_coordinators(const std::function<std::string(const core::StaffMember&)>& text_for,
-                             const std::string& except_address) {
+bool Desk::tell_coordinators(const TextFor& text_for, const std::string& except_address) {
   return tell_staff(
-      [&](const core::StaffMember& member) {
-        return member.role == core::StaffRole::coordinator ? text_for(member) : std::string();
+      [&](const storage::StaffRow& member) {
+        return role_of(member) == cases::Role::coordinator ? text_for(member) : std::string();
       },
       std::nullopt, except_address);
 }
@@ -104,7 +103,13 @@ bool Desk::tell_coordinators(const std::function<std::string(const core::StaffMe
 // --- Messages
 
 bool Desk::on_message(const std::string& address, std::string_view text, TimePoint now) {
-  if (const auto* member = staff_member(address)) return on_staff_message(*member, text, now);
+  auto member = staff_.find(address);
+  if (!member) return false;
+  if (!limits_.allow(address, member.value().has_value(), now)) {
+    log::debug("a message over the rate limit was dropped");
+    return true;
+  }
+  if (member.value()) return on_staff_message(std::move(*member.value()), text, now);
   auto peer = peers_.find_or_add(address, unix_seconds(now));
   if (!peer) return false;
   const Host host{peer.value(), address};
@@ -135,7 +140,7 @@ bool Desk::talk(const Host& host, const std::optional<std::string>& saved,
   if (reaction.state) {
     if (!conversations_.save(host.peer, *reaction.state, unix_seconds(now))) return false;
   } else if (saved) {
-    if (!conversations_.erase(host.peer)) return false;
+    if (!conversations_.erase(host.peer) || !forget_host(host, now)) return false;
   }
   if (reaction.cancel_timers || !reaction.state) {
     if (!timers_.cancel(kReminder, peer_subject(host.peer)) ||
@@ -177,7 +182,7 @@ bool Desk::talk(const Host& host, const std::optional<std::string>& saved,
       auto row = cases_.get(id);
       if (row) references += (references.empty() ? "" : ", ") + row->reference;
     }
-    const bool told = tell_coordinators([&](const core::StaffMember& member) {
+    const bool told = tell_coordinators([&](const storage::StaffRow& member) {
       return flows_.desk.text(
           "staff.human", member.language,
           {{"address", host.address}, {"references", references.empty() ? "-" : references}});
@@ -239,20 +244,15 @@ std::optional<std::string> Desk::file_case(const Host& host, const std::string& 
     }
   }
   const bool told = tell_staff(
-      [&](const core::StaffMember& member) {
-        return member.role == core::StaffRole::coordinator
+      [&](const storage::StaffRow& member) {
+        return role_of(member) == cases::Role::coordinator
                    ? cases::coordinator_notice(*wording, intake.value(), reference, flags,
                                                member.language)
                    : cases::referent_alert(*wording, intake.value(), reference, member.language);
       },
       facts.centre);
   if (!told) return std::nullopt;
-  const auto coordinators = std::count_if(staff_.begin(), staff_.end(), [](const auto& member) {
-    return member.role == core::StaffRole::coordinator;
-  });
-  log::info("a case was filed" + std::string(flags.duplicate_of.empty() ? "" : " and linked") +
-            "; " + std::to_string(coordinators) + " coordinator(s) told");
-  if (coordinators == 0) log::warning("no coordinator is configured: nobody was told of a case");
+  log::info("a case was filed" + std::string(flags.duplicate_of.empty() ? "" : " and linked"));
   return reference;
 }
 
@@ -344,7 +344,7 @@ bool Desk::follow_up(const Host& host, const std::vector<storage::CaseId>& filed
   };
   const bool urgent = update.kind == cases::UpdateKind::flight;
   const std::string words(text);
-  auto notice = [&](const core::StaffMember& member) {
+  auto notice = [&](const storage::StaffRow& member) {
     return flows_.desk.text(
         urgent ? "staff.host_update_urgent" : "staff.host_update", member.language,
         {{"reference", row->reference}, {"update", describe(member.language)}, {"words", words}});
@@ -353,12 +353,12 @@ bool Desk::follow_up(const Host& host, const std::vector<storage::CaseId>& filed
   if (update.kind == cases::UpdateKind::transferred && !update.centre.empty() &&
       update.centre != facts.centre) {
     // The referents of the centre they were moved to must know too (coordinators once is enough).
-    for (const auto& member : staff_) {
-      if (member.role == core::StaffRole::referent && follows(member, update.centre) &&
-          !follows(member, facts.centre) && !send_(member.address, notice(member))) {
-        return false;
-      }
-    }
+    auto moved = [&](const storage::StaffRow& member) {
+      return role_of(member) == cases::Role::referent && !follows(member, facts.centre)
+                 ? notice(member)
+                 : std::string();
+    };
+    if (!tell_staff(moved, update.centre)) return false;
   }
   log::info("a host sent news on a case (" + std::string(cases::to_string(update.kind)) + ")");
   return send_(host.address,
@@ -366,57 +366,53 @@ bool Desk::follow_up(const Host& host, const std::vector<storage::CaseId>& filed
                                 {{"reference", row->reference}, {"update", describe(language)}}));
 }
 
-// Referents acknowledge an alert: "ok K7QM-3XPD". The rest of the staff commands grow here.
-bool Desk::on_staff_message(const core::StaffMember& member, std::string_view text, TimePoint now) {
-  if (text.size() > flows::Validators::kMaxInputBytes || !flows::is_valid_utf8(text))
-    return send_(member.address, flows_.desk.text("staff.help", member.language));
-  const std::string reference = cases::find_reference(text);
-  const std::string folded = " " + flows::fold_words(flows_.folder, text) + " ";
-  const bool acknowledges = std::any_of(
-      flows_.desk.acknowledge_words.begin(), flows_.desk.acknowledge_words.end(),
-      [&](const std::string& word) { return folded.find(" " + word + " ") != std::string::npos; });
-  if (reference.empty() || !acknowledges)
-    return send_(member.address, flows_.desk.text("staff.help", member.language));
-
-  auto found = cases_.by_reference(reference);
-  if (!found) return false;
-  std::optional<storage::CaseRow> row;
-  std::optional<cases::Facts> facts;
-  if (found.value()) {
-    auto loaded = cases_.get(*found.value());
-    if (!loaded) return false;
-    auto intake = flows::session_from_json(loaded->intake);
-    if (intake) {
-      facts = cases::facts_of(intake.value());
-      row = std::move(loaded).value();
-    }
-  }
-  // A referent sees the cases of their centres only; anything else reads as no such case.
-  if (!row || (member.role == core::StaffRole::referent && !follows(member, facts->centre))) {
-    return send_(member.address, flows_.desk.text("staff.no_such_case", member.language,
-                                                  {{"reference", reference}}));
-  }
+// "Stop / forget me": their conversation is gone; their cases stay, without them, and the
+// coordinators are told.
+bool Desk::forget_host(const Host& host, TimePoint now) {
+  auto filed = cases_.of_host(host.peer);
+  if (!filed) return false;
   const std::int64_t seconds = unix_seconds(now);
-  auto actor = peers_.find_or_add(member.address, seconds);
-  if (!actor) return false;
-  if (row->status == cases::to_string(cases::Status::reported)) {
-    const std::string acknowledged(cases::to_string(cases::Status::acknowledged));
-    if (!cases_.set_status(row->id, acknowledged, seconds) ||
-        !cases_.add_event(row->id, seconds, role_name(member.role), actor.value(), "acknowledged",
-                          acknowledged, {})) {
+  for (storage::CaseId id : filed.value()) {
+    auto row = cases_.get(id);
+    if (!row || !cases_.forget_host(id, seconds) ||
+        !cases_.add_event(id, seconds, "host", std::nullopt, "host_forgotten", {}, {}) ||
+        !audit_.record(seconds, "host", std::nullopt, "host_forgotten", row->reference)) {
+      return false;
+    }
+    const std::string reference = row->reference;
+    if (!tell_coordinators([&](const storage::StaffRow& member) {
+          return flows_.desk.text("staff.host_forgotten", member.language,
+                                  {{"reference", reference}});
+        })) {
       return false;
     }
   }
-  const auto* centre = flows_.validators->centres().find(facts->centre);
-  const std::string centre_name = centre != nullptr ? centre->name : facts->centre;
+  erase_done_ = true;
+  return true;
+}
+
+bool Desk::on_identity_changed(const std::string& address, TimePoint now) {
+  auto member = staff_.find(address);
+  if (!member) return false;
+  if (!member.value()) return true;  // a host: trust on first use, and on change
+  const storage::StaffRow& changed = *member.value();
+  if (changed.state == "suspended") return true;
+  const std::int64_t seconds = unix_seconds(now);
+  if (!staff_.suspend(changed.id, seconds) ||
+      !audit_.record(seconds, "bot", std::nullopt, "staff_suspended", changed.address)) {
+    return false;
+  }
+  log::warning("a staff member's identity key changed: their role is suspended");
   const bool told = tell_coordinators(
-      [&](const core::StaffMember& other) {
-        return flows_.desk.text("staff.acknowledged", other.language,
-                                {{"reference", reference}, {"centre", centre_name}});
+      [&](const storage::StaffRow& other) {
+        return flows_.desk.text(
+            "staff.identity_changed", other.language,
+            {{"address", changed.address},
+             {"role", changed.role},
+             {"fingerprint", flows_.desk.text("staff.fingerprint_later", other.language)}});
       },
-      member.address);
-  return told && send_(member.address, flows_.desk.text("staff.ack_done", member.language,
-                                                        {{"reference", reference}}));
+      changed.address);
+  return told;
 }
 
 // --- Timers
@@ -470,7 +466,7 @@ bool Desk::deadline_alert(storage::CaseId id, int days) {
     if (deadline.days == days) due = deadline.due;
   }
   log::info("a deadline alert went to the coordinators");
-  return tell_coordinators([&](const core::StaffMember& member) {
+  return tell_coordinators([&](const storage::StaffRow& member) {
     return flows_.desk.text(
         "staff.deadline", member.language,
         {{"reference", row->reference},

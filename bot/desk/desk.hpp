@@ -2,7 +2,8 @@
 // the intake flow; a filed intake becomes a case, linked to look-alike reports, forwarded to every
 // coordinator and to the referents of its centre, with deadline alerts as timers. After filing, a
 // host's news ("libéré", "transferred to Vottem", "ticket for Tuesday") becomes an event that
-// reaches the staff, and "status" answers with their own cases. Referents acknowledge alerts.
+// reaches the staff, and "status" answers with their own cases. Staff (storage/staff.hpp) work on
+// cases by chat (staff_commands.cpp), each command authorised on every call.
 //
 // Every call runs inside the caller's transaction and returns false when nothing may commit (the
 // message is then retried). Time comes in as an argument; messages go out through send.
@@ -16,75 +17,127 @@
 #include <string_view>
 #include <vector>
 
+#include "bot/cases/access.hpp"
 #include "bot/cases/case.hpp"
+#include "bot/cases/commands.hpp"
 #include "bot/cases/notices.hpp"
-#include "bot/core/config.hpp"
+#include "bot/cases/rate_limit.hpp"
 #include "bot/daemon/startup.hpp"
 #include "storage/cases.hpp"
 #include "storage/conversations.hpp"
+#include "storage/staff.hpp"
 #include "storage/timers.hpp"
 
 namespace gvo::desk {
 
 using TimePoint = flows::TimePoint;
 
+// A peer's identity key as the transport holds it, and its fingerprint as people compare it.
+struct Identity {
+  storage::Bytes key;
+  std::string fingerprint;
+};
+
 class Desk {
  public:
   // Queues a message to an address (the outbox, in the same transaction).
   using Send = std::function<bool(const std::string& address, const std::string& text)>;
   using Random = std::function<std::array<std::uint8_t, cases::kReferenceRandomBytes>()>;
+  // The identity key the transport holds for an address, if it has one yet.
+  using IdentityOf = std::function<std::optional<Identity>(const std::string& address)>;
 
-  Desk(storage::Store& store, const daemon::FlowSet& flows, std::vector<core::StaffMember> staff,
-       std::string flow_id, Send send, Random random);
+  Desk(storage::Store& store, const daemon::FlowSet& flows, std::string flow_id, Send send,
+       Random random, IdentityOf identity_of, cases::RateLimitSettings limits = {});
 
   bool on_message(const std::string& address, std::string_view text, TimePoint now);
   // Runs every timer due at now.
   bool on_due_timers(TimePoint now);
   // When the earliest timer is due (Unix milliseconds), if any.
   std::optional<std::int64_t> next_timer_ms();
+  // The transport saw a new identity key for address. A staff member is suspended and the
+  // coordinators told. Returns whether to accept the key (the message is then read).
+  bool on_identity_changed(const std::string& address, TimePoint now);
+  // Whether rows were erased since the last call: the caller then truncates the WAL after its
+  // commit, so that nothing of them stays there.
+  bool take_erase_done();
 
  private:
   struct Host {
     storage::PeerId peer;
     std::string address;
   };
+  // A case as a staff command sees it.
+  struct Loaded {
+    storage::CaseRow row;
+    flows::Session intake;
+    cases::Facts facts;
+  };
+  using TextFor = std::function<std::string(const storage::StaffRow&)>;
 
-  // known_language: what the person wrote in before, for a new conversation.
   bool talk(const Host& host, const std::optional<std::string>& saved, const flows::Event& event,
             TimePoint now, const flows::Language& known_language = {});
   std::optional<std::string> file_case(const Host& host, const std::string& intake_json,
                                        TimePoint now);
   bool follow_up(const Host& host, const std::vector<storage::CaseId>& cases,
                  const flows::Language& language, std::string_view text, TimePoint now);
-  bool on_staff_message(const core::StaffMember& member, std::string_view text, TimePoint now);
+  bool forget_host(const Host& host, TimePoint now);
   bool run_timer(const storage::TimerRow& timer, TimePoint now);
   bool deadline_alert(storage::CaseId id, int days);
 
-  const core::StaffMember* staff_member(const std::string& address) const;
-  // Sends each staff member text_for(member); referents only for cases at centre (when given).
-  bool tell_staff(const std::function<std::string(const core::StaffMember&)>& text_for,
-                  const std::optional<std::string>& referents_of_centre,
+  // staff_commands.cpp
+  bool on_staff_message(storage::StaffRow member, std::string_view text, TimePoint now);
+  bool run_staff_command(const storage::StaffRow& member, const cases::StaffCommand& command,
+                         TimePoint now);
+  bool list_cases(const storage::StaffRow& member, const cases::StaffCommand& command,
+                  TimePoint now);
+  bool show_case(const storage::StaffRow& member, const Loaded& loaded);
+  bool change_case(const storage::StaffRow& member, const cases::StaffCommand& command,
+                   const Loaded& loaded, TimePoint now);
+  bool link_cases(const storage::StaffRow& member, const cases::StaffCommand& command,
+                  TimePoint now);
+  bool erase_case(const storage::StaffRow& member, const cases::StaffCommand& command,
+                  const Loaded& loaded, TimePoint now);
+  bool verify_member(const storage::StaffRow& member, const cases::StaffCommand& command,
+                     TimePoint now);
+  bool list_staff(const storage::StaffRow& member);
+  bool show_stats(const storage::StaffRow& member);
+  // The case if member may see it; nothing (and "no such case" said) otherwise.
+  std::optional<Loaded> visible_case(const storage::StaffRow& member, const std::string& reference,
+                                     bool& failed);
+  bool reply(const storage::StaffRow& member, const std::string& key,
+             const std::map<std::string, std::string>& values = {});
+  bool audit(const storage::StaffRow& member, const std::string& action, const std::string& subject,
+             TimePoint now);
+
+  // Sends each active staff member text_for(member) (nothing when it is empty); referents only
+  // for cases at centre (when given).
+  bool tell_staff(const TextFor& text_for, const std::optional<std::string>& referents_of_centre,
                   const std::string& except_address = {});
-  bool tell_coordinators(const std::function<std::string(const core::StaffMember&)>& text_for,
-                         const std::string& except_address = {});
+  bool tell_coordinators(const TextFor& text_for, const std::string& except_address = {});
   std::optional<cases::Wording> wording_for(const flows::Session& intake) const;
   flows::ValidationContext context(const flows::Language& language, TimePoint now) const;
 
   storage::Store& store_;
   const daemon::FlowSet& flows_;
-  std::vector<core::StaffMember> staff_;
   std::string flow_id_;
   Send send_;
   Random random_;
+  IdentityOf identity_of_;
+  cases::RateLimits limits_;
   storage::Peers peers_;
   storage::Conversations conversations_;
   storage::CaseStore cases_;
   storage::Timers timers_;
+  storage::StaffStore staff_;
+  storage::AuditLog audit_;
+  bool erase_done_ = false;
 };
 
 // The value a transport's inbound handler or a test reads as the time: Unix seconds and
 // milliseconds of a time point.
 std::int64_t unix_seconds(TimePoint now);
 std::int64_t unix_millis(TimePoint now);
+
+cases::Role role_of(const storage::StaffRow& member);
 
 }  // namespace gvo::desk

@@ -7,7 +7,10 @@
 #include <session_pre_key.h>
 #include <signal_protocol.h>
 
+#include <cstdio>
 #include <mutex>
+
+#include <openssl/evp.h>
 
 #include "bot/signal/crypto_provider.hpp"
 #include "bot/signal/handles.hpp"
@@ -432,6 +435,35 @@ Result<void> Endpoint::forget_identity(const Address& peer) {
     }
     return {};
   });
+}
+
+Result<std::optional<Bytes>> Endpoint::peer_identity_key(const Address& peer) {
+  auto query = store_.db().prepare("SELECT identity_key FROM signal_identities WHERE address = ?1");
+  if (!query) return core::fail(Errc::storage, storage::describe(query.error()));
+  query->bind_blob(1, library_->protocol_store.address_key(peer.name.data(), peer.name.size()));
+  auto row = query->step();
+  if (!row) return core::fail(Errc::storage, storage::describe(row.error()));
+  if (!row.value()) return std::optional<Bytes>();
+  return std::optional<Bytes>(query->column_blob(0));
+}
+
+std::string fingerprint_of(const Bytes& identity_key) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(identity_key.data(), identity_key.size(), digest, &length, EVP_sha256(),
+                 nullptr) != 1 ||
+      length < 30) {
+    return {};
+  }
+  std::string text;
+  for (int group = 0; group < 6; ++group) {
+    std::uint64_t value = 0;
+    for (int i = 0; i < 5; ++i) value = (value << 8) | digest[group * 5 + i];
+    char digits[8];
+    std::snprintf(digits, sizeof digits, "%05u", static_cast<unsigned>(value % 100000));
+    text += (group == 0 ? "" : " ") + std::string(digits);
+  }
+  return text;
 }
 
 Result<void> Endpoint::drop_session(const Address& peer) {

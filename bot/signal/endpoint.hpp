@@ -62,6 +62,10 @@ struct KeyUpload {
   std::vector<PreKey> pre_keys;
 };
 
+// What people compare out of band to check an identity key: 30 digits in six groups of five,
+// from SHA-256 of the key ("04711 93027 ..."). Both sides compute it from the same public key.
+std::string fingerprint_of(const Bytes& identity_key);
+
 class Endpoint {
  public:
   // Opens on store; the first time, makes the identity key pair, the registration id and the
@@ -87,6 +91,8 @@ class Endpoint {
   Result<std::string> decrypt(const Address& peer, const Ciphertext& ciphertext);
   // Accepts a peer's new identity key: the next pre-key message from it starts a fresh session.
   Result<void> forget_identity(const Address& peer);
+  // The identity key kept for a peer (trusted on first use), if the endpoint has one yet.
+  Result<std::optional<Bytes>> peer_identity_key(const Address& peer);
   // Drops the session with a peer (it re-registered): the next message needs a new bundle.
   Result<void> drop_session(const Address& peer);
   // The peer's registration id, as its session knows it.

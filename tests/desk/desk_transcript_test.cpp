@@ -78,16 +78,26 @@ class Run {
     FAIL("unknown transcript line");
   }
 
+  // "staff: referent ref-vottem fr vottem,bruges": an active member, their first key pinned.
   void add_staff(const std::string& arg) {
-    REQUIRE(desk_ == nullptr);
+    desk();
     std::istringstream words(arg);
-    core::StaffMember member;
-    std::string role, centres;
-    words >> role >> member.address >> member.language >> centres;
-    member.role = role == "referent" ? core::StaffRole::referent : core::StaffRole::coordinator;
-    std::istringstream list(centres);
-    for (std::string centre; std::getline(list, centre, ',');) member.centres.push_back(centre);
-    staff_.push_back(member);
+    std::string role, address, language, centres;
+    words >> role >> address >> language >> centres;
+    std::vector<std::string> list;
+    std::istringstream split(centres);
+    for (std::string centre; std::getline(split, centre, ',');) list.push_back(centre);
+    storage::StaffStore staff(*store_);
+    in_transaction([&] {
+      auto id = staff.add(address, role, list, language, 0);
+      return id.ok() && staff.verify(id.value(), key_of(address), 0).ok();
+    });
+  }
+
+  // The identity key the transport would hold for an address: one per "generation".
+  storage::Bytes key_of(const std::string& address) {
+    const std::string text = address + "#" + std::to_string(generation_[address]);
+    return storage::Bytes(text.begin(), text.end());
   }
 
   desk::Desk& desk() {
@@ -111,7 +121,7 @@ class Run {
     REQUIRE(store.ok());
     store_ = std::make_unique<storage::Store>(std::move(store).value());
     desk_ = std::make_unique<desk::Desk>(
-        *store_, test::flow_world(), staff_, "intake",
+        *store_, test::flow_world(), "intake",
         [this](const std::string& address, const std::string& text) {
           inbox_[address].push_back(text);
           return true;
@@ -120,6 +130,10 @@ class Run {
           std::array<std::uint8_t, cases::kReferenceRandomBytes> bits{};
           for (auto& bit : bits) bit = static_cast<std::uint8_t>(random_() & 0xff);
           return bits;
+        },
+        [this](const std::string& address) -> std::optional<desk::Identity> {
+          const auto identity = key_of(address);
+          return desk::Identity{identity, "fp " + std::string(identity.begin(), identity.end())};
         });
   }
 
@@ -208,6 +222,14 @@ class Run {
     std::string name;
     words >> name;
     if (name == "restart") return open();
+    if (name == "new-key") {  // "@ new-key ref-vottem": their identity key changes
+      std::string who;
+      words >> who;
+      ++generation_[who];
+      clear_inboxes();
+      in_transaction([&] { return desk_->on_identity_changed(who, now_); });
+      return;
+    }
     if (name == "ref") {  // "@ ref A alice": the reference in alice's last message read
       std::string as, who;
       words >> as >> who;
@@ -273,7 +295,7 @@ class Run {
   std::string key_hex_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<desk::Desk> desk_;
-  std::vector<core::StaffMember> staff_;
+  std::map<std::string, int> generation_;
   std::map<std::string, std::deque<std::string>> inbox_;
   std::map<std::string, std::string> last_;
   std::map<std::string, bool> matched_;

@@ -53,9 +53,11 @@ struct Stack {
   std::string port;
 };
 
-// settings: more keys of the bot's configuration, each with a leading comma.
+// settings: more keys of the bot's configuration, each with a leading comma; staff: lines of
+// `gvo-bot staff add` arguments, run before the bot starts.
 Stack start_stack(const gvo::test::TempDir& dir, const std::string& replies,
-                  const std::string& settings = {}) {
+                  const std::string& settings = {},
+                  const std::vector<std::vector<std::string>>& staff = {}) {
   Stack stack;
   stack.relay = start_ready(
       dir, kRelay, {"--listen", "127.0.0.1:0", "--port-file", "port", "--data", "relay"}, "relay");
@@ -65,6 +67,17 @@ Stack start_stack(const gvo::test::TempDir& dir, const std::string& replies,
                         "{\"data_dir\": \"bot\", \"replies\": \"" + replies +
                             "\", \"sealing\": {\"create_key\": true}, \"relay\": {\"port\": " +
                             stack.port + "}" + settings + "}");
+  if (!staff.empty()) {
+    REQUIRE(gvo::test::run_to_completion(kBot, {"--config", "bot.json", "init"}, dir.path())
+                .exit_code == 0);
+  }
+  for (const auto& member : staff) {
+    std::vector<std::string> args{"--config", "bot.json", "staff", "add"};
+    args.insert(args.end(), member.begin(), member.end());
+    const auto added = gvo::test::run_to_completion(kBot, args, dir.path());
+    INFO(added.err);
+    REQUIRE(added.exit_code == 0);
+  }
   stack.bot = start_ready(dir, kBot, {"--config", "bot.json"}, "bot");
   return stack;
 }
@@ -175,9 +188,9 @@ TEST_CASE("intake through the relay: forwarding, linking, a deadline alert, the 
       start_stack(dir, "flow",
                   // Monday 16 March 2026, 11:00 in Brussels: an arrest on Thursday 12 March has its
                   // 5-day deadline tomorrow, so its alert (due today at 09:00) goes out at once.
-                  R"(, "test_clock_start": "2026-03-16T10:00:00Z", "staff": [
-          {"address": "coord", "role": "coordinator", "language": "en"},
-          {"address": "ref-vottem", "role": "referent", "centres": ["vottem"]}])");
+                  R"(, "test_clock_start": "2026-03-16T10:00:00Z")",
+                  {{"coord", "coordinator", "--language", "en", "--trust-first-key"},
+                   {"ref-vottem", "referent", "--centres", "vottem", "--trust-first-key"}});
   Daemon& bot = stack.bot;
   const std::string relay = "127.0.0.1:" + stack.port;
   auto chat_args = [&](const std::string& name, const std::string& script) {

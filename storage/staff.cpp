@@ -1,0 +1,185 @@
+#include "storage/staff.hpp"
+
+namespace gvo::storage {
+namespace {
+
+constexpr char kColumns[] =
+    "SELECT id, address, role, centres, language, state, pinned_key, added_at, changed_at "
+    "FROM staff ";
+
+SealedPlace address_place(StaffId id) { return {"staff", "address", std::to_string(id)}; }
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string text;
+  for (const auto& item : items) text += (text.empty() ? "" : ",") + item;
+  return text;
+}
+
+std::vector<std::string> split(const std::string& text) {
+  std::vector<std::string> items;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) items.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return items;
+}
+
+}  // namespace
+
+Result<StaffId> StaffStore::add(const std::string& address, const std::string& role,
+                                const std::vector<std::string>& centres,
+                                const std::string& language, std::int64_t now) {
+  // The row id seals the address, so the row comes first with a placeholder.
+  auto insert = store_.db().prepare(
+      "INSERT INTO staff(address_key, address, role, centres, language, state, added_at, "
+      "changed_at) VALUES (?1, x'', ?2, ?3, ?4, 'unverified', ?5, ?5)");
+  if (!insert) return std::move(insert).error();
+  auto inserted = insert->bind_blob(1, store_.sealer().blind_index("staff address", address))
+                      .bind(2, role)
+                      .bind(3, joined(centres))
+                      .bind(4, language)
+                      .bind(5, now)
+                      .run();
+  if (!inserted) return std::move(inserted).error();
+  const StaffId id = store_.db().last_insert_rowid();
+  auto sealed = store_.sealer().seal(address_place(id), address);
+  if (!sealed) return std::move(sealed).error();
+  auto update = store_.db().prepare("UPDATE staff SET address = ?2 WHERE id = ?1");
+  if (!update) return std::move(update).error();
+  if (auto done = update->bind(1, id).bind_blob(2, sealed.value()).run(); !done)
+    return std::move(done).error();
+  return id;
+}
+
+Result<bool> StaffStore::remove(const std::string& address) {
+  auto remove = store_.db().prepare("DELETE FROM staff WHERE address_key = ?1");
+  if (!remove) return std::move(remove).error();
+  if (auto done = remove->bind_blob(1, store_.sealer().blind_index("staff address", address)).run();
+      !done) {
+    return std::move(done).error();
+  }
+  return store_.db().changes() > 0;
+}
+
+Result<std::vector<StaffRow>> StaffStore::rows(Statement& query) {
+  std::vector<StaffRow> found;
+  while (true) {
+    auto row = query.step();
+    if (!row) return std::move(row).error();
+    if (!row.value()) break;
+    StaffRow member;
+    member.id = query.column_int64(0);
+    auto address = store_.sealer().open(address_place(member.id), query.column_blob(1));
+    if (!address) return std::move(address).error();
+    member.address = std::move(address).value();
+    member.role = query.column_text(2);
+    member.centres = split(query.column_text(3));
+    member.language = query.column_text(4);
+    member.state = query.column_text(5);
+    if (!query.column_is_null(6)) member.pinned_key = query.column_blob(6);
+    member.added_at = query.column_int64(7);
+    member.changed_at = query.column_int64(8);
+    found.push_back(std::move(member));
+  }
+  return found;
+}
+
+Result<std::optional<StaffRow>> StaffStore::find(const std::string& address) {
+  auto query = store_.db().prepare(std::string(kColumns) + "WHERE address_key = ?1");
+  if (!query) return std::move(query).error();
+  query->bind_blob(1, store_.sealer().blind_index("staff address", address));
+  auto found = rows(*query);
+  if (!found) return std::move(found).error();
+  if (found->empty()) return std::optional<StaffRow>();
+  return std::optional<StaffRow>(std::move(found->front()));
+}
+
+Result<std::optional<StaffRow>> StaffStore::get(StaffId id) {
+  auto query = store_.db().prepare(std::string(kColumns) + "WHERE id = ?1");
+  if (!query) return std::move(query).error();
+  query->bind(1, id);
+  auto found = rows(*query);
+  if (!found) return std::move(found).error();
+  if (found->empty()) return std::optional<StaffRow>();
+  return std::optional<StaffRow>(std::move(found->front()));
+}
+
+Result<std::vector<StaffRow>> StaffStore::all() {
+  auto query = store_.db().prepare(std::string(kColumns) + "ORDER BY id");
+  if (!query) return std::move(query).error();
+  return rows(*query);
+}
+
+Result<void> StaffStore::set_state(StaffId id, const char* state, const Bytes* key,
+                                   std::int64_t now) {
+  auto update = store_.db().prepare(
+      key != nullptr
+          ? "UPDATE staff SET state = ?2, changed_at = ?3, pinned_key = ?4 WHERE id = ?1"
+          : "UPDATE staff SET state = ?2, changed_at = ?3, pinned_key = NULL WHERE id = ?1");
+  if (!update) return std::move(update).error();
+  update->bind(1, id).bind(2, std::string_view(state)).bind(3, now);
+  if (key != nullptr) update->bind_blob(4, *key);
+  return update->run();
+}
+
+Result<void> StaffStore::verify(StaffId id, const Bytes& identity_key, std::int64_t now) {
+  return set_state(id, "active", &identity_key, now);
+}
+
+Result<void> StaffStore::suspend(StaffId id, std::int64_t now) {
+  return set_state(id, "suspended", nullptr, now);
+}
+
+Result<void> AuditLog::record(std::int64_t now, const std::string& actor,
+                              std::optional<StaffId> actor_staff, const std::string& action,
+                              const std::string& subject) {
+  auto insert = store_.db().prepare(
+      "INSERT INTO audit(at, actor, actor_staff_id, action, subject_key, subject) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  if (!insert) return std::move(insert).error();
+  insert->bind(1, now).bind(2, actor);
+  if (actor_staff) {
+    insert->bind(3, *actor_staff);
+  } else {
+    insert->bind_null(3);
+  }
+  insert->bind(4, action);
+  if (subject.empty()) {
+    insert->bind_null(5).bind_null(6);
+  } else {
+    auto sealed = store_.sealer().seal({"audit", "subject", action}, subject);
+    if (!sealed) return std::move(sealed).error();
+    insert->bind_blob(5, store_.sealer().blind_index("audit subject", subject))
+        .bind_blob(6, sealed.value());
+  }
+  return insert->run();
+}
+
+Result<std::vector<AuditRow>> AuditLog::about(const std::string& subject) {
+  auto query = store_.db().prepare(
+      "SELECT at, actor, actor_staff_id, action, subject FROM audit WHERE subject_key = ?1 "
+      "ORDER BY id");
+  if (!query) return std::move(query).error();
+  query->bind_blob(1, store_.sealer().blind_index("audit subject", subject));
+  std::vector<AuditRow> found;
+  while (true) {
+    auto row = query->step();
+    if (!row) return std::move(row).error();
+    if (!row.value()) break;
+    AuditRow entry;
+    entry.at = query->column_int64(0);
+    entry.actor = query->column_text(1);
+    if (!query->column_is_null(2)) entry.actor_staff = query->column_int64(2);
+    entry.action = query->column_text(3);
+    auto opened = store_.sealer().open({"audit", "subject", entry.action}, query->column_blob(4));
+    if (!opened) return std::move(opened).error();
+    entry.subject = std::move(opened).value();
+    found.push_back(std::move(entry));
+  }
+  return found;
+}
+
+}  // namespace gvo::storage

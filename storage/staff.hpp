@@ -1,0 +1,78 @@
+// The staff registry: GVO's coordinators and referents (with their centres), each by transport
+// address (sealed; found by a keyed hash) with the identity key pinned once its fingerprint was
+// checked out of band. Managed with `gvo-bot staff` and by coordinators by chat. Used on the bot's
+// one thread, inside the caller's transaction.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "storage/store.hpp"
+
+namespace gvo::storage {
+
+using StaffId = std::int64_t;
+
+struct StaffRow {
+  StaffId id = 0;
+  std::string address;
+  std::string role;  // coordinator, referent
+  std::vector<std::string> centres;
+  std::string language;
+  std::string state;  // unverified, active, suspended
+  Bytes pinned_key;   // empty until verified
+  std::int64_t added_at = 0;
+  std::int64_t changed_at = 0;
+};
+
+class StaffStore {
+ public:
+  explicit StaffStore(Store& store) : store_(store) {}
+
+  // A new member starts unverified. Errc::constraint when the address is already registered.
+  Result<StaffId> add(const std::string& address, const std::string& role,
+                      const std::vector<std::string>& centres, const std::string& language,
+                      std::int64_t now);
+  // Whether there was such a member.
+  Result<bool> remove(const std::string& address);
+  Result<std::optional<StaffRow>> find(const std::string& address);
+  Result<std::optional<StaffRow>> get(StaffId id);
+  Result<std::vector<StaffRow>> all();  // in the order they were added
+  // Active with this key pinned.
+  Result<void> verify(StaffId id, const Bytes& identity_key, std::int64_t now);
+  // Their key changed: nothing reaches them until a coordinator verifies them again.
+  Result<void> suspend(StaffId id, std::int64_t now);
+
+ private:
+  Result<std::vector<StaffRow>> rows(Statement& query);
+  Result<void> set_state(StaffId id, const char* state, const Bytes* key, std::int64_t now);
+
+  Store& store_;
+};
+
+// The audit trail: who did what, to which case, when; never a field's value.
+struct AuditRow {
+  std::int64_t at = 0;
+  std::string actor;  // coordinator, referent, host, bot, admin
+  std::optional<StaffId> actor_staff;
+  std::string action;
+  std::string subject;  // opened: a case reference, a staff address, or empty
+};
+
+class AuditLog {
+ public:
+  explicit AuditLog(Store& store) : store_(store) {}
+
+  Result<void> record(std::int64_t now, const std::string& actor,
+                      std::optional<StaffId> actor_staff, const std::string& action,
+                      const std::string& subject);
+  // Entries about subject (a case reference), oldest first.
+  Result<std::vector<AuditRow>> about(const std::string& subject);
+
+ private:
+  Store& store_;
+};
+
+}  // namespace gvo::storage
