@@ -66,6 +66,13 @@ const std::vector<std::function<void(Database&)>> kSeeds = {
       run(db, "INSERT INTO case_events VALUES (1, 1, 12, 'host', 1, 'created', 'new', NULL)");
       run(db, "INSERT INTO case_name_keys VALUES (x'01', 1)");
     },
+    [](Database& db) {
+      run(db,
+          "INSERT INTO staff VALUES (1, x'02', x'03', 'referent', 'vottem', 'fr', 'active', "
+          "x'04', 13, 13)");
+      run(db, "UPDATE cases SET assigned_staff_id = 1");
+      run(db, "INSERT INTO audit VALUES (1, 14, 'referent', 1, 'note', x'05', x'06')");
+    },
 };
 
 void check_seeds_kept(Database& db, int seeded_up_to) {
@@ -80,6 +87,10 @@ void check_seeds_kept(Database& db, int seeded_up_to) {
   if (seeded_up_to >= 3) CHECK(scalar(db, "SELECT due_at FROM timers") == 9);
   if (seeded_up_to >= 5) CHECK(scalar(db, "SELECT sent_at_ms FROM outbox") == 7);
   if (seeded_up_to >= 6) CHECK(scalar(db, "SELECT updated_at FROM conversations") == 11);
+  if (seeded_up_to >= 8) {
+    CHECK(scalar(db, "SELECT assigned_staff_id FROM cases") == 1);
+    CHECK(scalar(db, "SELECT at FROM audit") == 14);
+  }
   if (seeded_up_to >= 7) {
     CHECK(scalar(db, "SELECT created_at FROM cases") == 12);
     CHECK(scalar(db, "SELECT count(*) FROM case_events WHERE case_id = 1") == 1);
