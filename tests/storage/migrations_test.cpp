@@ -62,7 +62,9 @@ const std::vector<std::function<void(Database&)>> kSeeds = {
     [](Database& db) { run(db, "UPDATE outbox SET ciphertext = x'cc', kind = 3, sent_at_ms = 7"); },
     [](Database& db) { run(db, "INSERT INTO conversations VALUES (1, x'dd', 11)"); },
     [](Database& db) {
-      run(db, "INSERT INTO cases VALUES (1, 'K7QM-3XPD', 1, x'ee', 'new', 12, 12, x'ff')");
+      run(db,
+          "INSERT INTO cases(id, reference, host_peer_id, centre_key, status, created_at, "
+          "updated_at, intake) VALUES (1, 'K7QM-3XPD', 1, x'ee', 'new', 12, 12, x'ff')");
       run(db, "INSERT INTO case_events VALUES (1, 1, 12, 'host', 1, 'created', 'new', NULL)");
       run(db, "INSERT INTO case_name_keys VALUES (x'01', 1)");
     },
