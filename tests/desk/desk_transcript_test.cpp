@@ -222,6 +222,12 @@ class Run {
     std::string name;
     words >> name;
     if (name == "restart") return open();
+    if (name == "key-only") {  // the key changes and the transport does not say so
+      std::string who;
+      words >> who;
+      ++generation_[who];
+      return;
+    }
     if (name == "new-key") {  // "@ new-key ref-vottem": their identity key changes
       std::string who;
       words >> who;
