@@ -28,6 +28,7 @@
 #include "bot/daemon/startup.hpp"
 #include "bot/desk/desk.hpp"
 #include "bot/desk/export.hpp"
+#include "bot/desk/stats.hpp"
 #include "bot/signal/endpoint.hpp"
 #include "bot/transport/alarm.hpp"
 #include "bot/transport/event_loop.hpp"
@@ -150,7 +151,13 @@ int run_bot(const gvo::core::Config& config) {
           return messenger->send(address, text).ok();
         },
         random_reference_bits,
-        [&](const std::string& address) { return identity_of(*endpoint.value(), address); });
+        [&](const std::string& address) { return identity_of(*endpoint.value(), address); },
+        config.retention);
+    const auto started = store.db().transact([&]() -> gvo::storage::Result<void> {
+      if (desk->start(clock())) return {};
+      return gvo::storage::fail(gvo::storage::Errc::sql_failed, "the retention timer");
+    });
+    if (!started) throw daemon::StartupError(daemon::kExitFailure, started.error().detail);
   }
   // After an erasure commits, the WAL is truncated so that nothing of the rows stays there.
   auto after_commit = [&] {
@@ -430,6 +437,26 @@ int manage_staff(const gvo::core::Config& config, const std::vector<std::string>
   return 0;
 }
 
+// Anonymous counts, living and purged cases together: CSV for coordinators' spreadsheets.
+int print_stats(const gvo::core::Config& config, bool csv) {
+  gvo::storage::Store store = daemon::open_store(config, daemon::KeyCreation::refused);
+  auto counts = gvo::desk::count_cases(store);
+  if (!counts) {
+    std::fprintf(stderr, "gvo-bot: %s\n", gvo::storage::describe(counts.error()).c_str());
+    return daemon::kExitFailure;
+  }
+  if (csv) {
+    std::fputs(gvo::desk::to_csv(counts.value()).c_str(), stdout);
+    return 0;
+  }
+  std::printf("%-8s %-16s %-14s %s\n", "month", "centre", "status", "count");
+  for (const auto& count : counts.value()) {
+    std::printf("%-8s %-16s %-14s %lld\n", count.month.c_str(), count.centre.c_str(),
+                count.status.c_str(), static_cast<long long>(count.count));
+  }
+  return 0;
+}
+
 int check_config(const gvo::core::Config& config, const std::string& source) {
   const std::string key_status = daemon::check_keys(config);
   std::printf("%s: configuration is valid\n%s\n",
@@ -472,6 +499,8 @@ int main(int argc, char** argv) {
         return export_cases(config, command_line->output_path);
       case daemon::Command::staff:
         return manage_staff(config, command_line->arguments);
+      case daemon::Command::stats:
+        return print_stats(config, command_line->csv);
       default:
         return run_bot(config);
     }

@@ -230,6 +230,47 @@ Result<void> CaseStore::erase(CaseId id) {
   return remove->bind(1, id).run();
 }
 
+Result<std::vector<CaseId>> CaseStore::idle_in(const std::vector<std::string>& statuses,
+                                               std::int64_t before) {
+  auto query =
+      store_.db().prepare("SELECT id FROM cases WHERE status = ?1 AND updated_at < ?2 ORDER BY id");
+  if (!query) return std::move(query).error();
+  std::vector<CaseId> found;
+  for (const auto& status : statuses) {
+    query->reset();
+    query->bind(1, status).bind(2, before);
+    auto some = ids(*query);
+    if (!some) return std::move(some).error();
+    found.insert(found.end(), some->begin(), some->end());
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+Result<void> CaseStore::count_purged(const std::string& month, const std::string& centre,
+                                     const std::string& outcome) {
+  auto upsert = store_.db().prepare(
+      "INSERT INTO purged_counts(month, centre, outcome, count) VALUES (?1, ?2, ?3, 1) "
+      "ON CONFLICT(month, centre, outcome) DO UPDATE SET count = count + 1");
+  if (!upsert) return std::move(upsert).error();
+  return upsert->bind(1, month).bind(2, centre).bind(3, outcome).run();
+}
+
+Result<std::vector<CaseStore::Count>> CaseStore::purged_counts() {
+  auto query = store_.db().prepare(
+      "SELECT month, centre, outcome, count FROM purged_counts ORDER BY month, centre, outcome");
+  if (!query) return std::move(query).error();
+  std::vector<Count> counts;
+  while (true) {
+    auto row = query->step();
+    if (!row) return std::move(row).error();
+    if (!row.value()) break;
+    counts.push_back({query->column_text(0), query->column_text(1), query->column_text(2),
+                      query->column_int64(3)});
+  }
+  return counts;
+}
+
 Result<std::vector<CaseId>> CaseStore::links(CaseId id) {
   auto query =
       store_.db().prepare("SELECT other_id FROM case_links WHERE case_id = ?1 ORDER BY other_id");

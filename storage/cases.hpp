@@ -70,6 +70,17 @@ class CaseStore {
   Result<void> forget_host(CaseId id, std::int64_t now);
   // Every row of the case: its events, links and keys go with it (ON DELETE CASCADE).
   Result<void> erase(CaseId id);
+  // Cases in one of statuses not changed since before (Unix seconds).
+  Result<std::vector<CaseId>> idle_in(const std::vector<std::string>& statuses,
+                                      std::int64_t before);
+  // Retention's anonymous remains: one more at (month, centre, outcome).
+  Result<void> count_purged(const std::string& month, const std::string& centre,
+                            const std::string& outcome);
+  struct Count {
+    std::string month, centre, outcome;
+    std::int64_t count = 0;
+  };
+  Result<std::vector<Count>> purged_counts();
 
  private:
   Bytes centre_key(const std::string& centre) const;

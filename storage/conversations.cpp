@@ -32,4 +32,20 @@ Result<void> Conversations::erase(PeerId peer) {
   return remove->bind(1, peer).run();
 }
 
+Result<std::vector<PeerId>> Conversations::idle_without_case(std::int64_t before) {
+  auto query = store_.db().prepare(
+      "SELECT peer_id FROM conversations WHERE updated_at < ?1 AND peer_id NOT IN "
+      "(SELECT host_peer_id FROM cases WHERE host_peer_id IS NOT NULL) ORDER BY peer_id");
+  if (!query) return std::move(query).error();
+  query->bind(1, before);
+  std::vector<PeerId> found;
+  while (true) {
+    auto row = query->step();
+    if (!row) return std::move(row).error();
+    if (!row.value()) break;
+    found.push_back(query->column_int64(0));
+  }
+  return found;
+}
+
 }  // namespace gvo::storage

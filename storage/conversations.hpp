@@ -16,6 +16,8 @@ class Conversations {
   Result<std::optional<std::string>> load(PeerId peer);
   Result<void> save(PeerId peer, const std::string& state, std::int64_t now);
   Result<void> erase(PeerId peer);
+  // Conversations not touched since before (Unix seconds) whose person filed no case.
+  Result<std::vector<PeerId>> idle_without_case(std::int64_t before);
 
  private:
   Store& store_;

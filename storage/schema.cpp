@@ -189,6 +189,15 @@ const std::vector<Migration>& schema_migrations() {
           subject        BLOB
         ) STRICT;
         CREATE INDEX audit_by_subject ON audit(subject_key, id);
+
+        -- What retention leaves of purged cases and conversations: counts, nothing else.
+        CREATE TABLE purged_counts (
+          month   TEXT NOT NULL,
+          centre  TEXT NOT NULL,
+          outcome TEXT NOT NULL,
+          count   INTEGER NOT NULL,
+          PRIMARY KEY (month, centre, outcome)
+        ) STRICT, WITHOUT ROWID;
       )sql"},
   };
   return kMigrations;

@@ -158,6 +158,12 @@ Result<void> AuditLog::record(std::int64_t now, const std::string& actor,
   return insert->run();
 }
 
+Result<void> AuditLog::forget(const std::string& subject) {
+  auto remove = store_.db().prepare("DELETE FROM audit WHERE subject_key = ?1");
+  if (!remove) return std::move(remove).error();
+  return remove->bind_blob(1, store_.sealer().blind_index("audit subject", subject)).run();
+}
+
 Result<std::vector<AuditRow>> AuditLog::about(const std::string& subject) {
   auto query = store_.db().prepare(
       "SELECT at, actor, actor_staff_id, action, subject FROM audit WHERE subject_key = ?1 "

@@ -70,6 +70,7 @@ class AuditLog {
                       const std::string& subject);
   // Entries about subject (a case reference), oldest first.
   Result<std::vector<AuditRow>> about(const std::string& subject);
+  Result<void> forget(const std::string& subject);
 
  private:
   Store& store_;

@@ -24,6 +24,12 @@ Result<void> Timers::cancel(const std::string& kind, const std::string& prefix) 
   return remove->run();
 }
 
+Result<bool> Timers::exists(const std::string& kind, const std::string& subject) {
+  auto query = store_.db().prepare("SELECT 1 FROM timers WHERE kind = ?1 AND subject = ?2");
+  if (!query) return std::move(query).error();
+  return query->bind(1, kind).bind(2, subject).step();
+}
+
 Result<std::optional<std::int64_t>> Timers::next_due() {
   auto query = store_.db().prepare("SELECT min(due_at) FROM timers");
   if (!query) return std::move(query).error();

@@ -29,6 +29,7 @@ class Timers {
                         std::int64_t due_at_ms);
   // Every timer of kind whose subject starts with prefix.
   Result<void> cancel(const std::string& kind, const std::string& prefix);
+  Result<bool> exists(const std::string& kind, const std::string& subject);
   Result<std::optional<std::int64_t>> next_due();
   Result<std::vector<TimerRow>> due(std::int64_t now_ms, int limit);
   Result<void> remove(std::int64_t id);

@@ -93,7 +93,7 @@ Result<Config, ConfigErrc> parse_config(std::string_view json_text, std::string_
   if (!reader.expect_object(parsed, "")) return fail(ConfigErrc::invalid, reader.report());
   reader.reject_unknown_keys(parsed, "",
                              {"data_dir", "database", "sealing", "log", "relay", "replies",
-                              "flows_dir", "flow", "test_clock_start"});
+                              "flows_dir", "flow", "retention", "test_clock_start"});
   reader.read_string(parsed, "", "data_dir", config.data_dir);
   reader.read_string(parsed, "", "database", config.database);
   reader.read_string(parsed, "", "flows_dir", config.flows_dir);
@@ -114,6 +114,14 @@ Result<Config, ConfigErrc> parse_config(std::string_view json_text, std::string_
   }
   read_sealing(reader, parsed, config.sealing);
   read_log(reader, parsed, config);
+  if (const auto retention = parsed.find("retention");
+      retention != parsed.end() && reader.expect_object(*retention, "/retention")) {
+    reader.reject_unknown_keys(*retention, "/retention", {"conversation_days", "closed_case_days"});
+    reader.read_int(*retention, "/retention", "conversation_days",
+                    config.retention.conversation_days, 1, 3650);
+    reader.read_int(*retention, "/retention", "closed_case_days", config.retention.closed_case_days,
+                    1, 3650);
+  }
   reader.read_string(parsed, "", "test_clock_start", config.test_clock_start);
   if (!config.test_clock_start.empty()) {
     int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;

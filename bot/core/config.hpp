@@ -37,6 +37,13 @@ enum class ReplyMode {
   echo,  // every message comes back as it was: a check of the path end to end
 };
 
+// How long what people wrote is kept once nothing more happens (DESIGN §8): conversations that
+// never became a case, and cases released, deported or closed. Only counts remain after.
+struct RetentionConfig {
+  int conversation_days = 30;
+  int closed_case_days = 180;
+};
+
 struct Config {
   std::string data_dir = "gvo-data";
   std::string database = "gvo-bot.db";  // relative paths are below data_dir
@@ -47,6 +54,7 @@ struct Config {
   // Where the flows and their data are; by default this build's own flows/defs.
   std::string flows_dir = GVO_DEFAULT_FLOWS_DIR;
   std::string flow = "intake";  // the flow new conversations start on
+  RetentionConfig retention;
   // For tests only: the bot's clock starts at this UTC time ("2026-03-16T10:00:00Z") and runs
   // from there; deadlines and reminders then fall on known days. Empty: the system clock.
   std::string test_clock_start;

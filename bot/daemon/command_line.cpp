@@ -62,6 +62,11 @@ Parsed parse_command_line(const std::vector<std::string>& args) {
       }
       i = end - 1;
       command = Command::staff;
+    } else if (arg == "stats") {
+      command = Command::stats;
+    } else if (arg == "--csv") {
+      line.csv = true;
+      continue;
     } else if (arg == "cases") {
       if (i + 1 >= args.size() || args[i + 1] != "export") {
         return core::fail(CommandLineErrc::unexpected_argument,
@@ -101,6 +106,8 @@ Parsed parse_command_line(const std::vector<std::string>& args) {
     return core::fail(CommandLineErrc::missing_value,
                       "'cases export' needs --output FILE (a new file, written owner-only)");
   }
+  if (line.csv && line.command != Command::stats)
+    return core::fail(CommandLineErrc::unexpected_argument, "--csv goes with 'stats' only");
   if (line.command != Command::export_cases && !line.output_path.empty()) {
     return core::fail(CommandLineErrc::unexpected_argument,
                       "--output goes with 'cases export' only");
@@ -120,6 +127,7 @@ std::string usage_text(std::string_view program) {
                      [--trust-first-key] [--config FILE]
        PROGRAM staff list | remove ADDRESS | verify ADDRESS FINGERPRINT [--config FILE]
                                               manage GVO's coordinators and referents
+       PROGRAM stats [--csv] [--config FILE]  anonymous counts by month, centre and status
        PROGRAM --version | --help
 
 gvo-bot is Getting the Voice Out's Signal bot. Without --config it runs on its embedded

@@ -16,6 +16,7 @@ enum class Command {
   check_flows,   // check flow and data files, then exit
   export_cases,  // write every case as JSON to a new owner-only file, then exit
   staff,         // add, list, remove or verify staff members, then exit
+  stats,         // print anonymous counts of cases, then exit
   help,
   version,
 };
@@ -26,6 +27,7 @@ struct CommandLine {
   std::vector<std::string> files;      // check_flows
   std::string output_path;             // export_cases
   std::vector<std::string> arguments;  // staff: the subcommand and its arguments
+  bool csv = false;                    // stats
 };
 
 enum class CommandLineErrc {

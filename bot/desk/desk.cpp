@@ -17,6 +17,10 @@ namespace log = daemon::log;
 constexpr char kReminder[] = "flow.reminder";
 constexpr char kTimeout[] = "flow.timeout";
 constexpr char kDeadline[] = "deadline";
+constexpr char kPurge[] = "purge";
+constexpr char kDaily[] = "daily";
+constexpr std::int64_t kDayMs = 24 * 3600 * 1000;
+constexpr std::int64_t kFirstPurgeDelayMs = 60 * 1000;
 constexpr int kTimersPerRun = 100;
 constexpr std::size_t kStatusLinesShown = 5;
 
@@ -43,13 +47,15 @@ std::int64_t unix_millis(TimePoint now) {
 }
 
 Desk::Desk(storage::Store& store, const daemon::FlowSet& flows, std::string flow_id, Send send,
-           Random random, IdentityOf identity_of, cases::RateLimitSettings limits)
+           Random random, IdentityOf identity_of, core::RetentionConfig retention,
+           cases::RateLimitSettings limits)
     : store_(store),
       flows_(flows),
       flow_id_(std::move(flow_id)),
       send_(std::move(send)),
       random_(std::move(random)),
       identity_of_(std::move(identity_of)),
+      retention_(retention),
       limits_(limits),
       peers_(store),
       conversations_(store),
@@ -415,6 +421,56 @@ bool Desk::on_identity_changed(const std::string& address, TimePoint now) {
   return told;
 }
 
+bool Desk::start(TimePoint now) {
+  auto set = timers_.exists(kPurge, kDaily);
+  if (!set) return false;
+  return set.value() ||
+         timers_.schedule(kPurge, kDaily, unix_millis(now) + kFirstPurgeDelayMs).ok();
+}
+
+bool Desk::purge(TimePoint now) {
+  const std::int64_t seconds = unix_seconds(now);
+  const auto month_of = [](std::int64_t at) {
+    const auto date = flows::brussels_date(static_cast<double>(at) * 1000.0);
+    char text[16];
+    std::snprintf(text, sizeof text, "%04d-%02d", date.year, date.month);
+    return std::string(text);
+  };
+  auto idle = conversations_.idle_without_case(seconds -
+                                               std::int64_t{retention_.conversation_days} * 86400);
+  if (!idle) return false;
+  for (storage::PeerId peer : idle.value()) {
+    if (!conversations_.erase(peer) || !timers_.cancel(kReminder, peer_subject(peer)) ||
+        !timers_.cancel(kTimeout, peer_subject(peer)) ||
+        !cases_.count_purged(month_of(seconds), "-", "conversation")) {
+      return false;
+    }
+  }
+  std::vector<std::string> closed;
+  for (auto status : {cases::Status::released, cases::Status::deported, cases::Status::closed})
+    closed.emplace_back(cases::to_string(status));
+  auto old = cases_.idle_in(closed, seconds - std::int64_t{retention_.closed_case_days} * 86400);
+  if (!old) return false;
+  for (storage::CaseId id : old.value()) {
+    auto row = cases_.get(id);
+    if (!row) return false;
+    auto intake = flows::session_from_json(row->intake);
+    const std::string centre = intake ? cases::facts_of(intake.value()).centre : std::string();
+    if (!cases_.count_purged(month_of(row->created_at), centre.empty() ? "-" : centre,
+                             row->status) ||
+        !audit_.forget(row->reference) || !cases_.erase(id) ||
+        !timers_.cancel(kDeadline, "case " + std::to_string(id) + " ")) {
+      return false;
+    }
+  }
+  if (!idle->empty() || !old->empty()) {
+    erase_done_ = true;
+    log::info("retention purged " + std::to_string(idle->size()) + " conversation(s) and " +
+              std::to_string(old->size()) + " case(s)");
+  }
+  return true;
+}
+
 // --- Timers
 
 std::optional<std::int64_t> Desk::next_timer_ms() {
@@ -443,6 +499,9 @@ bool Desk::run_timer(const storage::TimerRow& timer, TimePoint now) {
     const auto kind =
         timer.kind == kReminder ? flows::TimerKind::reminder : flows::TimerKind::timeout;
     return talk({first, address.value()}, saved.value(), flows::TimerFired{kind, second}, now);
+  }
+  if (timer.kind == kPurge) {
+    return purge(now) && timers_.schedule(kPurge, kDaily, unix_millis(now) + kDayMs).ok();
   }
   if (timer.kind == kDeadline) {
     if (std::sscanf(timer.subject.c_str(), "case %lld day %d", &first, &second) != 2) return true;

@@ -22,6 +22,7 @@
 #include "bot/cases/commands.hpp"
 #include "bot/cases/notices.hpp"
 #include "bot/cases/rate_limit.hpp"
+#include "bot/core/config.hpp"
 #include "bot/daemon/startup.hpp"
 #include "storage/cases.hpp"
 #include "storage/conversations.hpp"
@@ -47,7 +48,11 @@ class Desk {
   using IdentityOf = std::function<std::optional<Identity>(const std::string& address)>;
 
   Desk(storage::Store& store, const daemon::FlowSet& flows, std::string flow_id, Send send,
-       Random random, IdentityOf identity_of, cases::RateLimitSettings limits = {});
+       Random random, IdentityOf identity_of, core::RetentionConfig retention = {},
+       cases::RateLimitSettings limits = {});
+
+  // At start-up: the daily retention purge is set if it is not yet.
+  bool start(TimePoint now);
 
   bool on_message(const std::string& address, std::string_view text, TimePoint now);
   // Runs every timer due at now.
@@ -83,6 +88,8 @@ class Desk {
   bool forget_host(const Host& host, TimePoint now);
   bool run_timer(const storage::TimerRow& timer, TimePoint now);
   bool deadline_alert(storage::CaseId id, int days);
+  // Retention: idle conversations without a case and old closed cases go; counts stay.
+  bool purge(TimePoint now);
 
   // staff_commands.cpp
   bool on_staff_message(storage::StaffRow member, std::string_view text, TimePoint now);
@@ -123,6 +130,7 @@ class Desk {
   Send send_;
   Random random_;
   IdentityOf identity_of_;
+  core::RetentionConfig retention_;
   cases::RateLimits limits_;
   storage::Peers peers_;
   storage::Conversations conversations_;

@@ -7,6 +7,7 @@
 #include "bot/cases/deadlines.hpp"
 #include "bot/daemon/log.hpp"
 #include "bot/desk/desk.hpp"
+#include "bot/desk/stats.hpp"
 
 namespace gvo::desk {
 namespace {
@@ -416,7 +417,9 @@ bool Desk::erase_case(const storage::StaffRow& member, const cases::StaffCommand
       });
   if (!confirmed)
     return reply(member, "staff.erase_confirm", {{"reference", loaded.row.reference}});
-  if (!audit(member, "erased", loaded.row.reference, now) || !cases_.erase(loaded.row.id) ||
+  // Of its trail only the erasure stays: who, when (the reference sealed, no field).
+  if (!audit_.forget(loaded.row.reference) || !audit(member, "erased", loaded.row.reference, now) ||
+      !cases_.erase(loaded.row.id) ||
       !timers_.cancel(kDeadline, "case " + std::to_string(loaded.row.id) + " ")) {
     return false;
   }
@@ -468,29 +471,24 @@ bool Desk::list_staff(const storage::StaffRow& member) {
 
 // Anonymous counts: by centre, status and month; no names, no references.
 bool Desk::show_stats(const storage::StaffRow& member) {
-  auto ids = cases_.all();
-  if (!ids) return false;
-  std::map<std::string, int> by_centre, by_status, by_month;
-  for (auto id : ids.value()) {
-    auto row = cases_.get(id);
-    if (!row) return false;
-    auto intake = flows::session_from_json(row->intake);
-    const std::string centre = intake ? cases::facts_of(intake.value()).centre : std::string();
-    ++by_centre[centre.empty() ? "-" : centre];
-    ++by_status[row->status];
-    const auto date = flows::brussels_date(static_cast<double>(row->created_at) * 1000.0);
-    char month[16];
-    std::snprintf(month, sizeof month, "%04d-%02d", date.year, date.month);
-    ++by_month[month];
+  auto counts = count_cases(store_);
+  if (!counts) return false;
+  std::map<std::string, std::int64_t> by_centre, by_status, by_month;
+  std::int64_t total = 0;
+  for (const auto& count : counts.value()) {
+    by_centre[count.centre] += count.count;
+    by_status[count.status] += count.count;
+    by_month[count.month] += count.count;
+    total += count.count;
   }
-  auto joined = [](const std::map<std::string, int>& counts) {
+  auto joined = [](const std::map<std::string, std::int64_t>& each) {
     std::string text;
-    for (const auto& [name, count] : counts)
+    for (const auto& [name, count] : each)
       text += (text.empty() ? "" : ", ") + name + " " + std::to_string(count);
     return text.empty() ? std::string("-") : text;
   };
   return reply(member, "staff.stats",
-               {{"total", std::to_string(ids->size())},
+               {{"total", std::to_string(total)},
                 {"centres", joined(by_centre)},
                 {"statuses", joined(by_status)},
                 {"months", joined(by_month)}});

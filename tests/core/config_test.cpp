@@ -53,7 +53,7 @@ TEST_CASE("each kind of bad configuration names its key path and what was expect
       {"{\"data_dir\": 1E66666}", ConfigErrc::syntax, "number overflow"},
       {"{\"data_dri\": \"x\"}", ConfigErrc::invalid,
        "bad.json: /data_dri: unknown key (expected one of: data_dir, database, sealing, log, "
-       "relay, replies, flows_dir, flow, test_clock_start)"},
+       "relay, replies, flows_dir, flow, retention, test_clock_start)"},
       {"{\"relay\": {\"port\": 70000}}", ConfigErrc::invalid,
        "/relay/port: expected a whole number from 1 to 65535, got 70000"},
       {"{\"relay\": {\"adress\": \"x\"}}", ConfigErrc::invalid, "/relay/adress: unknown key"},
@@ -115,6 +115,19 @@ TEST_CASE("text of any script and length in a value is data, never a crash") {
   const auto invalid_utf8 = parse_config("{\"data_dir\": \"\xff\xfe\"}", "utf8.json");
   REQUIRE_FALSE(invalid_utf8.ok());
   CHECK(invalid_utf8.code() == ConfigErrc::syntax);
+}
+
+TEST_CASE("retention delays are read and bounded") {
+  const auto config =
+      parse_config(R"({"retention": {"conversation_days": 7, "closed_case_days": 90}})", "r.json");
+  REQUIRE(config.ok());
+  CHECK(config->retention.conversation_days == 7);
+  CHECK(config->retention.closed_case_days == 90);
+  CHECK(parse_config("{}", "d.json")->retention.conversation_days == 30);
+  const auto bad = parse_config(R"({"retention": {"conversation_days": 0, "days": 3}})", "b.json");
+  REQUIRE_FALSE(bad.ok());
+  CHECK_THAT(bad.error().detail, Catch::Matchers::Contains("/retention/conversation_days"));
+  CHECK_THAT(bad.error().detail, Catch::Matchers::Contains("/retention/days: unknown key"));
 }
 
 TEST_CASE("the test clock is read, and a bad one is named") {
