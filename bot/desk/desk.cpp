@@ -7,6 +7,7 @@
 #include "bot/cases/matching.hpp"
 #include "bot/cases/updates.hpp"
 #include "bot/daemon/log.hpp"
+#include "bot/desk/stats.hpp"
 #include "flows/conversation.hpp"
 
 namespace gvo::desk {
@@ -17,6 +18,8 @@ namespace log = daemon::log;
 constexpr char kReminder[] = "flow.reminder";
 constexpr char kTimeout[] = "flow.timeout";
 constexpr char kDeadline[] = "deadline";
+// Not JSON: no session reads as one (flows::session_from_json refuses it).
+constexpr char kForgetMarker[] = "forget?";
 constexpr char kPurge[] = "purge";
 constexpr char kDaily[] = "daily";
 constexpr std::int64_t kDayMs = 24 * 3600 * 1000;
@@ -123,6 +126,10 @@ bool Desk::on_message(const std::string& address, std::string_view text, TimePoi
   if (!saved) return false;
   if (flows::is_going_on(flows_.library, saved.value()))
     return talk(host, saved.value(), flows::Message{std::string(text)}, now);
+  if (saved.value()) {
+    if (auto asked = forget_question_language(*saved.value()))
+      return answer_forget_question(host, *asked, text, now);
+  }
   // Before, this person wrote in language (if they wrote at all).
   flows::Language language;
   if (saved.value()) {
@@ -266,6 +273,13 @@ std::optional<std::string> Desk::file_case(const Host& host, const std::string& 
 // what they can write).
 bool Desk::follow_up(const Host& host, const std::vector<storage::CaseId>& filed,
                      const flows::Language& language, std::string_view text, TimePoint now) {
+  // "Stop / forget me" after filing: asked first, as during a conversation.
+  const std::string folded = flows::fold_words(flows_.folder, text);
+  if (const auto command = flows_.catalog.command_words.find(folded);
+      command != flows_.catalog.command_words.end() && command->second == flows::Command::stop) {
+    return conversations_.save(host.peer, forget_question(language), unix_seconds(now)).ok() &&
+           send_(host.address, flows_.catalog.text("stop_confirm", language));
+  }
   const auto update = cases::read_update(text, flows_.desk, *flows_.validators, flows_.folder,
                                          context(language, now));
   if (update.kind == cases::UpdateKind::new_report)
@@ -372,6 +386,33 @@ bool Desk::follow_up(const Host& host, const std::vector<storage::CaseId>& filed
                                 {{"reference", row->reference}, {"update", describe(language)}}));
 }
 
+// While a host is asked whether to be forgotten, their saved conversation is this marker.
+std::string Desk::forget_question(const flows::Language& language) {
+  return std::string(kForgetMarker) + language;
+}
+
+std::optional<flows::Language> Desk::forget_question_language(const std::string& saved) {
+  if (saved.rfind(kForgetMarker, 0) != 0) return std::nullopt;
+  return saved.substr(std::string_view(kForgetMarker).size());
+}
+
+bool Desk::answer_forget_question(const Host& host, const flows::Language& language,
+                                  std::string_view text, TimePoint now) {
+  const auto said = flows_.validators->yes_no(text, context(language, now));
+  const auto* answer = std::get_if<flows::Answer>(&said);
+  if (answer != nullptr && answer->value == "yes") {
+    return conversations_.erase(host.peer).ok() && forget_host(host, now) &&
+           send_(host.address, flows_.catalog.text("stopped", language));
+  }
+  // Anything else keeps them: their follow-up goes on as before.
+  flows::Session kept;
+  kept.flow_id = flow_id_;
+  kept.language = language;
+  kept.state = flows::SessionState::finished;
+  return conversations_.save(host.peer, flows::to_json(kept), unix_seconds(now)).ok() &&
+         send_(host.address, flows_.catalog.text("stop_cancelled", language));
+}
+
 // "Stop / forget me": their conversation is gone; their cases stay, without them, and the
 // coordinators are told.
 bool Desk::forget_host(const Host& host, TimePoint now) {
@@ -442,7 +483,7 @@ bool Desk::purge(TimePoint now) {
   for (storage::PeerId peer : idle.value()) {
     if (!conversations_.erase(peer) || !timers_.cancel(kReminder, peer_subject(peer)) ||
         !timers_.cancel(kTimeout, peer_subject(peer)) ||
-        !cases_.count_purged(month_of(seconds), "-", "conversation")) {
+        !cases_.count_purged(month_of(seconds), "-", kConversationCount)) {
       return false;
     }
   }

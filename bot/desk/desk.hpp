@@ -86,6 +86,10 @@ class Desk {
   bool follow_up(const Host& host, const std::vector<storage::CaseId>& cases,
                  const flows::Language& language, std::string_view text, TimePoint now);
   bool forget_host(const Host& host, TimePoint now);
+  static std::string forget_question(const flows::Language& language);
+  static std::optional<flows::Language> forget_question_language(const std::string& saved);
+  bool answer_forget_question(const Host& host, const flows::Language& language,
+                              std::string_view text, TimePoint now);
   bool run_timer(const storage::TimerRow& timer, TimePoint now);
   bool deadline_alert(storage::CaseId id, int days);
   // Retention: idle conversations without a case and old closed cases go; counts stay.

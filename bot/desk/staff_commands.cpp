@@ -476,6 +476,7 @@ bool Desk::show_stats(const storage::StaffRow& member) {
   std::map<std::string, std::int64_t> by_centre, by_status, by_month;
   std::int64_t total = 0;
   for (const auto& count : counts.value()) {
+    if (count.status == kConversationCount) continue;  // not cases
     by_centre[count.centre] += count.count;
     by_status[count.status] += count.count;
     by_month[count.month] += count.count;

@@ -1,5 +1,6 @@
 // Anonymous counts of cases by month (of the report, Brussels time), centre and status, living
-// cases and those retention purged together: for `stats` by chat and `gvo-bot stats --csv`.
+// cases and those retention purged together, and of purged conversations that never became a
+// case (status "conversation"): for `stats` by chat and `gvo-bot stats --csv`.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,9 @@
 #include "storage/store.hpp"
 
 namespace gvo::desk {
+
+// The status of the counts of purged conversations that never became a case.
+inline constexpr char kConversationCount[] = "conversation";
 
 struct CaseCount {
   std::string month;   // "2026-03"

@@ -135,6 +135,7 @@ class Run {
           const auto identity = key_of(address);
           return desk::Identity{identity, "fp " + std::string(identity.begin(), identity.end())};
         });
+    in_transaction([&] { return desk_->start(now_); });
   }
 
   template <typename Body>
