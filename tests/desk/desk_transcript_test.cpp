@@ -223,6 +223,19 @@ class Run {
     std::string name;
     words >> name;
     if (name == "restart") return open();
+    if (name == "sample") {  // "@ sample A": keep some sealed bytes of case A's intake
+      std::string as;
+      words >> as;
+      auto query = store_->db().prepare("SELECT intake FROM cases WHERE reference = ?1");
+      REQUIRE(query.ok());
+      auto row = query->bind(1, references_.at(as)).step();
+      REQUIRE(row.ok());
+      REQUIRE(row.value());
+      const auto sealed = query->column_blob(0);
+      REQUIRE(sealed.size() > 80);
+      samples_[as] = std::string(sealed.begin() + 40, sealed.begin() + 80);
+      return;
+    }
     if (name == "key-only") {  // the key changes and the transport does not say so
       std::string who;
       words >> who;
@@ -255,6 +268,18 @@ class Run {
     std::istringstream words(arg);
     std::string what, reference, expected;
     words >> what;
+    if (what == "residue") {  // "= residue A absent": nothing of case A in the file or its WAL
+      std::string as, expected_state;
+      words >> as >> expected_state;
+      if (desk_->take_erase_done()) REQUIRE(store_->db().checkpoint_truncate().ok());
+      std::vector<std::uint8_t> bytes = test::read_bytes(dir_.file("bot.db"));
+      const auto wal = test::read_bytes(dir_.file("bot.db-wal"));
+      bytes.insert(bytes.end(), wal.begin(), wal.end());
+      const bool found = test::contains(bytes, references_.at(as)) ||
+                         test::contains(bytes, samples_.at(as));
+      CHECK(found == (expected_state == "present"));
+      return;
+    }
     if (what == "cases") {
       words >> expected;
       auto all = cases.all();
@@ -307,6 +332,7 @@ class Run {
   std::map<std::string, std::string> last_;
   std::map<std::string, bool> matched_;
   std::map<std::string, std::string> references_;
+  std::map<std::string, std::string> samples_;
   flows::TimePoint now_ = test::utc("2026-03-16T10:00:00");
   std::minstd_rand random_{20260316};
 };
