@@ -24,7 +24,7 @@ using namespace gvo;
 
 class Run {
  public:
-  explicit Run(std::string file) : file_(std::move(file)) {}
+  explicit Run(std::string file = {}) : file_(std::move(file)) {}
 
   void run() {
     std::istringstream lines(test::read_text(file_));
@@ -39,6 +39,20 @@ class Run {
     }
     REQUIRE(desk_ != nullptr);
   }
+
+  // One transcript line, as if read from a file ({A} is substituted).
+  void line(const std::string& text) { execute(substitute(text)); }
+
+  // What who received since their last message was read; taken.
+  std::string take_messages(const std::string& who) {
+    std::string all;
+    for (const auto& message : inbox_[who]) all += (all.empty() ? "" : "\n---\n") + message;
+    inbox_[who].clear();
+    matched_[who] = false;
+    return all;
+  }
+
+  const std::string& reference(const std::string& name) const { return references_.at(name); }
 
  private:
   // {A} -> the reference remembered as A.
@@ -275,8 +289,8 @@ class Run {
       std::vector<std::uint8_t> bytes = test::read_bytes(dir_.file("bot.db"));
       const auto wal = test::read_bytes(dir_.file("bot.db-wal"));
       bytes.insert(bytes.end(), wal.begin(), wal.end());
-      const bool found = test::contains(bytes, references_.at(as)) ||
-                         test::contains(bytes, samples_.at(as));
+      const bool found =
+          test::contains(bytes, references_.at(as)) || test::contains(bytes, samples_.at(as));
       CHECK(found == (expected_state == "present"));
       return;
     }
@@ -350,4 +364,90 @@ TEST_CASE("desk transcripts: intakes, links, updates and alerts as people write 
   for (const auto& file : files) {
     DYNAMIC_SECTION(std::filesystem::path(file).filename().string()) { Run(file).run(); }
   }
+}
+
+// DESIGN §7: for every command and every kind of member, either the command works, or the answer
+// is exactly the one a case that does not exist gets (the reference aside).
+TEST_CASE("staff commands: each command by each role is allowed, or answered as for no such case") {
+  Run run;
+  for (const char* member : {"coordinator coord en", "referent ref-vottem en vottem",
+                             "referent ref-bruges en bruges", "referent ref-gone en vottem"}) {
+    run.line(std::string("staff: ") + member);
+  }
+  run.line("@ new-key ref-gone");  // suspended
+  for (const char* host : {"h1", "h2"}) {
+    const std::string name = host == std::string("h1") ? "FOFANA Moussa" : "KEITA Binta";
+    for (const std::string& answer : {std::string("hello"),     std::string("3"),
+                                      std::string("1"),         name,
+                                      std::string("skip"),      std::string("ivorian"),
+                                      std::string("yes"),       std::string("skip"),
+                                      std::string("vottem"),    std::string("yes"),
+                                      std::string("skip"),      std::string("skip"),
+                                      std::string("yesterday"), std::string("yes"),
+                                      std::string("skip"),      std::string("skip"),
+                                      std::string("skip"),      std::string("no"),
+                                      std::string("yes"),       std::string("skip"),
+                                      std::string("yes")}) {
+      run.line(std::string(host) + "> " + answer);
+    }
+    run.line(std::string(host) + "<~ Its reference: [2-9A-Z]{4}-[2-9A-Z]{4}");
+    run.line(std::string("@ ref ") + (host == std::string("h1") ? "A" : "B") + " " + host);
+  }
+  const std::string a = run.reference("A");
+  const std::string b = run.reference("B");
+  const std::string missing = "2345-ABCD";
+  auto swap = [](std::string text, const std::string& from, const std::string& to) {
+    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+      text.replace(at, from.size(), to);
+    return text;
+  };
+  struct Member {
+    std::string address;
+    cases::Role role;
+    bool sees_vottem;
+    bool active;
+  };
+  const std::vector<Member> members = {{"coord", cases::Role::coordinator, true, true},
+                                       {"ref-vottem", cases::Role::referent, true, true},
+                                       {"ref-bruges", cases::Role::referent, false, true},
+                                       {"ref-gone", cases::Role::referent, true, false}};
+  const std::vector<std::pair<std::string, cases::StaffVerb>> commands = {
+      {"case {R}", cases::StaffVerb::show},
+      {"note {R} visited today", cases::StaffVerb::note},
+      {"status {R} located", cases::StaffVerb::status},
+      {"assign {R} ref-vottem", cases::StaffVerb::assign},
+      {"link {R} {B}", cases::StaffVerb::link},
+      {"unlink {R} {B}", cases::StaffVerb::unlink},
+      {"audit {R}", cases::StaffVerb::audit},
+      {"close {R} closed", cases::StaffVerb::close},
+      {"erase {R}", cases::StaffVerb::erase},
+      {"ok {R}", cases::StaffVerb::acknowledge},
+  };
+  int allowed_pairs = 0;
+  int refused_pairs = 0;
+  for (const auto& member : members) {
+    for (const auto& [command, verb] : commands) {
+      INFO(member.address << ": " << command);
+      const std::string text = swap(swap(command, "{B}", b), "{R}", a);
+      run.line(member.address + "> " + text);
+      const std::string real = run.take_messages(member.address);
+      run.line(member.address + "> " + swap(text, a, missing));
+      const std::string none = run.take_messages(member.address);
+      REQUIRE_FALSE(real.empty());
+      const bool allowed = member.active && cases::may_use(member.role, verb) && member.sees_vottem;
+      if (allowed) {
+        ++allowed_pairs;
+        CHECK(swap(real, a, missing) != none);  // it did something the missing case cannot
+      } else {
+        ++refused_pairs;
+        CHECK(swap(real, a, missing) == none);  // indistinguishable from no such case
+        CHECK(real.find("FOFANA") == std::string::npos);
+      }
+    }
+  }
+  CHECK(allowed_pairs >= 10);
+  CHECK(refused_pairs >= 20);
+  // A host naming a case reference gets nothing of it.
+  run.line("h2> case " + a);
+  CHECK(run.take_messages("h2").find("FOFANA") == std::string::npos);
 }
