@@ -222,7 +222,12 @@ class Script {
 class Chat {
  public:
   Chat(asio::io_context& io, gvo::transport::Messenger*& messenger, const Options& options)
-      : io_(io), messenger_(messenger), options_(options), timer_(io), input_(io) {}
+      : io_(io),
+        messenger_(messenger),
+        options_(options),
+        timer_(io),
+        drain_timer_(io),
+        input_(io) {}
   // input_ is declared after the script and the timer; it only needs io.
 
   bool scripted() const { return !options_.script.empty(); }
@@ -280,7 +285,22 @@ class Chat {
       }
       steps.pop_front();
     }
-    finish(0, "");
+    drain();
+  }
+
+  // A script ends once everything it sent has reached the relay (or fails after the timeout).
+  void drain() {
+    if (messenger_->status().sent >= queued_) return finish(0, "");
+    const auto now = std::chrono::steady_clock::now();
+    if (!draining_) {
+      draining_ = true;
+      drain_deadline_ = now + std::chrono::seconds(options_.timeout_s);
+    }
+    if (now > drain_deadline_) return finish(kExitScriptFailed, "messages not delivered in time");
+    drain_timer_.expires_after(std::chrono::milliseconds(20));
+    drain_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) drain();
+    });
   }
 
   void arm_timeout(int line) {
@@ -292,6 +312,7 @@ class Chat {
 
   bool send(const std::string& text) {
     if (!messenger_->send(options_.to, text)) return false;
+    ++queued_;
     messenger_->flush();
     return true;
   }
@@ -320,6 +341,10 @@ class Chat {
   gvo::transport::Messenger*& messenger_;
   const Options& options_;
   asio::steady_timer timer_;
+  asio::steady_timer drain_timer_;
+  std::uint64_t queued_ = 0;
+  bool draining_ = false;
+  std::chrono::steady_clock::time_point drain_deadline_;
   Script script_;
   std::deque<std::string> received_;
   asio::posix::stream_descriptor input_;

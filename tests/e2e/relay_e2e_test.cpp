@@ -386,3 +386,79 @@ TEST_CASE("gvo-relay serves TLS with the given certificate and key") {
   const std::size_t plain_got = plain.read_some(boost::asio::buffer(refused), ec);
   CHECK(std::string(refused.data(), plain_got).rfind("HTTP/1.1", 0) == std::string::npos);
 }
+
+TEST_CASE("gvo-bot staff and stats on the command line") {
+  gvo::test::TempDir dir;
+  gvo::test::write_text(dir.file("bot.json"),
+                        R"({"data_dir": "bot", "sealing": {"create_key": true}})");
+  auto bot = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--config", "bot.json"});
+    return gvo::test::run_to_completion(kBot, args, dir.path());
+  };
+  REQUIRE(bot({"init"}).exit_code == 0);
+  CHECK(bot({"staff", "add", "ref-v", "referent"}).exit_code == 64);  // no centres
+  CHECK(bot({"staff", "add", "x", "boss"}).exit_code == 64);
+  CHECK(bot({"staff", "frobnicate"}).exit_code == 64);
+  const auto added = bot({"staff", "add", "ref-v", "referent", "--centres", "vottem,bruges"});
+  INFO(added.err);
+  REQUIRE(added.exit_code == 0);
+  CHECK_THAT(added.out, Catch::Matchers::Contains("inactive until 'gvo-bot staff verify'"));
+  CHECK(bot({"staff", "add", "ref-v", "coordinator"}).exit_code == 64);  // already there
+  REQUIRE(bot({"staff", "add", "ulm-77", "coordinator", "--trust-first-key"}).exit_code == 0);
+  const auto listed = bot({"staff", "list"});
+  CHECK_THAT(listed.out, Catch::Matchers::Contains("ref-v\treferent\tvottem,bruges\tfr\tunverified"
+                                                   "\t(no key yet)"));
+  CHECK_THAT(listed.out, Catch::Matchers::Contains("ulm-77\tcoordinator\t-\tfr\tactive"));
+  const auto early = bot({"staff", "verify", "ref-v", "12345"});
+  CHECK(early.exit_code == 64);
+  CHECK_THAT(early.err, Catch::Matchers::Contains("no key for this address yet"));
+  CHECK(bot({"staff", "remove", "ref-v"}).exit_code == 0);
+  CHECK(bot({"staff", "remove", "ref-v"}).exit_code == 64);
+  const auto stats = bot({"stats", "--csv"});
+  CHECK(stats.exit_code == 0);
+  CHECK(stats.out == "month,centre,status,count\n");
+  // The addresses are sealed in the database, found by a keyed hash only.
+  CHECK_FALSE(gvo::test::contains(gvo::test::read_bytes(dir.file("bot/gvo-bot.db")), "ulm-77"));
+}
+
+// One host's 200 messages wait at the relay ahead of a coordinator's command (the bot was
+// stopped while they came); the command is still answered, and how long it took is printed, not
+// judged (the machine is shared).
+TEST_CASE("a flood from one host: a coordinator's command is still answered") {
+  gvo::test::TempDir dir;
+  Stack stack = start_stack(dir, "flow", {},
+                            {{"coord", "coordinator", "--language", "en", "--trust-first-key"}});
+  const std::string relay = "127.0.0.1:" + stack.port;
+  constexpr int kFlood = 200;  // the relay itself lets one account send 200 at once
+  std::string flood;
+  for (int i = 0; i < kFlood; ++i) flood += "> flood " + std::to_string(i) + "\n";
+  gvo::test::write_text(dir.file("flood.txt"), flood);
+  gvo::test::write_text(dir.file("coord.txt"), "> stats\n<* 0 cases.\n");
+  // Stopped once its keys are at the relay, so that the flood can be sent to it.
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (stack.bot.process->stderr_text().find("connected to the relay") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);  // another process's progress: nothing to wait on
+  }
+  stack.bot.process->send_signal(SIGSTOP);
+  const auto flooded = gvo::test::run_to_completion(
+      kChat, {"--relay", relay, "--data", "flooder", "--script", "flood.txt"}, dir.path());
+  INFO(flooded.err);
+  REQUIRE(flooded.exit_code == 0);  // all 400 are at the relay
+  gvo::test::ChildProcess coordinator(kChat,
+                                      {"--relay", relay, "--data", "coord", "--account", "coord",
+                                       "--script", "coord.txt", "--timeout", "60"},
+                                      dir.path());
+  std::this_thread::sleep_for(500ms);  // its command joins the queue behind the flood
+  const auto resumed = std::chrono::steady_clock::now();
+  stack.bot.process->send_signal(SIGCONT);
+  const auto status = coordinator.wait_for_exit(60s);
+  const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - resumed);
+  INFO(coordinator.stderr_text());
+  CHECK(status == 0);
+  std::printf(
+      "flood: a coordinator's command was answered %lld ms after the bot resumed with %d "
+      "messages of one host queued ahead of it\n",
+      static_cast<long long>(waited.count()), kFlood);
+}
