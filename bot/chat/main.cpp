@@ -60,6 +60,8 @@ Options:
                                      it are passed over)
                         # ...        a comment
   --timeout SECONDS   how long each expectation may wait (default 20)
+  --fingerprint       print the fingerprint of this client's identity key and exit (what a
+                      GVO coordinator compares before `gvo-bot staff verify`)
   --verbose           log each step of the messaging on stderr (never message contents)
   --idle-timeout S    take the relay connection for dead after S seconds without any frame,
                       pings included (default 20)
@@ -73,6 +75,7 @@ struct Options {
   std::string to = "gvo-bot";
   std::string data_dir = "gvo-chat-data";
   std::string account;  // first run: this name instead of a random one
+  bool fingerprint = false;
   std::string script;
   int timeout_s = 20;
   int idle_timeout_s = 20;
@@ -88,6 +91,10 @@ int parse(const std::vector<std::string>& args, Options& options) {
     if (arg == "--version") {
       std::printf("gvo-chat %s\n", GVO_VERSION);
       return 0;
+    }
+    if (arg == "--fingerprint") {
+      options.fingerprint = true;
+      continue;
     }
     if (arg == "--verbose") {
       log::set_level(gvo::core::LogLevel::debug);
@@ -391,6 +398,12 @@ int main(int argc, char** argv) {
   if (!endpoint) {
     std::fprintf(stderr, "gvo-chat: %s\n", gvo::signal::describe(endpoint.error()).c_str());
     return kExitConfig;
+  }
+
+  if (options.fingerprint) {
+    // What a coordinator compares with `gvo-bot staff list` before `staff verify`.
+    std::printf("%s\n", gvo::signal::fingerprint_of(endpoint.value()->identity_key()).c_str());
+    return 0;
   }
 
   asio::io_context io(1);

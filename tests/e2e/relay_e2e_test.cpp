@@ -301,6 +301,26 @@ TEST_CASE("intake through the relay: forwarding, linking, a deadline alert, the 
   CHECK_FALSE(gvo::test::contains(gvo::test::read_bytes(dir.file("bot/gvo-bot.db")), "BENALI"));
   CHECK_FALSE(gvo::test::contains(gvo::test::read_bytes(dir.file("bot/gvo-bot.db-wal")), "BENALI"));
 
+  // The fingerprint the bot holds for the referent is the one their chat shows: `staff verify`
+  // pins it; a wrong one is refused.
+  const auto own = gvo::test::run_to_completion(
+      kChat, {"--data", "ref-vottem", "--fingerprint"}, dir.path());
+  REQUIRE(own.exit_code == 0);
+  const std::string fingerprint = own.out.substr(0, own.out.find('\n'));
+  CHECK(fingerprint.size() == 35);
+  const auto listed = gvo::test::run_to_completion(
+      kBot, {"--config", "bot.json", "staff", "list"}, dir.path());
+  CHECK_THAT(listed.out, Catch::Matchers::Contains("ref-vottem\treferent\tvottem\tfr\tactive\t" +
+                                                   fingerprint));
+  CHECK(gvo::test::run_to_completion(
+            kBot, {"--config", "bot.json", "staff", "verify", "ref-vottem", "00000 11111"},
+            dir.path())
+            .exit_code == 1);
+  CHECK(gvo::test::run_to_completion(
+            kBot, {"--config", "bot.json", "staff", "verify", "ref-vottem", fingerprint},
+            dir.path())
+            .exit_code == 0);
+
   // The export: a new file only its owner can read, never written over.
   const auto exported = gvo::test::run_to_completion(
       kBot, {"--config", "bot.json", "cases", "export", "--output", "cases.json"}, dir.path());
