@@ -303,23 +303,23 @@ TEST_CASE("intake through the relay: forwarding, linking, a deadline alert, the 
 
   // The fingerprint the bot holds for the referent is the one their chat shows: `staff verify`
   // pins it; a wrong one is refused.
-  const auto own = gvo::test::run_to_completion(
-      kChat, {"--data", "ref-vottem", "--fingerprint"}, dir.path());
+  const auto own =
+      gvo::test::run_to_completion(kChat, {"--data", "ref-vottem", "--fingerprint"}, dir.path());
   REQUIRE(own.exit_code == 0);
   const std::string fingerprint = own.out.substr(0, own.out.find('\n'));
   CHECK(fingerprint.size() == 35);
-  const auto listed = gvo::test::run_to_completion(
-      kBot, {"--config", "bot.json", "staff", "list"}, dir.path());
-  CHECK_THAT(listed.out, Catch::Matchers::Contains("ref-vottem\treferent\tvottem\tfr\tactive\t" +
-                                                   fingerprint));
+  const auto listed =
+      gvo::test::run_to_completion(kBot, {"--config", "bot.json", "staff", "list"}, dir.path());
+  CHECK_THAT(listed.out,
+             Catch::Matchers::Contains("ref-vottem\treferent\tvottem\tfr\tactive\t" + fingerprint));
   CHECK(gvo::test::run_to_completion(
             kBot, {"--config", "bot.json", "staff", "verify", "ref-vottem", "00000 11111"},
             dir.path())
             .exit_code == 1);
-  CHECK(gvo::test::run_to_completion(
-            kBot, {"--config", "bot.json", "staff", "verify", "ref-vottem", fingerprint},
-            dir.path())
-            .exit_code == 0);
+  CHECK(
+      gvo::test::run_to_completion(
+          kBot, {"--config", "bot.json", "staff", "verify", "ref-vottem", fingerprint}, dir.path())
+          .exit_code == 0);
 
   // The export: a new file only its owner can read, never written over.
   const auto exported = gvo::test::run_to_completion(
