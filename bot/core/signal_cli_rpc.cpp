@@ -1,0 +1,179 @@
+#include "bot/core/signal_cli_rpc.hpp"
+
+#include "bot/core/json_reader.hpp"
+
+namespace gvo::core::signal_cli {
+namespace {
+
+std::string text_at(const Json& object, const char* key) {
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+Envelope::Kind kind_of(const Json& envelope) {
+  if (envelope.contains("syncMessage")) return Envelope::Kind::sync;
+  if (envelope.contains("editMessage")) return Envelope::Kind::edit;
+  if (envelope.contains("dataMessage")) return Envelope::Kind::data;
+  if (envelope.contains("typingMessage")) return Envelope::Kind::typing;
+  if (envelope.contains("receiptMessage")) return Envelope::Kind::receipt;
+  return Envelope::Kind::other;
+}
+
+// params of a receive notification: the payload, or {"subscription":N,"result":payload}.
+std::optional<Envelope> envelope_from(const Json& params) {
+  if (!params.is_object()) return std::nullopt;
+  Envelope out;
+  const Json* payload = &params;
+  if (const auto result = params.find("result"); result != params.end() && result->is_object()) {
+    payload = &*result;
+    if (const auto sub = params.find("subscription");
+        sub != params.end() && sub->is_number_integer()) {
+      out.subscription = sub->get<std::int64_t>();
+    }
+  }
+  const auto envelope = payload->find("envelope");
+  if (envelope == payload->end() || !envelope->is_object()) return std::nullopt;
+  out.account = text_at(*payload, "account");
+  out.source_uuid = text_at(*envelope, "sourceUuid");
+  if (const auto number = envelope->find("sourceNumber");
+      number != envelope->end() && number->is_string()) {
+    out.source_number = number->get<std::string>();
+  }
+  if (const auto at = envelope->find("timestamp"); at != envelope->end() && at->is_number_integer())
+    out.timestamp = at->get<std::int64_t>();
+  out.kind = kind_of(*envelope);
+  if (out.kind == Envelope::Kind::data) {
+    const Json& data = (*envelope)["dataMessage"];
+    if (const auto message = data.find("message"); message != data.end() && message->is_string())
+      out.text = message->get<std::string>();
+  }
+  if (const auto exception = payload->find("exception");
+      exception != payload->end() && exception->is_object()) {
+    out.untrusted_identity = text_at(*exception, "type") == "UntrustedIdentityException";
+  }
+  return out;
+}
+
+RecipientResult::Type type_named(const std::string& name) {
+  using Type = RecipientResult::Type;
+  if (name == "SUCCESS") return Type::success;
+  if (name == "NETWORK_FAILURE") return Type::network;
+  if (name == "UNREGISTERED_FAILURE") return Type::unregistered;
+  if (name == "IDENTITY_FAILURE") return Type::identity;
+  if (name == "RATE_LIMIT_FAILURE") return Type::rate_limit;
+  if (name == "INVALID_PRE_KEY_FAILURE") return Type::invalid_pre_key;
+  return Type::unknown;
+}
+
+Json request(std::int64_t id, const char* method, Json params, const std::string& account) {
+  if (!account.empty()) params["account"] = account;
+  Json line{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}};
+  if (!params.empty()) line["params"] = std::move(params);
+  return line;
+}
+
+std::string dump(const Json& line) {
+  return line.dump(-1, ' ', false, nlohmann::detail::error_handler_t::replace);
+}
+
+}  // namespace
+
+Result<Frame, WireErrc> read_line(std::string_view line) {
+  std::string why;
+  const Json value = parse_json(line, why);
+  if (value.is_discarded()) return fail(WireErrc::not_json, why);
+  if (!value.is_object() || text_at(value, "jsonrpc") != "2.0")
+    return fail(WireErrc::not_rpc, "not a JSON-RPC 2.0 object");
+  const bool has_result = value.contains("result");
+  const auto error = value.find("error");
+  if (has_result || error != value.end()) {
+    Response response;
+    if (const auto id = value.find("id"); id != value.end()) response.id = id->dump();
+    if (error != value.end()) {
+      if (!error->is_object()) return fail(WireErrc::not_rpc, "error is not an object");
+      RpcError failure;
+      if (const auto code = error->find("code"); code != error->end() && code->is_number_integer())
+        failure.code = code->get<int>();
+      failure.message = text_at(*error, "message");
+      if (const auto data = error->find("data"); data != error->end() && data->is_object()) {
+        if (const auto inner = data->find("response"); inner != data->end())
+          failure.response = dump(*inner);
+      }
+      response.error = std::move(failure);
+    } else {
+      response.result = dump(value["result"]);
+    }
+    return Frame(std::move(response));
+  }
+  const std::string method = text_at(value, "method");
+  if (method.empty()) return fail(WireErrc::not_rpc, "neither a response nor a method");
+  if (value.contains("id")) return Frame(Other{"request " + method});
+  if (method != "receive") return Frame(Other{"notification " + method});
+  const auto params = value.find("params");
+  if (params == value.end()) return fail(WireErrc::not_rpc, "receive without params");
+  auto envelope = envelope_from(*params);
+  if (!envelope) return fail(WireErrc::not_rpc, "receive without an envelope");
+  return Frame(std::move(*envelope));
+}
+
+Result<SendResult, WireErrc> read_send_result(std::string_view json_text) {
+  std::string why;
+  const Json value = parse_json(json_text, why);
+  if (value.is_discarded()) return fail(WireErrc::not_json, why);
+  if (!value.is_object()) return fail(WireErrc::not_rpc, "a send result is an object");
+  SendResult out;
+  if (const auto at = value.find("timestamp"); at != value.end() && at->is_number_integer())
+    out.timestamp = at->get<std::int64_t>();
+  const auto results = value.find("results");
+  if (results == value.end()) return out;
+  if (!results->is_array()) return fail(WireErrc::not_rpc, "results is not an array");
+  for (const auto& item : *results) {
+    if (!item.is_object()) continue;
+    RecipientResult result;
+    result.type = type_named(text_at(item, "type"));
+    if (const auto address = item.find("recipientAddress");
+        address != item.end() && address->is_object()) {
+      result.uuid = text_at(*address, "uuid");
+      result.number = text_at(*address, "number");
+    }
+    result.token = text_at(item, "token");
+    if (const auto retry = item.find("retryAfterSeconds");
+        retry != item.end() && retry->is_number_integer()) {
+      result.retry_after_seconds = retry->get<std::int64_t>();
+    }
+    out.results.push_back(std::move(result));
+  }
+  return out;
+}
+
+std::string send_request(std::int64_t id, const std::string& account, const std::string& recipient,
+                         const std::string& message) {
+  return dump(request(
+      id, "send", Json{{"recipient", Json::array({recipient})}, {"message", message}}, account));
+}
+
+std::string typing_request(std::int64_t id, const std::string& account,
+                           const std::string& recipient, bool stop) {
+  Json params{{"recipient", Json::array({recipient})}};
+  if (stop) params["stop"] = true;
+  return dump(request(id, "sendTyping", std::move(params), account));
+}
+
+std::string update_profile_request(std::int64_t id, const std::string& account,
+                                   const std::string& name) {
+  return dump(request(id, "updateProfile", Json{{"givenName", name}}, account));
+}
+
+std::string update_contact_request(std::int64_t id, const std::string& account,
+                                   const std::string& recipient, int expiration_seconds) {
+  return dump(request(id, "updateContact",
+                      Json{{"recipient", recipient}, {"expiration", expiration_seconds}}, account));
+}
+
+std::string version_request(std::int64_t id) { return dump(request(id, "version", Json(), {})); }
+
+std::string subscribe_request(std::int64_t id, const std::string& account) {
+  return dump(request(id, "subscribeReceive", Json::object(), account));
+}
+
+}  // namespace gvo::core::signal_cli

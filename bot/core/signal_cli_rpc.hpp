@@ -1,0 +1,108 @@
+// signal-cli's JSON-RPC 2.0 wire format, as gvo-bot speaks it (../shared/reference/
+// signal-cli-jsonrpc.md): one JSON value per line; responses matched by id, in any order, between
+// `receive` notifications of two shapes (automatic: params is the payload; subscription: params is
+// {"subscription":N,"result":payload}). Pure: text in, plain structs out, and requests as text.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "bot/core/result.hpp"
+
+namespace gvo::core::signal_cli {
+
+// error.code values signal-cli uses besides JSON-RPC's own (-32700 ... -32603).
+enum class ErrorCode : int {
+  user = -1,           // "Failed to send message", "not registered", empty message...
+  io = -3,             // the network or the Signal server
+  untrusted_key = -4,  // every recipient failed with an untrusted identity
+  rate_limit = -5,     // every recipient was rate limited
+  captcha_rejected = -6,
+  parse = -32700,
+  invalid_request = -32600,
+  method_not_found = -32601,
+  invalid_params = -32602,
+  internal = -32603,
+};
+
+struct RpcError {
+  int code = 0;
+  std::string message;
+  std::string response;  // error.data.response as JSON text ("" when absent)
+};
+
+struct Response {
+  std::string id;      // as sent, re-serialised: 7 or "7"
+  std::string result;  // JSON text; "" on error
+  std::optional<RpcError> error;
+};
+
+// One `receive` notification's envelope, reduced to what the bot needs.
+struct Envelope {
+  enum class Kind { data, sync, typing, receipt, edit, other };
+  std::string account;  // the bot's own account ("" when signal-cli leaves it out)
+  std::string source_uuid;
+  std::optional<std::string> source_number;  // null for new contacts
+  std::int64_t timestamp = 0;
+  Kind kind = Kind::other;
+  std::optional<std::string>
+      text;  // dataMessage.message; absent for reactions, attachments only...
+  bool untrusted_identity = false;           // an "exception" of type UntrustedIdentityException
+  std::optional<std::int64_t> subscription;  // the wrapped shape names its subscription
+};
+
+// Anything else a line may be: a notification of another method, a request.
+struct Other {
+  std::string what;  // for a debug log: "notification receiveCall", "request send"...
+};
+
+using Frame = std::variant<Response, Envelope, Other>;
+
+enum class WireErrc { not_json, not_rpc };
+
+// A line of signal-cli's output (without its end of line).
+Result<Frame, WireErrc> read_line(std::string_view line);
+
+// The per-recipient outcome of send, sendTyping...: in `result`, or under error.data.response.
+struct RecipientResult {
+  enum class Type {
+    success,
+    network,
+    unregistered,
+    identity,
+    rate_limit,
+    invalid_pre_key,
+    unknown
+  };
+  Type type = Type::unknown;
+  std::string uuid;
+  std::string number;
+  std::string token;  // a proof-required (captcha) challenge
+  std::optional<std::int64_t> retry_after_seconds;
+};
+
+struct SendResult {
+  std::int64_t timestamp = 0;
+  std::vector<RecipientResult> results;  // empty in old signal-cli versions
+};
+
+Result<SendResult, WireErrc> read_send_result(std::string_view json_text);
+
+// Requests, one line each (without the end of line). account is for multi-account daemons ("": a
+// single-account daemon).
+std::string send_request(std::int64_t id, const std::string& account, const std::string& recipient,
+                         const std::string& message);
+std::string typing_request(std::int64_t id, const std::string& account,
+                           const std::string& recipient, bool stop);
+std::string update_profile_request(std::int64_t id, const std::string& account,
+                                   const std::string& name);
+std::string update_contact_request(std::int64_t id, const std::string& account,
+                                   const std::string& recipient, int expiration_seconds);
+std::string version_request(std::int64_t id);
+std::string subscribe_request(std::int64_t id, const std::string& account);
+
+}  // namespace gvo::core::signal_cli

@@ -1,0 +1,144 @@
+// The contract with signal-cli: every published wire example (tests/core/signal_cli_fixtures/)
+// reads into our types as signal-cli meant it, and our requests are what its parser expects.
+#include "bot/core/signal_cli_rpc.hpp"
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+using namespace gvo::core::signal_cli;
+
+namespace {
+
+std::vector<std::string> fixture(const std::string& name) {
+  std::ifstream file(std::string(GVO_SOURCE_ROOT) + "/tests/core/signal_cli_fixtures/" + name);
+  REQUIRE(file);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(file, line);) lines.push_back(line);
+  return lines;
+}
+
+Frame frame(const std::string& line) {
+  auto read = read_line(line);
+  INFO(line);
+  REQUIRE(read.ok());
+  return std::move(read).value();
+}
+
+}  // namespace
+
+TEST_CASE("signal-cli fixtures: requests and responses") {
+  const auto lines = fixture("requests-responses.jsonl");
+  REQUIRE(lines.size() == 11);
+  for (int request : {0, 2, 4, 5, 7, 8, 10}) {
+    CHECK(std::holds_alternative<Other>(frame(lines[static_cast<std::size_t>(request)])));
+  }
+  const auto sent = std::get<Response>(frame(lines[1]));
+  CHECK(sent.id == "4");
+  CHECK_FALSE(sent.error);
+  const auto result = read_send_result(sent.result);
+  REQUIRE(result.ok());
+  CHECK(result->timestamp == 999);
+  CHECK(result->results.empty());  // the old shape: no per-recipient results
+  const auto subscribed = std::get<Response>(frame(lines[6]));
+  CHECK(subscribed.id == "\"id\"");  // a string id comes back as a string
+  CHECK(subscribed.result == "0");
+  const auto linked = std::get<Response>(frame(lines[9]));
+  CHECK(linked.result.find("sgnl://linkdevice") != std::string::npos);
+}
+
+TEST_CASE("signal-cli fixtures: both notification shapes and every kind of envelope") {
+  const auto lines = fixture("notifications.jsonl");
+  REQUIRE(lines.size() == 6);
+  const auto automatic = std::get<Envelope>(frame(lines[0]));
+  CHECK(automatic.kind == Envelope::Kind::data);
+  CHECK(automatic.text == std::optional<std::string>("foobar"));
+  CHECK(automatic.source_uuid == "uuid");
+  CHECK(automatic.source_number == std::optional<std::string>("+33123456789"));
+  CHECK(automatic.timestamp == 1631458508784);
+  CHECK_FALSE(automatic.subscription);
+  const auto wrapped = std::get<Envelope>(frame(lines[1]));
+  CHECK(wrapped.kind == Envelope::Kind::sync);  // the account's own devices: never user input
+  CHECK(wrapped.subscription == std::optional<std::int64_t>(0));
+  CHECK(wrapped.account == "+33123456789");
+  // Lines 3-6 are params payloads: wrapped as the automatic notification carries them.
+  const std::vector<Envelope::Kind> kinds = {Envelope::Kind::typing, Envelope::Kind::sync,
+                                             Envelope::Kind::receipt, Envelope::Kind::typing};
+  for (std::size_t i = 2; i < lines.size(); ++i) {
+    const auto envelope = std::get<Envelope>(
+        frame(R"({"jsonrpc":"2.0","method":"receive","params":)" + lines[i] + "}"));
+    CHECK(envelope.kind == kinds[i - 2]);
+    CHECK_FALSE(envelope.text);
+    CHECK_FALSE(envelope.source_uuid.empty());
+  }
+}
+
+TEST_CASE("signal-cli fixtures: errors, rate limits with their delay, identity failures") {
+  const auto lines = fixture("errors.jsonl");
+  REQUIRE(lines.size() == 4);
+  CHECK_FALSE(read_line(lines[0]).ok());  // no method, no result: not something signal-cli sends
+  const auto invalid = std::get<Response>(frame(lines[1]));
+  REQUIRE(invalid.error);
+  CHECK(invalid.error->code == static_cast<int>(ErrorCode::invalid_request));
+  CHECK(invalid.id == "null");
+  const auto limited = std::get<Response>(frame(lines[2]));
+  REQUIRE(limited.error);
+  CHECK(limited.error->code == static_cast<int>(ErrorCode::rate_limit));
+  const auto outcome = read_send_result(limited.error->response);
+  REQUIRE(outcome.ok());
+  REQUIRE(outcome->results.size() == 1);
+  CHECK(outcome->results[0].type == RecipientResult::Type::rate_limit);
+  CHECK(outcome->results[0].retry_after_seconds == std::optional<std::int64_t>(86400));
+  CHECK(outcome->results[0].token == "xxxx-xxxx-xxxxxyy");
+  const auto identity = read_send_result(lines[3]);
+  REQUIRE(identity.ok());
+  CHECK(identity->results[0].type == RecipientResult::Type::identity);
+  CHECK(identity->results[0].uuid == "removed");
+}
+
+TEST_CASE("signal-cli: null numbers, untrusted identities, bad lines") {
+  const auto unknown = std::get<Envelope>(frame(
+      R"({"jsonrpc":"2.0","method":"receive","params":{"account":"+32400000000","envelope":{"source":"b0a1beed","sourceNumber":null,"sourceUuid":"b0a1beed","sourceName":null,"sourceDevice":1,"timestamp":5,"dataMessage":{"timestamp":5,"message":"salut","expiresInSeconds":0,"viewOnce":false}}}})"));
+  CHECK_FALSE(unknown.source_number);
+  CHECK(unknown.source_uuid == "b0a1beed");
+  const auto untrusted = std::get<Envelope>(frame(
+      R"({"jsonrpc":"2.0","method":"receive","params":{"account":"+32400000000","exception":{"message":"Untrusted identity","type":"UntrustedIdentityException"},"envelope":{"source":"+32470","sourceNumber":"+32470","sourceUuid":"aci-1","sourceName":null,"sourceDevice":1,"timestamp":9}}})"));
+  CHECK(untrusted.untrusted_identity);
+  CHECK(untrusted.kind == Envelope::Kind::other);
+  for (const char* bad : {"", "{", "[]", "42", R"({"jsonrpc":"1.0","result":1,"id":1})",
+                          R"({"jsonrpc":"2.0","method":"receive"})",
+                          R"({"jsonrpc":"2.0","method":"receive","params":{"x":1}})",
+                          R"({"jsonrpc":"2.0","error":"x","id":1})"}) {
+    INFO(bad);
+    CHECK_FALSE(read_line(bad).ok());
+  }
+  CHECK(std::holds_alternative<Other>(
+      frame(R"({"jsonrpc":"2.0","method":"receiveCall","params":{}})")));
+}
+
+TEST_CASE("signal-cli requests are one line of JSON-RPC 2.0 with camelCase params") {
+  const auto sent = nlohmann::json::parse(send_request(7, "", "aci-1", "bonjour\nça va ?"));
+  CHECK(sent["jsonrpc"] == "2.0");
+  CHECK(sent["id"] == 7);
+  CHECK(sent["method"] == "send");
+  CHECK(sent["params"]["recipient"] == nlohmann::json::array({"aci-1"}));
+  CHECK(sent["params"]["message"] == "bonjour\nça va ?");
+  CHECK_FALSE(sent["params"].contains("account"));
+  CHECK(send_request(7, "", "a", "b\nc").find('\n') == std::string::npos);  // one line
+  const auto multi = nlohmann::json::parse(send_request(8, "+32400000000", "aci-1", "x"));
+  CHECK(multi["params"]["account"] == "+32400000000");
+  const auto typing = nlohmann::json::parse(typing_request(9, "", "aci-1", true));
+  CHECK(typing["method"] == "sendTyping");
+  CHECK(typing["params"]["stop"] == true);
+  const auto contact = nlohmann::json::parse(update_contact_request(10, "", "aci-1", 604800));
+  CHECK(contact["params"]["expiration"] == 604800);
+  const auto profile = nlohmann::json::parse(update_profile_request(11, "", "GVO"));
+  CHECK(profile["params"]["givenName"] == "GVO");
+  const auto version = nlohmann::json::parse(version_request(12));
+  CHECK(version["method"] == "version");
+  CHECK_FALSE(version.contains("params"));
+  CHECK(nlohmann::json::parse(subscribe_request(13, ""))["method"] == "subscribeReceive");
+}
