@@ -1,0 +1,273 @@
+#include "tests/support/fake_signal_cli.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <future>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
+
+namespace gvo::test {
+
+namespace asio = boost::asio;
+using local = asio::local::stream_protocol;
+using Json = nlohmann::json;
+
+namespace {
+
+std::string error_line(const Json& id, int code, const std::string& message) {
+  return Json{{"jsonrpc", "2.0"},
+              {"error", {{"code", code}, {"message", message}, {"data", nullptr}}},
+              {"id", id}}
+      .dump();
+}
+
+std::string result_line(const Json& id, const Json& result) {
+  return Json{{"jsonrpc", "2.0"}, {"result", result}, {"id", id}}.dump();
+}
+
+}  // namespace
+
+class FakeSignalCli::Impl : public std::enable_shared_from_this<FakeSignalCli::Impl> {
+ public:
+  explicit Impl(std::string path) : path_(std::move(path)), work_(asio::make_work_guard(io_)) {
+    thread_ = std::thread([this] { io_.run(); });
+  }
+
+  ~Impl() {
+    on_thread([this] { shut(); });
+    work_.reset();
+    io_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  void start() {
+    on_thread([this] {
+      ::unlink(path_.c_str());
+      acceptor_ = std::make_unique<local::acceptor>(io_, local::endpoint(path_));
+      accept();
+    });
+  }
+
+  void stop() {
+    on_thread([this] { shut(); });
+  }
+
+  void set_answer(Answer answer) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    answer_ = std::move(answer);
+  }
+  void set_max_delay(std::chrono::milliseconds delay) { max_delay_ = delay; }
+  void set_silent(bool silent) { silent_ = silent; }
+
+  void notify(const Json& payload, bool wrapped) {
+    Json params = wrapped ? Json{{"subscription", 0}, {"result", payload}} : payload;
+    const std::string line =
+        Json{{"jsonrpc", "2.0"}, {"method", "receive"}, {"params", params}}.dump() + "\n";
+    on_thread([this, line] {
+      for (auto& connection : connections_) write(connection, line);
+    });
+  }
+
+  void cut_mid_line() {
+    on_thread([this] {
+      const std::string half = R"({"jsonrpc":"2.0","method":"rece)";
+      for (auto& connection : connections_) {
+        boost::system::error_code ignored;
+        asio::write(connection->socket, asio::buffer(half), ignored);
+        connection->socket.close(ignored);
+      }
+      connections_.clear();
+    });
+  }
+
+  std::vector<Json> requests() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return requests_;
+  }
+  int accepted() const { return accepted_; }
+  int open() const { return open_; }
+
+ private:
+  struct Connection {
+    explicit Connection(asio::io_context& io) : socket(io) {}
+    local::socket socket;
+    asio::streambuf input;
+  };
+  using Shared = std::shared_ptr<Connection>;
+
+  // Runs f on the fake's thread and waits for it.
+  template <typename F>
+  void on_thread(F f) {
+    std::promise<void> done;
+    asio::post(io_, [&] {
+      f();
+      done.set_value();
+    });
+    done.get_future().wait();
+  }
+
+  void shut() {
+    if (acceptor_) {
+      boost::system::error_code ignored;
+      acceptor_->close(ignored);
+      acceptor_.reset();
+    }
+    for (auto& connection : connections_) {
+      boost::system::error_code ignored;
+      connection->socket.close(ignored);
+    }
+    connections_.clear();
+    open_ = 0;
+  }
+
+  void accept() {
+    auto connection = std::make_shared<Connection>(io_);
+    acceptor_->async_accept(connection->socket,
+                            [this, connection](boost::system::error_code error) {
+                              if (error) return;
+                              ++accepted_;
+                              ++open_;
+                              connections_.insert(connection);
+                              read(connection);
+                              if (acceptor_) accept();
+                            });
+  }
+
+  void read(const Shared& connection) {
+    asio::async_read_until(connection->socket, connection->input, '\n',
+                           [this, connection](boost::system::error_code error, std::size_t length) {
+                             if (error) {
+                               if (connections_.erase(connection) > 0) --open_;
+                               return;
+                             }
+                             std::string line(asio::buffers_begin(connection->input.data()),
+                                              asio::buffers_begin(connection->input.data()) +
+                                                  static_cast<long>(length) - 1);
+                             connection->input.consume(length);
+                             if (!line.empty() && line.back() == '\r') line.pop_back();
+                             handle(connection, line);
+                             read(connection);
+                           });
+  }
+
+  // As signal-cli's JsonRpcReader: empty or bad JSON -32700, no method or not 2.0 -32600.
+  void handle(const Shared& connection, const std::string& line) {
+    if (line.empty()) return answer(connection, error_line(nullptr, -32700, "Empty input line"));
+    const Json request = Json::parse(line, nullptr, false);
+    if (request.is_discarded())
+      return answer(connection, error_line(nullptr, -32700, "Unexpected character"));
+    const Json id = request.is_object() && request.contains("id") ? request["id"] : Json();
+    if (!request.is_object() || request.value("jsonrpc", "") != "2.0")
+      return answer(connection, error_line(id, -32600, "only jsonrpc version 2.0 is supported"));
+    if (!request.contains("method"))
+      return answer(connection, error_line(id, -32600, "method field must be set"));
+    Answer scripted;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      requests_.push_back(request);
+      scripted = answer_;
+    }
+    if (silent_ || id.is_null()) return;  // no id: executed, its answer dropped
+    std::string line_out = scripted ? scripted(request) : std::string();
+    if (line_out.empty()) line_out = default_answer(request);
+    answer(connection, line_out);
+  }
+
+  static std::string default_answer(const Json& request) {
+    const std::string method = request["method"];
+    const Json& id = request["id"];
+    if (method == "version") return result_line(id, {{"version", "0.14.6"}});
+    if (method == "send" || method == "sendTyping" || method == "sendReceipt") {
+      Json results = Json::array();
+      for (const auto& recipient : request["params"].value("recipient", Json::array())) {
+        results.push_back({{"recipientAddress", {{"uuid", recipient}, {"number", nullptr}}},
+                           {"type", "SUCCESS"}});
+      }
+      return result_line(id, {{"timestamp", 1700000000000}, {"results", results}});
+    }
+    if (method == "updateProfile" || method == "updateContact" || method == "trust")
+      return result_line(id, Json::object());
+    if (method == "subscribeReceive") return result_line(id, 7);
+    return error_line(id, -32601, "Method not implemented");
+  }
+
+  // Answers come in any order: each after its own random delay.
+  void answer(const Shared& connection, const std::string& line) {
+    const auto most = max_delay_.load();
+    if (most.count() == 0) return write(connection, line + "\n");
+    std::uniform_int_distribution<long> draw(0, most.count());
+    auto timer =
+        std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(draw(random_)));
+    timer->async_wait([this, connection, line, timer](boost::system::error_code error) {
+      if (!error && connections_.count(connection) > 0) write(connection, line + "\n");
+    });
+  }
+
+  void write(const Shared& connection, const std::string& line) {
+    // Whole lines, one after the other (signal-cli's writes are synchronized).
+    boost::system::error_code error;
+    asio::write(connection->socket, asio::buffer(line), error);
+  }
+
+  std::string path_;
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  std::thread thread_;
+  std::unique_ptr<local::acceptor> acceptor_;
+  std::set<Shared> connections_;
+  mutable std::mutex mutex_;
+  std::vector<Json> requests_;
+  Answer answer_;
+  std::atomic<std::chrono::milliseconds> max_delay_{std::chrono::milliseconds(0)};
+  std::atomic<bool> silent_{false};
+  std::atomic<int> accepted_{0};
+  std::atomic<int> open_{0};
+  std::mt19937 random_{42};
+};
+
+FakeSignalCli::FakeSignalCli(std::string socket_path)
+    : impl_(std::make_shared<Impl>(std::move(socket_path))) {}
+FakeSignalCli::~FakeSignalCli() = default;
+void FakeSignalCli::start() { impl_->start(); }
+void FakeSignalCli::stop() { impl_->stop(); }
+void FakeSignalCli::set_answer(Answer answer) { impl_->set_answer(std::move(answer)); }
+void FakeSignalCli::set_max_delay(std::chrono::milliseconds delay) { impl_->set_max_delay(delay); }
+void FakeSignalCli::set_silent(bool silent) { impl_->set_silent(silent); }
+void FakeSignalCli::notify(const Json& payload, bool wrapped) { impl_->notify(payload, wrapped); }
+void FakeSignalCli::cut_mid_line() { impl_->cut_mid_line(); }
+std::vector<Json> FakeSignalCli::requests() const { return impl_->requests(); }
+int FakeSignalCli::connections_accepted() const { return impl_->accepted(); }
+int FakeSignalCli::connections_open() const { return impl_->open(); }
+
+Json FakeSignalCli::text_message(const std::string& source_uuid, std::int64_t timestamp,
+                                 const std::string& text, const std::string& account) {
+  return {{"account", account},
+          {"envelope",
+           {{"source", source_uuid},
+            {"sourceNumber", nullptr},
+            {"sourceUuid", source_uuid},
+            {"sourceName", nullptr},
+            {"sourceDevice", 1},
+            {"timestamp", timestamp},
+            {"serverReceivedTimestamp", timestamp + 5},
+            {"serverDeliveredTimestamp", timestamp + 9},
+            {"dataMessage",
+             {{"timestamp", timestamp},
+              {"message", text},
+              {"expiresInSeconds", 0},
+              {"isExpirationUpdate", false},
+              {"viewOnce", false}}}}}};
+}
+
+}  // namespace gvo::test
