@@ -10,6 +10,7 @@
 
 #include "bot/core/base64.hpp"
 #include "bot/daemon/log.hpp"
+#include "storage/outbox.hpp"
 #include "storage/peers.hpp"
 
 namespace gvo::transport {
@@ -55,28 +56,7 @@ class Messenger::Impl : public std::enable_shared_from_this<Messenger::Impl> {
   const MessengerStatus& status() const { return status_; }
 
   storage::Result<void> send(const std::string& peer, std::string_view text) {
-    storage::Peers peers(store_);
-    const std::int64_t now = wall_ms();
-    return store_.db().transact([&]() -> storage::Result<void> {
-      auto peer_id = peers.find_or_add(peer, now / 1000);
-      if (!peer_id) return std::move(peer_id).error();
-      // The row id is chosen first: the sealed body is bound to it.
-      auto next = store_.db().prepare("SELECT coalesce(max(id), 0) + 1 FROM outbox");
-      if (!next) return std::move(next).error();
-      if (auto row = next->step(); !row) return std::move(row).error();
-      const std::int64_t id = next->column_int64(0);
-      auto sealed = store_.sealer().seal({"outbox", "body", std::to_string(id)}, text);
-      if (!sealed) return std::move(sealed).error();
-      auto insert = store_.db().prepare(
-          "INSERT INTO outbox(id, peer_id, body, created_at, next_attempt_at) "
-          "VALUES (?1, ?2, ?3, ?4, 0)");
-      if (!insert) return std::move(insert).error();
-      return insert->bind(1, id)
-          .bind(2, peer_id.value())
-          .bind_blob(3, sealed.value())
-          .bind(4, now / 1000)
-          .run();
-    });
+    return storage::Outbox(store_).queue(peer, text, wall_ms());
   }
 
   // Sends what the outbox holds, keeping a window in flight and each peer's messages in order:
@@ -85,27 +65,13 @@ class Messenger::Impl : public std::enable_shared_from_this<Messenger::Impl> {
   void flush() {
     if (!client_.connected()) return;
     const std::int64_t now = wall_ms();
-    auto rows =
-        store_.db().prepare("SELECT id, peer_id, next_attempt_at FROM outbox ORDER BY id LIMIT ?1");
-    if (!rows) return;
-    rows->bind(1, static_cast<std::int64_t>(kSendWindow * 4));
-    struct Row {
-      std::int64_t id;
-      std::int64_t peer_id;
-      std::int64_t due;
-    };
-    std::vector<Row> queued;
-    for (;;) {
-      auto row = rows->step();
-      if (!row || !row.value()) break;
-      queued.push_back({rows->column_int64(0), rows->column_int64(1), rows->column_int64(2)});
-    }
-    rows->reset();
+    auto waiting = storage::Outbox(store_).waiting(kSendWindow * 4);
+    if (!waiting) return;
     std::set<std::int64_t> held_back;
-    for (const Row& row : queued) {
+    for (const auto& row : waiting.value()) {
       if (in_flight_.size() >= kSendWindow) break;
-      if (in_flight_.count(row.id) != 0 || held_back.count(row.peer_id) != 0) continue;
-      if (row.due > now || !send_row(row.id, row.peer_id)) held_back.insert(row.peer_id);
+      if (in_flight_.count(row.id) != 0 || held_back.count(row.peer) != 0) continue;
+      if (row.due_ms > now || !send_row(row.id, row.peer)) held_back.insert(row.peer);
     }
   }
 
@@ -195,16 +161,10 @@ class Messenger::Impl : public std::enable_shared_from_this<Messenger::Impl> {
     storage::Peers peers(store_);
     auto peer_id = peers.find_or_add(envelope.source, wall_ms() / 1000);
     if (!peer_id) return Taken::refused;
-    auto seen = store_.db().prepare(
-        "INSERT OR IGNORE INTO inbound_seen(peer_id, sent_at_ms, received_at) VALUES (?1, ?2, ?3)");
-    if (!seen) return Taken::refused;
-    if (!seen->bind(1, peer_id.value())
-             .bind(2, envelope.client_timestamp)
-             .bind(3, wall_ms() / 1000)
-             .run()) {
-      return Taken::refused;
-    }
-    if (store_.db().changes() == 0) return Taken::duplicate;
+    auto fresh = storage::first_time_seen(store_, peer_id.value(), envelope.client_timestamp,
+                                          wall_ms() / 1000);
+    if (!fresh) return Taken::refused;
+    if (!fresh.value()) return Taken::duplicate;
     const signal::Address from{envelope.source};
     const signal::Ciphertext ciphertext{
         envelope.type == 3 ? signal::MessageKind::prekey : signal::MessageKind::whisper,
@@ -309,8 +269,7 @@ class Messenger::Impl : public std::enable_shared_from_this<Messenger::Impl> {
     if (status == 0) return;  // the connection ended: sent again on the next one
     if (status == 200 || status == 404 || status == 400 || status == 413) {
       // Stored by the relay, or never deliverable: either way it leaves the outbox.
-      auto remove = store_.db().prepare("DELETE FROM outbox WHERE id = ?1");
-      if (remove) (void)store_.db().transact([&] { return remove->bind(1, id).run(); });
+      (void)storage::Outbox(store_).remove(id);
       if (status == 200) {
         ++status_.sent;
         if (prekey) ++status_.prekey_sent;
@@ -328,11 +287,7 @@ class Messenger::Impl : public std::enable_shared_from_this<Messenger::Impl> {
     // 429 and anything else: later.
     const double wait_s = status == 429 ? answer.value("retry_after", 1.0) : 2.0;
     const auto wait_ms = static_cast<std::int64_t>(wait_s * 1000.0);
-    auto later = store_.db().prepare(
-        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2 WHERE id = ?1");
-    if (later)
-      (void)store_.db().transact(
-          [&] { return later->bind(1, id).bind(2, wall_ms() + wait_ms).run(); });
+    (void)storage::Outbox(store_).postpone(id, wall_ms() + wait_ms);
     flush_later(std::chrono::milliseconds(wait_ms));
   }
 

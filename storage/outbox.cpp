@@ -1,0 +1,76 @@
+#include "storage/outbox.hpp"
+
+namespace gvo::storage {
+
+Result<void> Outbox::queue(const std::string& address, std::string_view text, std::int64_t now_ms) {
+  return store_.db().transact([&]() -> Result<void> {
+    Peers peers(store_);
+    auto peer = peers.find_or_add(address, now_ms / 1000);
+    if (!peer) return std::move(peer).error();
+    // The row id is chosen first: the sealed body is bound to it.
+    auto next = store_.db().prepare("SELECT coalesce(max(id), 0) + 1 FROM outbox");
+    if (!next) return std::move(next).error();
+    if (auto row = next->step(); !row) return std::move(row).error();
+    const std::int64_t id = next->column_int64(0);
+    auto sealed = store_.sealer().seal({"outbox", "body", std::to_string(id)}, text);
+    if (!sealed) return std::move(sealed).error();
+    auto insert = store_.db().prepare(
+        "INSERT INTO outbox(id, peer_id, body, created_at, next_attempt_at) "
+        "VALUES (?1, ?2, ?3, ?4, 0)");
+    if (!insert) return std::move(insert).error();
+    return insert->bind(1, id)
+        .bind(2, peer.value())
+        .bind_blob(3, sealed.value())
+        .bind(4, now_ms / 1000)
+        .run();
+  });
+}
+
+Result<std::vector<Outbox::Waiting>> Outbox::waiting(std::size_t limit) {
+  auto rows =
+      store_.db().prepare("SELECT id, peer_id, next_attempt_at FROM outbox ORDER BY id LIMIT ?1");
+  if (!rows) return std::move(rows).error();
+  rows->bind(1, static_cast<std::int64_t>(limit));
+  std::vector<Waiting> found;
+  while (true) {
+    auto row = rows->step();
+    if (!row) return std::move(row).error();
+    if (!row.value()) break;
+    found.push_back({rows->column_int64(0), rows->column_int64(1), rows->column_int64(2)});
+  }
+  return found;
+}
+
+Result<std::string> Outbox::body(std::int64_t id) {
+  auto query = store_.db().prepare("SELECT body FROM outbox WHERE id = ?1");
+  if (!query) return std::move(query).error();
+  auto row = query->bind(1, id).step();
+  if (!row) return std::move(row).error();
+  if (!row.value()) return fail(Errc::not_found, "outbox row");
+  return store_.sealer().open({"outbox", "body", std::to_string(id)}, query->column_blob(0));
+}
+
+Result<void> Outbox::remove(std::int64_t id) {
+  auto remove = store_.db().prepare("DELETE FROM outbox WHERE id = ?1");
+  if (!remove) return std::move(remove).error();
+  return store_.db().transact([&] { return remove->bind(1, id).run(); });
+}
+
+Result<void> Outbox::postpone(std::int64_t id, std::int64_t due_ms) {
+  auto later = store_.db().prepare(
+      "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2 WHERE id = ?1");
+  if (!later) return std::move(later).error();
+  return store_.db().transact([&] { return later->bind(1, id).bind(2, due_ms).run(); });
+}
+
+Result<bool> first_time_seen(Store& store, PeerId peer, std::int64_t sent_at_ms,
+                             std::int64_t now_s) {
+  auto seen = store.db().prepare(
+      "INSERT OR IGNORE INTO inbound_seen(peer_id, sent_at_ms, received_at) VALUES (?1, ?2, ?3)");
+  if (!seen) return std::move(seen).error();
+  if (auto done = seen->bind(1, peer).bind(2, sent_at_ms).bind(3, now_s).run(); !done)
+    return std::move(done).error();
+  return store.db().changes() > 0;
+}
+
+}  // namespace gvo::storage

@@ -1,0 +1,43 @@
+// What every transport shares of the message path (DESIGN §4): the outbox, written in the
+// transaction of what caused a message and emptied once the transport has handed it over, and the
+// inbound dedup on (sender, sender's timestamp) that makes a redelivered message a no-op. Used on
+// the bot's one thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/peers.hpp"
+
+namespace gvo::storage {
+
+class Outbox {
+ public:
+  explicit Outbox(Store& store) : store_(store) {}
+
+  struct Waiting {
+    std::int64_t id = 0;
+    PeerId peer = 0;
+    std::int64_t due_ms = 0;  // not before (Unix milliseconds)
+  };
+
+  // In the caller's transaction, if one is open. The body is sealed, bound to its row.
+  Result<void> queue(const std::string& address, std::string_view text, std::int64_t now_ms);
+  // The oldest rows first (each peer's messages in the order they were queued).
+  Result<std::vector<Waiting>> waiting(std::size_t limit);
+  Result<std::string> body(std::int64_t id);
+  Result<void> remove(std::int64_t id);
+  Result<void> postpone(std::int64_t id, std::int64_t due_ms);
+
+ private:
+  Store& store_;
+};
+
+// Whether a message (sender, sender's timestamp) is new: recorded when it is, in the caller's
+// transaction, so that it and its effects commit together.
+Result<bool> first_time_seen(Store& store, PeerId peer, std::int64_t sent_at_ms,
+                             std::int64_t now_s);
+
+}  // namespace gvo::storage
