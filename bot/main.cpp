@@ -33,6 +33,7 @@
 #include "bot/transport/alarm.hpp"
 #include "bot/transport/event_loop.hpp"
 #include "bot/transport/messenger.hpp"
+#include "bot/transport/signal_cli_transport.hpp"
 #include "flows/loader.hpp"
 #include "storage/cases.hpp"
 #include "storage/staff.hpp"
@@ -136,22 +137,31 @@ int run_bot(const gvo::core::Config& config) {
     }
   }
   const auto clock = make_clock(config);
-  auto endpoint = gvo::signal::Endpoint::open(store, gvo::desk::unix_millis(clock()));
-  if (!endpoint) {
-    throw daemon::StartupError(daemon::kExitFailure, gvo::signal::describe(endpoint.error()));
+  const bool on_relay = config.transport == gvo::core::TransportKind::relay;
+  // The relay transport does end-to-end encryption itself; with signal-cli, signal-cli does.
+  std::unique_ptr<gvo::signal::Endpoint> endpoint;
+  if (on_relay) {
+    auto opened = gvo::signal::Endpoint::open(store, gvo::desk::unix_millis(clock()));
+    if (!opened) {
+      throw daemon::StartupError(daemon::kExitFailure, gvo::signal::describe(opened.error()));
+    }
+    endpoint = std::move(opened).value();
   }
 
   gvo::transport::EventLoop loop;
-  gvo::transport::Messenger* messenger = nullptr;
+  // The transport in use, once it exists: queue a message (in the open transaction), send.
+  std::function<bool(const std::string&, const std::string&)> queue;
+  std::function<void()> flush = [] {};
   std::unique_ptr<gvo::desk::Desk> desk;
   if (flows) {
     desk = std::make_unique<gvo::desk::Desk>(
         store, *flows, config.flow,
-        [&](const std::string& address, const std::string& text) {
-          return messenger->send(address, text).ok();
-        },
+        [&](const std::string& address, const std::string& text) { return queue(address, text); },
         random_reference_bits,
-        [&](const std::string& address) { return identity_of(*endpoint.value(), address); },
+        [&](const std::string& address) -> std::optional<gvo::desk::Identity> {
+          // With signal-cli, identity keys stay in signal-cli (its listIdentities): not yet read.
+          return endpoint ? identity_of(*endpoint, address) : std::nullopt;
+        },
         config.retention);
     const auto started = store.db().transact([&]() -> gvo::storage::Result<void> {
       if (desk->start(clock())) return {};
@@ -180,7 +190,7 @@ int run_bot(const gvo::core::Config& config) {
     });
     if (!ran) log::error("timers: " + ran.error().detail + "; retrying in a minute");
     after_commit();
-    messenger->flush();
+    flush();
     if (ran) {
       rearm();
     } else {
@@ -192,7 +202,7 @@ int run_bot(const gvo::core::Config& config) {
   // Inside the transaction that decrypted the message: the conversation moves on, and its
   // replies join the outbox, all in one commit.
   handlers.received = [&](const gvo::transport::Inbound& inbound) {
-    if (!desk) return messenger->send(inbound.peer, "echo: " + inbound.text).ok();
+    if (!desk) return queue(inbound.peer, "echo: " + inbound.text);
     return desk->on_message(inbound.peer, inbound.text, clock());
   };
   handlers.committed = [&](const gvo::transport::Inbound&) {
@@ -203,25 +213,52 @@ int run_bot(const gvo::core::Config& config) {
     log::notice("the identity key of " + log_name(store, peer) + " changed");
     return desk ? desk->on_identity_changed(peer, clock()) : true;
   };
-  handlers.ready = [&] { log::info("connected to the relay as " + config.relay.account); };
-  gvo::transport::RelayAccount account{config.relay.host,
-                                       static_cast<unsigned short>(config.relay.port),
-                                       config.relay.account, relay_secret(store)};
-  gvo::transport::Messenger live(loop.context(), store, *endpoint.value(), std::move(account),
-                                 handlers);
-  messenger = &live;
-  live.start();
-  rearm();
-  const int signal_number = loop.run_until_signal([&] {
-    const std::string status = "ready, database schema version " + std::to_string(migration.to) +
-                               ", relay " + config.relay.host + ":" +
-                               std::to_string(config.relay.port);
-    log::info(status);
-    daemon::notify_ready(status);
-  });
-  daemon::notify_stopping();
-  alarm->cancel();
-  live.stop();
+  auto run = [&](const std::string& where) {
+    rearm();
+    const int signal_number = loop.run_until_signal([&] {
+      const std::string status =
+          "ready, database schema version " + std::to_string(migration.to) + ", " + where;
+      log::info(status);
+      daemon::notify_ready(status);
+    });
+    daemon::notify_stopping();
+    alarm->cancel();
+    return signal_number;
+  };
+  int signal_number = 0;
+  if (on_relay) {
+    handlers.ready = [&] { log::info("connected to the relay as " + config.relay.account); };
+    gvo::transport::RelayAccount account{config.relay.host,
+                                         static_cast<unsigned short>(config.relay.port),
+                                         config.relay.account, relay_secret(store)};
+    gvo::transport::Messenger live(loop.context(), store, *endpoint, std::move(account), handlers);
+    queue = [&](const std::string& address, const std::string& text) {
+      return live.send(address, text).ok();
+    };
+    flush = [&] { live.flush(); };
+    live.start();
+    signal_number = run("relay " + config.relay.host + ":" + std::to_string(config.relay.port));
+    live.stop();
+  } else {
+    handlers.ready = [] { log::info("connected to signal-cli"); };
+    const auto& cli = config.signal_cli;
+    gvo::transport::SignalCliSettings settings{
+        {cli.socket, cli.host, static_cast<unsigned short>(cli.port)},
+        cli.account,
+        cli.profile_name,
+        cli.host_expiration_seconds};
+    gvo::transport::SignalCliTransport live(loop.context(), store, std::move(settings), handlers,
+                                            clock);
+    queue = [&](const std::string& address, const std::string& text) {
+      return live.send(address, text).ok();
+    };
+    flush = [&] { live.flush(); };
+    live.start();
+    signal_number =
+        run("signal-cli " +
+            (cli.socket.empty() ? cli.host + ":" + std::to_string(cli.port) : cli.socket));
+    live.stop();
+  }
   log::info(std::string("stopping on ") + (signal_number == SIGINT ? "SIGINT" : "SIGTERM"));
   return 0;
 }

@@ -91,9 +91,10 @@ Result<Config, ConfigErrc> parse_config(std::string_view json_text, std::string_
   JsonReader reader(source_name);
   Config config;
   if (!reader.expect_object(parsed, "")) return fail(ConfigErrc::invalid, reader.report());
-  reader.reject_unknown_keys(parsed, "",
-                             {"data_dir", "database", "sealing", "log", "relay", "replies",
-                              "flows_dir", "flow", "retention", "test_clock_start"});
+  reader.reject_unknown_keys(
+      parsed, "",
+      {"data_dir", "database", "sealing", "log", "relay", "replies", "flows_dir", "flow",
+       "retention", "test_clock_start", "transport", "signal_cli"});
   reader.read_string(parsed, "", "data_dir", config.data_dir);
   reader.read_string(parsed, "", "database", config.database);
   reader.read_string(parsed, "", "flows_dir", config.flows_dir);
@@ -111,6 +112,32 @@ Result<Config, ConfigErrc> parse_config(std::string_view json_text, std::string_
     reader.read_string(*relay, "/relay", "host", config.relay.host);
     reader.read_int(*relay, "/relay", "port", config.relay.port, 1, 65535);
     reader.read_string(*relay, "/relay", "account", config.relay.account);
+  }
+  std::string transport;
+  reader.read_string(parsed, "", "transport", transport);
+  if (transport == "signal-cli") {
+    config.transport = TransportKind::signal_cli;
+  } else if (!transport.empty() && transport != "relay") {
+    reader.problem("/transport", "expected relay or signal-cli");
+  }
+  if (const auto cli = parsed.find("signal_cli");
+      cli != parsed.end() && reader.expect_object(*cli, "/signal_cli")) {
+    const std::string path = "/signal_cli";
+    reader.reject_unknown_keys(
+        *cli, path,
+        {"socket", "host", "port", "account", "profile_name", "host_expiration_seconds"});
+    reader.read_string(*cli, path, "socket", config.signal_cli.socket);
+    reader.read_string(*cli, path, "host", config.signal_cli.host);
+    reader.read_int(*cli, path, "port", config.signal_cli.port, 1, 65535);
+    reader.read_string(*cli, path, "account", config.signal_cli.account);
+    reader.read_string(*cli, path, "profile_name", config.signal_cli.profile_name);
+    reader.read_int(*cli, path, "host_expiration_seconds",
+                    config.signal_cli.host_expiration_seconds, 0, 365 * 24 * 3600);
+  }
+  if (config.transport == TransportKind::signal_cli &&
+      config.signal_cli.socket.empty() ==
+          (config.signal_cli.host.empty() || config.signal_cli.port == 0)) {
+    reader.problem("/signal_cli", "expected either socket, or host and port");
   }
   read_sealing(reader, parsed, config.sealing);
   read_log(reader, parsed, config);

@@ -32,6 +32,19 @@ struct RelayConfig {
                                     // (sealed) in the database on first run
 };
 
+// signal-cli's JSON-RPC daemon (deploy/signal-cli.service): where it listens, and what the bot
+// sets through it.
+struct SignalCliConfig {
+  std::string socket;  // a UNIX socket, or host and port (TCP)
+  std::string host;
+  int port = 0;
+  std::string account;  // for a multi-account daemon; "" with `signal-cli -a NUMBER daemon`
+  std::string profile_name = "Getting the Voice Out";
+  int host_expiration_seconds = 0;  // disappearing messages for hosts (0: off)
+};
+
+enum class TransportKind { relay, signal_cli };
+
 enum class ReplyMode {
   flow,  // people talk with the flow
   echo,  // every message comes back as it was: a check of the path end to end
@@ -49,7 +62,9 @@ struct Config {
   std::string database = "gvo-bot.db";  // relative paths are below data_dir
   SealingConfig sealing;
   LogLevel log_level = LogLevel::info;
+  TransportKind transport = TransportKind::relay;
   RelayConfig relay;
+  SignalCliConfig signal_cli;
   ReplyMode replies = ReplyMode::flow;
   // Where the flows and their data are; by default this build's own flows/defs.
   std::string flows_dir = GVO_DEFAULT_FLOWS_DIR;

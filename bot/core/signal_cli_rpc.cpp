@@ -170,6 +170,12 @@ std::string update_contact_request(std::int64_t id, const std::string& account,
                       Json{{"recipient", recipient}, {"expiration", expiration_seconds}}, account));
 }
 
+std::string trust_request(std::int64_t id, const std::string& account,
+                          const std::string& recipient) {
+  return dump(
+      request(id, "trust", Json{{"recipient", recipient}, {"trustAllKnownKeys", true}}, account));
+}
+
 std::string version_request(std::int64_t id) { return dump(request(id, "version", Json(), {})); }
 
 std::string subscribe_request(std::int64_t id, const std::string& account) {

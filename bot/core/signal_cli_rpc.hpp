@@ -102,6 +102,9 @@ std::string update_profile_request(std::int64_t id, const std::string& account,
                                    const std::string& name);
 std::string update_contact_request(std::int64_t id, const std::string& account,
                                    const std::string& recipient, int expiration_seconds);
+// Trusts every known key of recipient (after the bot decided to accept a changed one).
+std::string trust_request(std::int64_t id, const std::string& account,
+                          const std::string& recipient);
 std::string version_request(std::int64_t id);
 std::string subscribe_request(std::int64_t id, const std::string& account);
 

@@ -53,7 +53,7 @@ TEST_CASE("each kind of bad configuration names its key path and what was expect
       {"{\"data_dir\": 1E66666}", ConfigErrc::syntax, "number overflow"},
       {"{\"data_dri\": \"x\"}", ConfigErrc::invalid,
        "bad.json: /data_dri: unknown key (expected one of: data_dir, database, sealing, log, "
-       "relay, replies, flows_dir, flow, retention, test_clock_start)"},
+       "relay, replies, flows_dir, flow, retention, test_clock_start, transport, signal_cli)"},
       {"{\"relay\": {\"port\": 70000}}", ConfigErrc::invalid,
        "/relay/port: expected a whole number from 1 to 65535, got 70000"},
       {"{\"relay\": {\"adress\": \"x\"}}", ConfigErrc::invalid, "/relay/adress: unknown key"},
@@ -143,5 +143,24 @@ TEST_CASE("the test clock is read, and a bad one is named") {
     REQUIRE_FALSE(parsed.ok());
     CHECK_THAT(parsed.error().detail,
                Catch::Matchers::Contains("bad.json: /test_clock_start: expected a UTC time"));
+  }
+}
+
+TEST_CASE("the signal-cli transport: a socket, or host and port") {
+  const auto config = parse_config(
+      R"({"transport": "signal-cli", "signal_cli": {"socket": "/run/signal-cli/socket",
+          "host_expiration_seconds": 604800}})",
+      "s.json");
+  REQUIRE(config.ok());
+  CHECK(config->transport == gvo::core::TransportKind::signal_cli);
+  CHECK(config->signal_cli.socket == "/run/signal-cli/socket");
+  CHECK(config->signal_cli.host_expiration_seconds == 604800);
+  CHECK(config->signal_cli.profile_name == "Getting the Voice Out");
+  for (
+      const char* bad :
+      {R"({"transport": "signal-cli"})", R"({"transport": "carrier pigeon"})",
+       R"({"transport": "signal-cli", "signal_cli": {"socket": "/s", "host": "127.0.0.1", "port": 7583}})"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_config(bad, "b.json").ok());
   }
 }

@@ -141,4 +141,7 @@ TEST_CASE("signal-cli requests are one line of JSON-RPC 2.0 with camelCase param
   CHECK(version["method"] == "version");
   CHECK_FALSE(version.contains("params"));
   CHECK(nlohmann::json::parse(subscribe_request(13, ""))["method"] == "subscribeReceive");
+  const auto trusted = nlohmann::json::parse(trust_request(14, "", "aci-\"1"));
+  CHECK(trusted["params"]["recipient"] == "aci-\"1");  // escaped, whatever the address holds
+  CHECK(trusted["params"]["trustAllKnownKeys"] == true);
 }

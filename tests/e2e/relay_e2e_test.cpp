@@ -27,23 +27,11 @@ const std::string kRelay = GVO_RELAY_PATH;
 const std::string kBot = GVO_BOT_PATH;
 const std::string kChat = GVO_CHAT_PATH;
 
-struct Daemon {
-  std::unique_ptr<gvo::test::NotifySocket> notify;
-  std::unique_ptr<gvo::test::ChildProcess> process;
-};
+using Daemon = gvo::test::ReadyDaemon;
 
 Daemon start_ready(const gvo::test::TempDir& dir, const std::string& program,
                    const std::vector<std::string>& args, const std::string& name) {
-  Daemon daemon;
-  daemon.notify = std::make_unique<gvo::test::NotifySocket>(dir.file(name + ".sock"));
-  daemon.process = std::make_unique<gvo::test::ChildProcess>(
-      program, args, dir.path(),
-      std::vector<std::string>{"NOTIFY_SOCKET=" + daemon.notify->path()});
-  const auto ready = daemon.notify->receive(10s);
-  INFO(daemon.process->stderr_text());
-  REQUIRE(ready.has_value());
-  REQUIRE(ready->find("READY=1") != std::string::npos);
-  return daemon;
+  return gvo::test::start_ready(program, args, dir.path(), name);
 }
 
 // A relay on a free port and a bot connected to it, in dir.

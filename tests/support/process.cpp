@@ -148,4 +148,18 @@ Completed run_to_completion(const std::string& program, const std::vector<std::s
   return Completed{*code, child.stdout_text(), child.stderr_text()};
 }
 
+ReadyDaemon start_ready(const std::string& program, const std::vector<std::string>& args,
+                        const std::string& working_dir, const std::string& name) {
+  ReadyDaemon daemon;
+  daemon.notify = std::make_unique<NotifySocket>(working_dir + "/" + name + ".sock");
+  daemon.process = std::make_unique<ChildProcess>(
+      program, args, working_dir,
+      std::vector<std::string>{"NOTIFY_SOCKET=" + daemon.notify->path()});
+  const auto ready = daemon.notify->receive(std::chrono::seconds(10));
+  if (!ready || ready->find("READY=1") == std::string::npos) {
+    throw std::runtime_error(name + " did not become ready: " + daemon.process->stderr_text());
+  }
+  return daemon;
+}
+
 }  // namespace gvo::test

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -60,5 +61,16 @@ struct Completed {
 Completed run_to_completion(const std::string& program, const std::vector<std::string>& args,
                             const std::string& working_dir,
                             const std::vector<std::string>& extra_env = {});
+
+// A daemon of ours, started with $NOTIFY_SOCKET set, once it has said READY=1.
+struct ReadyDaemon {
+  std::unique_ptr<NotifySocket> notify;
+  std::unique_ptr<ChildProcess> process;
+};
+
+// Starts program in working_dir (its notify socket there, named after name) and waits for READY=1;
+// throws std::runtime_error with the daemon's stderr when it does not come within 10 s.
+ReadyDaemon start_ready(const std::string& program, const std::vector<std::string>& args,
+                        const std::string& working_dir, const std::string& name);
 
 }  // namespace gvo::test

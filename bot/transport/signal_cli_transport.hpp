@@ -1,0 +1,69 @@
+// gvo-bot on the real Signal network: a `signal-cli daemon` holds the bot's account and this
+// transport speaks to it (SignalCliClient). Receiving: each data message of a person (never the
+// account's own sync messages) is deduplicated on (sourceUuid, timestamp) and handed to the owner
+// inside a transaction; what arrived in one turn of the loop commits once. Sending: the shared
+// outbox (storage::Outbox), each recipient's messages in order, with signal-cli's per-recipient
+// results: SUCCESS and UNREGISTERED leave the outbox, RATE_LIMIT waits retryAfterSeconds,
+// NETWORK backs off, IDENTITY goes to the owner's identity handling. Nothing is lost across a
+// restart of either side: rows stay until signal-cli took them.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "bot/transport/messenger.hpp"
+#include "bot/transport/signal_cli_client.hpp"
+#include "storage/store.hpp"
+
+namespace gvo::transport {
+
+struct SignalCliSettings {
+  SignalCliAddress address;
+  std::string account;  // for a multi-account daemon; "" for `signal-cli -a NUMBER daemon`
+  std::string profile_name = "Getting the Voice Out";
+  int host_expiration_seconds = 0;  // disappearing messages set on each new contact (0: off)
+};
+
+struct SignalCliStatus {
+  std::uint64_t received = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t ignored = 0;  // sync, typing, receipts, the account's own
+  std::uint64_t sent = 0;
+  std::uint64_t retried = 0;
+  std::uint64_t commits = 0;  // transactions that took messages in
+};
+
+class SignalCliTransport {
+ public:
+  using Handlers = Messenger::Handlers;  // the same owner interface as the relay's messenger
+  using Clock = std::function<std::chrono::system_clock::time_point()>;
+
+  SignalCliTransport(boost::asio::io_context& io, storage::Store& store, SignalCliSettings settings,
+                     Handlers handlers, Clock clock, SignalCliTimings timings = {});
+  SignalCliTransport(const SignalCliTransport&) = delete;
+  SignalCliTransport& operator=(const SignalCliTransport&) = delete;
+  ~SignalCliTransport();
+
+  void start();
+  void stop();
+  bool connected() const;
+
+  // Queues a message to an address (a sourceUuid), in the caller's transaction if one is open.
+  storage::Result<void> send(const std::string& address, std::string_view text);
+  void flush();
+  // A typing indicator to address, while the bot prepares a long answer.
+  void typing(const std::string& address, bool stop);
+
+  const SignalCliStatus& status() const;
+
+  class Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace gvo::transport
