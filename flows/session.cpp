@@ -1,6 +1,9 @@
 #include "flows/session.hpp"
 
 #include <array>
+#include <climits>
+#include <cstdint>
+#include <stdexcept>
 
 #include "bot/core/json_reader.hpp"
 
@@ -41,6 +44,24 @@ Answer answer_from(const Json& json) {
                 json.at("skipped").get<bool>()};
 }
 
+// A damaged saved session: a value of the wrong kind or out of range.
+struct Damaged : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// A number read as an int only when it is one: a float, or an integer beyond int, is damage (a
+// double converted to int out of range is undefined behaviour).
+int int_at(const Json& json, const char* key) {
+  const Json& value = json.at(key);
+  if (!value.is_number_integer()) throw Damaged(std::string(key) + " is not an integer");
+  if (value.is_number_unsigned()
+          ? value.get<std::uint64_t>() > INT_MAX
+          : value.get<std::int64_t>() < INT_MIN || value.get<std::int64_t>() > INT_MAX) {
+    throw Damaged(std::string(key) + " is out of range");
+  }
+  return static_cast<int>(value.get<std::int64_t>());
+}
+
 }  // namespace
 
 const char* to_string(SessionState state) {
@@ -75,12 +96,12 @@ Result<Session> session_from_json(std::string_view json_text) {
   if (json.is_discarded()) return core::fail(FlowErrc::session, "saved session: " + why);
   // The saved form is ours; any mismatch means damage, reported as one error.
   try {
-    if (json.at("format").get<int>() != 1) {
+    if (int_at(json, "format") != 1) {
       return core::fail(FlowErrc::session, "saved session: unknown format");
     }
     Session session;
     session.flow_id = json.at("flow").get<std::string>();
-    session.flow_version = json.at("version").get<int>();
+    session.flow_version = int_at(json, "version");
     session.language = json.at("language").get<std::string>();
     const auto state = state_named(json.at("state").get<std::string>());
     const auto before_stop = state_named(json.at("before_stop").get<std::string>());
@@ -94,11 +115,13 @@ Result<Session> session_from_json(std::string_view json_text) {
     }
     session.asked = json.at("asked").get<std::vector<std::string>>();
     if (!json.at("pending").is_null()) session.pending = answer_from(json.at("pending"));
-    session.failures = json.at("failures").get<int>();
-    session.wait = json.at("wait").get<int>();
+    session.failures = int_at(json, "failures");
+    session.wait = int_at(json, "wait");
     session.return_to = json.at("return_to").get<std::string>();
     return session;
   } catch (const Json::exception& e) {
+    return core::fail(FlowErrc::session, std::string("saved session: ") + e.what());
+  } catch (const Damaged& e) {
     return core::fail(FlowErrc::session, std::string("saved session: ") + e.what());
   }
 }

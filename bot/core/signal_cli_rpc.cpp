@@ -1,5 +1,7 @@
 #include "bot/core/signal_cli_rpc.hpp"
 
+#include <climits>
+
 #include "bot/core/json_reader.hpp"
 
 namespace gvo::core::signal_cli {
@@ -92,8 +94,11 @@ Result<Frame, WireErrc> read_line(std::string_view line) {
     if (error != value.end()) {
       if (!error->is_object()) return fail(WireErrc::not_rpc, "error is not an object");
       RpcError failure;
-      if (const auto code = error->find("code"); code != error->end() && code->is_number_integer())
-        failure.code = code->get<int>();
+      if (const auto code = error->find("code");
+          code != error->end() && code->is_number_integer() && !code->is_number_unsigned() &&
+          code->get<std::int64_t>() >= INT_MIN && code->get<std::int64_t>() <= INT_MAX) {
+        failure.code = static_cast<int>(code->get<std::int64_t>());
+      }
       failure.message = text_at(*error, "message");
       if (const auto data = error->find("data"); data != error->end() && data->is_object()) {
         if (const auto inner = data->find("response"); inner != data->end())
