@@ -14,6 +14,7 @@
 #include <exception>
 #include <fstream>
 #include <functional>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -247,8 +248,25 @@ int run_bot(const gvo::core::Config& config) {
         cli.account,
         cli.profile_name,
         cli.host_expiration_seconds};
+    // Hosts' conversations disappear after the configured time; staff's do not. Set once per
+    // person and run (signal-cli keeps it).
+    gvo::transport::SignalCliTransport* transport = nullptr;
+    std::set<std::string> expiring;
+    if (cli.host_expiration_seconds > 0) {
+      handlers.committed = [&, committed =
+                                   handlers.committed](const gvo::transport::Inbound& inbound) {
+        committed(inbound);
+        if (transport == nullptr || expiring.count(inbound.peer) != 0) return;
+        gvo::storage::StaffStore staff(store);
+        auto member = staff.find(inbound.peer);
+        if (member && !member.value())
+          transport->set_expiration(inbound.peer, cli.host_expiration_seconds);
+        expiring.insert(inbound.peer);
+      };
+    }
     gvo::transport::SignalCliTransport live(loop.context(), store, std::move(settings), handlers,
                                             clock);
+    transport = &live;
     queue = [&](const std::string& address, const std::string& text) {
       return live.send(address, text).ok();
     };

@@ -72,6 +72,17 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
         [](const CallResult&) {});
   }
 
+  void set_expiration(const std::string& address, int seconds) {
+    if (!connected()) return;
+    client_->call(
+        [&](std::int64_t id) {
+          return rpc::update_contact_request(id, settings_.account, address, seconds);
+        },
+        [](const CallResult& result) {
+          if (result.failure) log::warning("signal-cli: a disappearing-message timer was not set");
+        });
+  }
+
   // Sends what the outbox holds, a window at a time, each recipient's messages in order.
   void flush() {
     if (!connected()) return;
@@ -335,6 +346,9 @@ storage::Result<void> SignalCliTransport::send(const std::string& address, std::
 void SignalCliTransport::flush() { impl_->flush(); }
 void SignalCliTransport::typing(const std::string& address, bool stop) {
   impl_->typing(address, stop);
+}
+void SignalCliTransport::set_expiration(const std::string& address, int seconds) {
+  impl_->set_expiration(address, seconds);
 }
 const SignalCliStatus& SignalCliTransport::status() const { return impl_->status(); }
 

@@ -57,6 +57,9 @@ class SignalCliTransport {
   void flush();
   // A typing indicator to address, while the bot prepares a long answer.
   void typing(const std::string& address, bool stop);
+  // The disappearing-message timer of the conversation with address (signal-cli keeps it as
+  // contact state; 0 turns it off).
+  void set_expiration(const std::string& address, int seconds);
 
   const SignalCliStatus& status() const;
 

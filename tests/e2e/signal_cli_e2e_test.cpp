@@ -32,7 +32,8 @@ class Bot {
                           R"({"data_dir": "bot", "sealing": {"create_key": true},
                               "test_clock_start": "2026-03-16T10:00:00Z",
                               "transport": "signal-cli", "signal_cli": {"socket": ")" +
-                              dir.file("signal-cli.sock") + R"("}})");
+                              dir.file("signal-cli.sock") +
+                              R"(", "host_expiration_seconds": 604800}})");
     REQUIRE(gvo::test::run_to_completion(kBot, {"--config", "bot.json", "init"}, dir.path())
                 .exit_code == 0);
     for (auto args : staff) {
@@ -160,6 +161,17 @@ TEST_CASE("signal-cli: a full intake; a daemon restart and a redelivery change n
   bot.say("aci-host", "yes");
   bot.expect("aci-host", "Its reference: ");
   bot.expect("aci-coord", "New case");
+  // Hosts' conversations disappear after a week; the coordinator's do not.
+  bool host_expires = false;
+  bool staff_expires = false;
+  for (const auto& request : bot.fake.requests()) {
+    if (request.value("method", "") != "updateContact") continue;
+    CHECK(request["params"]["expiration"] == 604800);
+    host_expires = host_expires || request["params"]["recipient"] == "aci-host";
+    staff_expires = staff_expires || request["params"]["recipient"] == "aci-coord";
+  }
+  CHECK(host_expires);
+  CHECK_FALSE(staff_expires);
   // The profile name was set on each connection.
   int profiles = 0;
   for (const auto& request : bot.fake.requests())

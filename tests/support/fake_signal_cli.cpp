@@ -75,6 +75,12 @@ class FakeSignalCli::Impl : public std::enable_shared_from_this<FakeSignalCli::I
     const std::string line =
         Json{{"jsonrpc", "2.0"}, {"method", "receive"}, {"params", params}}.dump() + "\n";
     on_thread([this, line] {
+      // As with --receive-mode=on-connection: while no client is connected, messages wait (at
+      // the Signal server) and come to the next client.
+      if (connections_.empty()) {
+        waiting_.push_back(line);
+        return;
+      }
       for (auto& connection : connections_) write(connection, line);
     });
   }
@@ -139,6 +145,8 @@ class FakeSignalCli::Impl : public std::enable_shared_from_this<FakeSignalCli::I
                               ++accepted_;
                               ++open_;
                               connections_.insert(connection);
+                              for (const auto& line : waiting_) write(connection, line);
+                              waiting_.clear();
                               read(connection);
                               if (acceptor_) accept();
                             });
@@ -226,6 +234,7 @@ class FakeSignalCli::Impl : public std::enable_shared_from_this<FakeSignalCli::I
   std::thread thread_;
   std::unique_ptr<local::acceptor> acceptor_;
   std::set<Shared> connections_;
+  std::vector<std::string> waiting_;  // notifications for the next client
   mutable std::mutex mutex_;
   std::vector<Json> requests_;
   Answer answer_;

@@ -35,7 +35,8 @@ class FakeSignalCli {
   void set_max_delay(std::chrono::milliseconds delay);
   // Accept connections and read requests, but never answer (a stuck daemon).
   void set_silent(bool silent);
-  // A receive notification to every connection: params is the payload
+  // A receive notification to every connection (to the next one when none is open, as with
+  // --receive-mode=on-connection): params is the payload
   // {"envelope":...,"account":...}; wrapped: {"subscription":N,"result":payload}.
   void notify(const nlohmann::json& payload, bool wrapped = false);
   // Writes the first half of a line, then closes every connection.
