@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
+#include <unordered_map>
 
 #include <sqlite3.h>
 
@@ -44,22 +45,50 @@ bool file_exists(const std::string& path) { return ::access(path.c_str(), F_OK) 
 // ---------------------------------------------------------------------------------------------
 // Statement
 
+struct StatementCache {
+  std::unordered_map<std::string, sqlite3_stmt*> idle;
+  bool closed = false;  // the connection is closing: nothing comes back
+
+  ~StatementCache() { finalize_all(); }
+  void finalize_all() {
+    for (auto& [sql, stmt] : idle) sqlite3_finalize(stmt);
+    idle.clear();
+  }
+};
+
 Statement::Statement(Statement&& other) noexcept
     : db_(std::exchange(other.db_, nullptr)),
       stmt_(std::exchange(other.stmt_, nullptr)),
+      cache_(std::move(other.cache_)),
+      sql_(std::move(other.sql_)),
       bind_error_(std::exchange(other.bind_error_, 0)) {}
 
 Statement& Statement::operator=(Statement&& other) noexcept {
   if (this != &other) {
-    sqlite3_finalize(stmt_);
+    release();
     db_ = std::exchange(other.db_, nullptr);
     stmt_ = std::exchange(other.stmt_, nullptr);
+    cache_ = std::move(other.cache_);
+    sql_ = std::move(other.sql_);
     bind_error_ = std::exchange(other.bind_error_, 0);
   }
   return *this;
 }
 
-Statement::~Statement() { sqlite3_finalize(stmt_); }
+Statement::~Statement() { release(); }
+
+void Statement::release() {
+  if (stmt_ == nullptr) return;
+  if (cache_ && !cache_->closed && cache_->idle.count(sql_) == 0) {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    cache_->idle.emplace(std::move(sql_), stmt_);
+  } else {
+    sqlite3_finalize(stmt_);
+  }
+  stmt_ = nullptr;
+  cache_.reset();
+}
 
 void Statement::note_bind(int rc) {
   if (rc != SQLITE_OK && bind_error_ == 0) bind_error_ = rc;
@@ -215,18 +244,31 @@ Result<void> Database::configure(OpenMode mode, int busy_timeout_ms) {
 }
 
 Database::Database(Database&& other) noexcept
-    : db_(std::exchange(other.db_, nullptr)), open_units_(std::move(other.open_units_)) {}
+    : db_(std::exchange(other.db_, nullptr)),
+      open_units_(std::move(other.open_units_)),
+      cache_(std::move(other.cache_)) {}
 
 Database& Database::operator=(Database&& other) noexcept {
   if (this != &other) {
-    sqlite3_close_v2(db_);
+    close();
     db_ = std::exchange(other.db_, nullptr);
     open_units_ = std::move(other.open_units_);
+    cache_ = std::move(other.cache_);
   }
   return *this;
 }
 
-Database::~Database() { sqlite3_close_v2(db_); }
+Database::~Database() { close(); }
+
+void Database::close() {
+  if (cache_) {
+    cache_->closed = true;
+    cache_->finalize_all();
+    cache_.reset();
+  }
+  sqlite3_close_v2(db_);  // waits for statements still lent out, if any
+  db_ = nullptr;
+}
 
 Error Database::error_from(int rc, std::string_view context) const {
   std::string detail(context);
@@ -246,10 +288,17 @@ Result<Statement> Database::prepare(std::string_view sql) {
   if (sql.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
     return fail(Errc::sql_failed, "statement too long");
   }
+  if (!cache_) cache_ = std::make_shared<StatementCache>();
+  std::string text(sql);
+  if (const auto it = cache_->idle.find(text); it != cache_->idle.end()) {
+    sqlite3_stmt* stmt = it->second;
+    cache_->idle.erase(it);
+    return Statement(db_, stmt, cache_, std::move(text));
+  }
   sqlite3_stmt* stmt = nullptr;
   const int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
   if (rc != SQLITE_OK) return error_from(rc, "preparing a statement");
-  return Statement(db_, stmt);
+  return Statement(db_, stmt, cache_, std::move(text));
 }
 
 std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -17,6 +18,10 @@ struct sqlite3_stmt;
 namespace gvo::storage {
 
 using Bytes = std::vector<std::uint8_t>;
+
+// Prepared statements kept by SQL text between uses: preparing is most of the cost of a small
+// query. Shared by a Database and the Statements it lent out.
+struct StatementCache;
 
 class Statement {
  public:
@@ -47,11 +52,16 @@ class Statement {
 
  private:
   friend class Database;
-  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  Statement(sqlite3* db, sqlite3_stmt* stmt, std::shared_ptr<StatementCache> cache, std::string sql)
+      : db_(db), stmt_(stmt), cache_(std::move(cache)), sql_(std::move(sql)) {}
   void note_bind(int rc);
+  // Back to the cache, reset and unbound, or finalized.
+  void release();
 
   sqlite3* db_ = nullptr;
   sqlite3_stmt* stmt_ = nullptr;
+  std::shared_ptr<StatementCache> cache_;
+  std::string sql_;
   int bind_error_ = 0;
 };
 
@@ -132,12 +142,14 @@ class Database {
   Result<void> begin_unit();
   Result<void> end_unit(bool keep);
   Error error_from(int rc, std::string_view context) const;
+  void close();
 
   // Units opened by transact() and not yet ended, innermost last. A unit opened inside a group's
   // transaction is a savepoint; one opened outside any transaction is a transaction of its own.
   enum class UnitKind { transaction, savepoint };
   sqlite3* db_ = nullptr;
   std::vector<UnitKind> open_units_;
+  std::shared_ptr<StatementCache> cache_;
 };
 
 }  // namespace gvo::storage

@@ -1,5 +1,7 @@
 #include "bot/transport/signal_cli_client.hpp"
 
+#include <algorithm>
+#include <array>
 #include <deque>
 #include <map>
 #include <random>
@@ -9,9 +11,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
-#include <boost/asio/read_until.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
 
 #include "bot/daemon/log.hpp"
@@ -21,6 +21,8 @@ namespace gvo::transport {
 namespace asio = boost::asio;
 namespace log = daemon::log;
 using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t kLongestLine = 16 * 1024 * 1024;
 
 class SignalCliClient::Impl : public std::enable_shared_from_this<SignalCliClient::Impl> {
  public:
@@ -114,7 +116,7 @@ class SignalCliClient::Impl : public std::enable_shared_from_this<SignalCliClien
     open_ = false;
     boost::system::error_code ignored;
     socket_.close(ignored);
-    input_.consume(input_.size());
+    pending_input_.clear();
     outgoing_.clear();
     writing_ = false;
     probing_ = false;
@@ -133,22 +135,30 @@ class SignalCliClient::Impl : public std::enable_shared_from_this<SignalCliClien
     retry();
   }
 
+  // Reads what is there (up to 64 KiB at once) and takes every whole line of it before the next
+  // read: notifications that arrived together reach the owner together, and commit together.
   void read() {
     auto self = shared_from_this();
-    asio::async_read_until(
-        socket_, input_, '\n',
-        [this, self](const boost::system::error_code& error, std::size_t length) {
+    socket_.async_read_some(
+        asio::buffer(chunk_), [this, self](const boost::system::error_code& error, std::size_t n) {
           if (error) {
             if (open_) lost(error == asio::error::eof ? "closed by signal-cli" : error.message());
             return;
           }
-          std::string line(asio::buffers_begin(input_.data()),
-                           asio::buffers_begin(input_.data()) + static_cast<long>(length) - 1);
-          input_.consume(length);
-          if (!line.empty() && line.back() == '\r') line.pop_back();
           last_heard_ = Clock::now();
-          take(line);
-          if (open_) read();
+          pending_input_.append(chunk_.data(), n);
+          std::size_t start = 0;
+          for (std::size_t newline = pending_input_.find('\n'); newline != std::string::npos;
+               newline = pending_input_.find('\n', start)) {
+            std::string line = pending_input_.substr(start, newline - start);
+            start = newline + 1;
+            if (!line.empty() && line.back() == '\r') line.pop_back();
+            take(line);
+            if (!open_) return;
+          }
+          pending_input_.erase(0, start);
+          if (pending_input_.size() > kLongestLine) return lost("a line longer than 16 MiB");
+          read();
         });
   }
 
@@ -241,7 +251,8 @@ class SignalCliClient::Impl : public std::enable_shared_from_this<SignalCliClien
   asio::generic::stream_protocol::socket socket_;
   asio::steady_timer retry_;
   asio::steady_timer watch_;
-  asio::streambuf input_;
+  std::array<char, 65536> chunk_;
+  std::string pending_input_;  // the start of a line not whole yet
   std::deque<std::string> outgoing_;
   std::map<std::int64_t, Pending> pending_;
   std::chrono::milliseconds backoff_;

@@ -85,6 +85,19 @@ class FakeSignalCli::Impl : public std::enable_shared_from_this<FakeSignalCli::I
     });
   }
 
+  void notify_many(const std::vector<Json>& payloads) {
+    std::string lines;
+    for (const auto& payload : payloads)
+      lines += Json{{"jsonrpc", "2.0"}, {"method", "receive"}, {"params", payload}}.dump() + "\n";
+    on_thread([this, lines] {
+      if (connections_.empty()) {
+        waiting_.push_back(lines);
+        return;
+      }
+      for (auto& connection : connections_) write(connection, lines);
+    });
+  }
+
   void cut_mid_line() {
     on_thread([this] {
       const std::string half = R"({"jsonrpc":"2.0","method":"rece)";
@@ -100,6 +113,10 @@ class FakeSignalCli::Impl : public std::enable_shared_from_this<FakeSignalCli::I
   std::vector<Json> requests() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return requests_;
+  }
+  std::vector<std::chrono::steady_clock::time_point> request_times() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return request_times_;
   }
   int accepted() const { return accepted_; }
   int open() const { return open_; }
@@ -184,6 +201,7 @@ class FakeSignalCli::Impl : public std::enable_shared_from_this<FakeSignalCli::I
     {
       std::lock_guard<std::mutex> lock(mutex_);
       requests_.push_back(request);
+      request_times_.push_back(std::chrono::steady_clock::now());
       scripted = answer_;
     }
     if (silent_ || id.is_null()) return;  // no id: executed, its answer dropped
@@ -237,6 +255,7 @@ class FakeSignalCli::Impl : public std::enable_shared_from_this<FakeSignalCli::I
   std::vector<std::string> waiting_;  // notifications for the next client
   mutable std::mutex mutex_;
   std::vector<Json> requests_;
+  std::vector<std::chrono::steady_clock::time_point> request_times_;
   Answer answer_;
   std::atomic<std::chrono::milliseconds> max_delay_{std::chrono::milliseconds(0)};
   std::atomic<bool> silent_{false};
@@ -254,7 +273,11 @@ void FakeSignalCli::set_answer(Answer answer) { impl_->set_answer(std::move(answ
 void FakeSignalCli::set_max_delay(std::chrono::milliseconds delay) { impl_->set_max_delay(delay); }
 void FakeSignalCli::set_silent(bool silent) { impl_->set_silent(silent); }
 void FakeSignalCli::notify(const Json& payload, bool wrapped) { impl_->notify(payload, wrapped); }
+void FakeSignalCli::notify_many(const std::vector<Json>& payloads) { impl_->notify_many(payloads); }
 void FakeSignalCli::cut_mid_line() { impl_->cut_mid_line(); }
+std::vector<std::chrono::steady_clock::time_point> FakeSignalCli::request_times() const {
+  return impl_->request_times();
+}
 std::vector<Json> FakeSignalCli::requests() const { return impl_->requests(); }
 int FakeSignalCli::connections_accepted() const { return impl_->accepted(); }
 int FakeSignalCli::connections_open() const { return impl_->open(); }

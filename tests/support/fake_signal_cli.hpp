@@ -39,10 +39,14 @@ class FakeSignalCli {
   // --receive-mode=on-connection): params is the payload
   // {"envelope":...,"account":...}; wrapped: {"subscription":N,"result":payload}.
   void notify(const nlohmann::json& payload, bool wrapped = false);
+  // Many notifications written back to back (for benchmarks).
+  void notify_many(const std::vector<nlohmann::json>& payloads);
   // Writes the first half of a line, then closes every connection.
   void cut_mid_line();
 
   std::vector<nlohmann::json> requests() const;  // every request taken, in order
+  // When each request was taken (steady clock), in the same order.
+  std::vector<std::chrono::steady_clock::time_point> request_times() const;
   int connections_accepted() const;
   int connections_open() const;
 
