@@ -186,16 +186,19 @@ TEST_CASE("a key from a systemd credential is used as is") {
   CHECK_THAT(without.err, Catch::Matchers::Contains("LoadCredential="));
 }
 
-TEST_CASE("the example configuration of deploy/ is valid and reads its key from a credential") {
+TEST_CASE("the example configurations of deploy/ are valid and read their key from a credential") {
   gvo::test::TempDir dir;
   REQUIRE(::mkdir(dir.file("credentials").c_str(), 0700) == 0);
   gvo::test::write_text(dir.file("credentials/gvo-sealing-key"), std::string(64, 'c') + "\n", 0400);
-  const std::string example = std::string(GVO_SOURCE_ROOT) + "/deploy/gvo-bot.example.json";
-  const auto checked = run_to_completion(kBot, {"--check-config", "--config", example}, dir.path(),
-                                         {"CREDENTIALS_DIRECTORY=" + dir.file("credentials")});
-  INFO(checked.err);
-  CHECK(checked.exit_code == 0);
-  CHECK_THAT(checked.out, Catch::Matchers::Contains("configuration is valid"));
+  for (const char* name : {"gvo-bot.example.json", "gvo-bot.signal-cli.example.json"}) {
+    const std::string example = std::string(GVO_SOURCE_ROOT) + "/deploy/" + name;
+    const auto checked =
+        run_to_completion(kBot, {"--check-config", "--config", example}, dir.path(),
+                          {"CREDENTIALS_DIRECTORY=" + dir.file("credentials")});
+    INFO(name << ": " << checked.err);
+    CHECK(checked.exit_code == 0);
+    CHECK_THAT(checked.out, Catch::Matchers::Contains("configuration is valid"));
+  }
 }
 
 TEST_CASE("gvo-bot flows check accepts the shipped files and reports each problem of a bad one") {
