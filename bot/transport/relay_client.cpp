@@ -2,7 +2,6 @@
 
 #include <deque>
 #include <map>
-#include <random>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -12,6 +11,7 @@
 
 #include "bot/core/base64.hpp"
 #include "bot/daemon/log.hpp"
+#include "bot/transport/backoff.hpp"
 
 namespace gvo::transport {
 
@@ -28,8 +28,7 @@ class RelayClient::Impl : public std::enable_shared_from_this<RelayClient::Impl>
         timings_(timings),
         resolver_(io),
         retry_timer_(io),
-        backoff_(timings.first_backoff),
-        random_(std::random_device{}()) {}
+        backoff_(timings.first_backoff, timings.max_backoff) {}
 
   void start() {
     stopped_ = false;
@@ -128,18 +127,15 @@ class RelayClient::Impl : public std::enable_shared_from_this<RelayClient::Impl>
     ws_->read_message_max(512 * 1024);
     ws_->text(true);
     open_ = true;
-    backoff_ = timings_.first_backoff;
+    backoff_.reset();
     do_read();
     if (handlers_.connected) handlers_.connected();
   }
 
-  // Exponential backoff with full jitter: a wait drawn from [backoff/2, backoff].
   void retry(const std::string& why) {
     drop(why);
     if (stopped_) return;
-    std::uniform_int_distribution<long> draw(backoff_.count() / 2, backoff_.count());
-    retry_timer_.expires_after(std::chrono::milliseconds(draw(random_)));
-    backoff_ = std::min(backoff_ * 2, timings_.max_backoff);
+    retry_timer_.expires_after(backoff_.next());
     retry_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
       if (!ec) self->connect();
     });
@@ -259,8 +255,7 @@ class RelayClient::Impl : public std::enable_shared_from_this<RelayClient::Impl>
   std::uint64_t generation_ = 0;  // each connection attempt; stale callbacks compare it
   bool open_ = false;
   bool stopped_ = true;
-  std::chrono::milliseconds backoff_;
-  std::mt19937 random_;
+  Backoff backoff_;
 };
 
 RelayClient::RelayClient(boost::asio::io_context& io, RelayAccount account, Handlers handlers,

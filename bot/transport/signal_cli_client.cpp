@@ -4,7 +4,6 @@
 #include <array>
 #include <deque>
 #include <map>
-#include <random>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
@@ -15,6 +14,7 @@
 #include <boost/asio/write.hpp>
 
 #include "bot/daemon/log.hpp"
+#include "bot/transport/backoff.hpp"
 
 namespace gvo::transport {
 
@@ -34,8 +34,7 @@ class SignalCliClient::Impl : public std::enable_shared_from_this<SignalCliClien
         socket_(io),
         retry_(io),
         watch_(io),
-        backoff_(timings.first_backoff),
-        random_(std::random_device{}()) {}
+        backoff_(timings.first_backoff, timings.max_backoff) {}
 
   void start() {
     stopped_ = false;
@@ -78,7 +77,7 @@ class SignalCliClient::Impl : public std::enable_shared_from_this<SignalCliClien
         return retry();
       }
       open_ = true;
-      backoff_ = timings_.first_backoff;
+      backoff_.reset();
       last_heard_ = Clock::now();
       log::info("connected to signal-cli");
       read();
@@ -99,12 +98,9 @@ class SignalCliClient::Impl : public std::enable_shared_from_this<SignalCliClien
     socket_.async_connect(asio::ip::tcp::endpoint(where, address_.port), connected);
   }
 
-  // Exponential backoff with full jitter: a wait drawn from [backoff/2, backoff].
   void retry() {
     if (stopped_) return;
-    std::uniform_int_distribution<long> draw(backoff_.count() / 2, backoff_.count());
-    retry_.expires_after(std::chrono::milliseconds(draw(random_)));
-    backoff_ = std::min(backoff_ * 2, timings_.max_backoff);
+    retry_.expires_after(backoff_.next());
     auto self = shared_from_this();
     retry_.async_wait([this, self](const boost::system::error_code& error) {
       if (!error) connect();
@@ -255,8 +251,7 @@ class SignalCliClient::Impl : public std::enable_shared_from_this<SignalCliClien
   std::string pending_input_;  // the start of a line not whole yet
   std::deque<std::string> outgoing_;
   std::map<std::int64_t, Pending> pending_;
-  std::chrono::milliseconds backoff_;
-  std::mt19937 random_;
+  Backoff backoff_;
   Clock::time_point last_heard_;
   std::int64_t next_id_ = 1;
   bool open_ = false;

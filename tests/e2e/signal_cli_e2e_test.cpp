@@ -183,10 +183,11 @@ TEST_CASE("signal-cli: a full intake; a daemon restart and a redelivery change n
 }
 
 TEST_CASE("signal-cli: a rate-limited send is retried after retryAfterSeconds, not before") {
-  Bot bot;
+  // Declared before the bot: the fake's thread uses them until the bot (and its fake) is gone.
   std::atomic<int> limited{0};
   std::mutex mutex;
   std::vector<std::chrono::steady_clock::time_point> attempts;
+  Bot bot;
   bot.fake.set_answer([&](const Json& request) -> std::string {
     if (request.value("method", "") != "send") return {};
     std::lock_guard<std::mutex> lock(mutex);
