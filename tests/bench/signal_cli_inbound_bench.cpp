@@ -1,9 +1,10 @@
 // gvo-signal-cli-bench: inbound messages through the fake signal-cli daemon into the desk (intake
-// flow, a real SQLite store with synchronous=FULL), measured two ways:
-//  1. throughput: N messages from many hosts written at once, as fast as the bot takes them in
-//     (commits are grouped: what arrived in one turn of the loop commits once);
-//  2. latency at half that rate: from a message written by signal-cli to the bot's first reply
-//     reaching it, p50 / p99.
+// flow, a real SQLite store with synchronous=FULL), measured three ways:
+//  1. inbound throughput: N messages from many hosts written at once, as fast as the bot takes
+//     them in (commits are grouped: what arrived in one turn of the loop commits once);
+//  2. end to end: until every reply has reached signal-cli;
+//  3. latency at half the end-to-end rate: from a message written by signal-cli to the bot's
+//     first reply reaching it, p50 / p99.
 // Prints figures; judges nothing (DESIGN §10 targets: >= 5000/s, p99 <= 25 ms).
 //   gvo-signal-cli-bench [MESSAGES]   (default 20000)
 #include <algorithm>
@@ -128,19 +129,36 @@ int main(int argc, char** argv) {
       status = bench.status();
     } while (status.received + status.duplicates < payloads.size() && Clock::now() - start < 300s);
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    rate = static_cast<double>(status.received) / seconds;
+    const double inbound = static_cast<double>(status.received) / seconds;
     std::printf(
-        "throughput: %llu messages from %d hosts taken in in %.2f s: %.0f messages/s, "
+        "inbound: %llu messages from %d hosts taken in in %.2f s: %.0f messages/s, "
         "%llu commits (%.1f messages a commit), durable (synchronous=FULL)\n",
-        static_cast<unsigned long long>(status.received), hosts, seconds, rate,
+        static_cast<unsigned long long>(status.received), hosts, seconds, inbound,
         static_cast<unsigned long long>(status.commits),
         static_cast<double>(status.received) /
             static_cast<double>(std::max<std::uint64_t>(1, status.commits)));
+    // End to end: until the last reply reached signal-cli (sends quiet for half a second).
+    std::uint64_t sends = 0;
+    auto last_change = Clock::now();
+    while (Clock::now() - last_change < 500ms) {
+      std::this_thread::sleep_for(50ms);
+      const auto now_sends = bench.status().sent;
+      if (now_sends != sends) {
+        sends = now_sends;
+        last_change = Clock::now();
+      }
+    }
+    const double answered = std::chrono::duration<double>(last_change - start).count();
+    rate = static_cast<double>(status.received) / answered;
+    std::printf(
+        "end to end: %llu replies, the last sent %.2f s after the start: %.0f messages/s "
+        "answered\n",
+        static_cast<unsigned long long>(sends), answered, rate);
   }
 
   {
-    // Half that rate: a new host writes every 2/rate seconds; the latency of a message ends when
-    // the bot's first reply to it reaches signal-cli (through the outbox, durable).
+    // Half the end-to-end rate: a new host writes every 2/rate seconds; the latency of a message
+    // ends when the bot's first reply to it reaches signal-cli (through the outbox, durable).
     Bench bench;
     const int samples = std::min(4000, messages / 2);
     const auto gap = std::chrono::duration<double>(2.0 / std::max(rate, 1.0));
@@ -181,7 +199,7 @@ int main(int argc, char** argv) {
                        static_cast<std::size_t>(q * static_cast<double>(latencies.size())))];
     };
     std::printf(
-        "latency at %.0f messages/s (half the rate above), %zu new hosts saying hello: "
+        "latency at %.0f messages/s (half the end-to-end rate), %zu new hosts saying hello: "
         "first reply p50 %.2f ms, p90 %.2f ms, p99 %.2f ms\n",
         rate / 2, latencies.size(), at(0.5), at(0.9), at(0.99));
   }
