@@ -153,6 +153,13 @@ int run_bot(const gvo::core::Config& config) {
   // The transport in use, once it exists: queue a message (in the open transaction), send.
   std::function<bool(const std::string&, const std::string&)> queue;
   std::function<void()> flush = [] {};
+  // The identity key the transport holds for an address: the relay's is in our own store (the
+  // bot does the encryption); signal-cli's is read from it (listIdentities), with the safety
+  // number people compare in the Signal app.
+  std::function<std::optional<gvo::desk::Identity>(const std::string&)> identity_source =
+      [&](const std::string& address) -> std::optional<gvo::desk::Identity> {
+    return endpoint ? identity_of(*endpoint, address) : std::nullopt;
+  };
   std::unique_ptr<gvo::desk::Desk> desk;
   if (flows) {
     desk = std::make_unique<gvo::desk::Desk>(
@@ -160,8 +167,7 @@ int run_bot(const gvo::core::Config& config) {
         [&](const std::string& address, const std::string& text) { return queue(address, text); },
         random_reference_bits,
         [&](const std::string& address) -> std::optional<gvo::desk::Identity> {
-          // With signal-cli, identity keys stay in signal-cli (its listIdentities): not yet read.
-          return endpoint ? identity_of(*endpoint, address) : std::nullopt;
+          return identity_source(address);
         },
         config.retention);
     const auto started = store.db().transact([&]() -> gvo::storage::Result<void> {
@@ -267,6 +273,13 @@ int run_bot(const gvo::core::Config& config) {
     gvo::transport::SignalCliTransport live(loop.context(), store, std::move(settings), handlers,
                                             clock);
     transport = &live;
+    identity_source = [&](const std::string& address) -> std::optional<gvo::desk::Identity> {
+      const auto known = live.identity(address);
+      if (!known || known->fingerprint.empty()) return std::nullopt;
+      return gvo::desk::Identity{
+          gvo::storage::Bytes(known->fingerprint.begin(), known->fingerprint.end()),
+          known->safety_number};
+    };
     queue = [&](const std::string& address, const std::string& text) {
       return live.send(address, text).ok();
     };

@@ -151,6 +151,20 @@ Result<SendResult, WireErrc> read_send_result(std::string_view json_text) {
   return out;
 }
 
+Result<std::vector<KnownIdentity>, WireErrc> read_identities(std::string_view json_text) {
+  std::string why;
+  const Json value = parse_json(json_text, why);
+  if (value.is_discarded()) return fail(WireErrc::not_json, why);
+  if (!value.is_array()) return fail(WireErrc::not_rpc, "listIdentities returns an array");
+  std::vector<KnownIdentity> known;
+  for (const auto& item : value) {
+    if (!item.is_object()) continue;
+    known.push_back({text_at(item, "uuid"), text_at(item, "number"), text_at(item, "fingerprint"),
+                     text_at(item, "safetyNumber"), text_at(item, "trustLevel")});
+  }
+  return known;
+}
+
 std::string send_request(std::int64_t id, const std::string& account, const std::string& recipient,
                          const std::string& message) {
   return dump(request(
@@ -182,6 +196,10 @@ std::string trust_request(std::int64_t id, const std::string& account,
 }
 
 std::string version_request(std::int64_t id) { return dump(request(id, "version", Json(), {})); }
+
+std::string list_identities_request(std::int64_t id, const std::string& account) {
+  return dump(request(id, "listIdentities", Json::object(), account));
+}
 
 std::string subscribe_request(std::int64_t id, const std::string& account) {
   return dump(request(id, "subscribeReceive", Json::object(), account));

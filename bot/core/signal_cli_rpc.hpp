@@ -92,6 +92,17 @@ struct SendResult {
 
 Result<SendResult, WireErrc> read_send_result(std::string_view json_text);
 
+// One entry of listIdentities: a contact's identity key as signal-cli holds it.
+struct KnownIdentity {
+  std::string uuid;
+  std::string number;
+  std::string fingerprint;    // hex of the key
+  std::string safety_number;  // what people compare in the Signal app (12 groups of 5 digits)
+  std::string trust_level;    // UNTRUSTED, TRUSTED_UNVERIFIED, TRUSTED_VERIFIED
+};
+
+Result<std::vector<KnownIdentity>, WireErrc> read_identities(std::string_view json_text);
+
 // Requests, one line each (without the end of line). account is for multi-account daemons ("": a
 // single-account daemon).
 std::string send_request(std::int64_t id, const std::string& account, const std::string& recipient,
@@ -106,6 +117,7 @@ std::string update_contact_request(std::int64_t id, const std::string& account,
 std::string trust_request(std::int64_t id, const std::string& account,
                           const std::string& recipient);
 std::string version_request(std::int64_t id);
+std::string list_identities_request(std::int64_t id, const std::string& account);
 std::string subscribe_request(std::int64_t id, const std::string& account);
 
 }  // namespace gvo::core::signal_cli

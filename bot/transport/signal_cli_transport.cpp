@@ -1,5 +1,7 @@
 #include "bot/transport/signal_cli_transport.hpp"
 
+#include <algorithm>
+#include <map>
 #include <set>
 #include <vector>
 
@@ -59,6 +61,39 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
   }
 
   bool connected() const { return client_ && client_->connected(); }
+
+  std::optional<rpc::KnownIdentity> identity(const std::string& address) const {
+    const auto it = identities_.find(address);
+    if (it == identities_.end()) return std::nullopt;
+    return it->second;
+  }
+
+  // Reads every identity signal-cli holds; one reading at a time, another after it if asked.
+  void refresh_identities() {
+    if (!connected()) return;
+    if (refreshing_) {
+      refresh_again_ = true;
+      return;
+    }
+    refreshing_ = true;
+    std::weak_ptr<Impl> weak = shared_from_this();
+    client_->call(
+        [&](std::int64_t id) { return rpc::list_identities_request(id, settings_.account); },
+        [weak](const CallResult& result) {
+          auto self = weak.lock();
+          if (!self) return;
+          self->refreshing_ = false;
+          if (!result.failure) {
+            if (auto known = rpc::read_identities(result.response.result)) {
+              for (auto& each : known.value()) {
+                if (!each.number.empty()) self->identities_[each.number] = each;
+                if (!each.uuid.empty()) self->identities_[each.uuid] = std::move(each);
+              }
+            }
+          }
+          if (std::exchange(self->refresh_again_, false)) self->refresh_identities();
+        });
+  }
   const SignalCliStatus& status() const { return status_; }
 
   storage::Result<void> send(const std::string& address, std::string_view text) {
@@ -124,6 +159,7 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
         [](const CallResult& result) {
           if (result.failure) log::warning("signal-cli: the profile name could not be set");
         });
+    refresh_identities();
     if (handlers_.ready) handlers_.ready();
     flush();
   }
@@ -206,14 +242,20 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
       if (handlers_.committed) handlers_.committed(inbound);
     }
     for (const auto& address : to_trust) trust(address);
+    // Someone new: their key is read, for staff verification.
+    const bool someone_new = std::any_of(taken.begin(), taken.end(), [&](const Inbound& inbound) {
+      return identities_.count(inbound.peer) == 0;
+    });
+    if (someone_new) refresh_identities();
     flush();
   }
 
   void trust(const std::string& address) {
     client_->call(
         [&](std::int64_t id) { return rpc::trust_request(id, settings_.account, address); },
-        [](const CallResult& result) {
+        [weak = weak_from_this()](const CallResult& result) {
           if (result.failure) log::warning("signal-cli: a new identity key could not be trusted");
+          if (auto self = weak.lock()) self->refresh_identities();
         });
   }
 
@@ -350,6 +392,9 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
   std::vector<rpc::Envelope> batch_;
   std::set<std::int64_t> in_flight_;
   std::vector<std::int64_t> delivered_;
+  std::map<std::string, rpc::KnownIdentity> identities_;  // by ACI and by number
+  bool refreshing_ = false;
+  bool refresh_again_ = false;
   std::set<storage::PeerId> busy_peers_;
   SignalCliStatus status_;
 };
@@ -374,5 +419,8 @@ void SignalCliTransport::set_expiration(const std::string& address, int seconds)
   impl_->set_expiration(address, seconds);
 }
 const SignalCliStatus& SignalCliTransport::status() const { return impl_->status(); }
+std::optional<rpc::KnownIdentity> SignalCliTransport::identity(const std::string& address) const {
+  return impl_->identity(address);
+}
 
 }  // namespace gvo::transport

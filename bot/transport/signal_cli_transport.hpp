@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -60,6 +61,11 @@ class SignalCliTransport {
   // The disappearing-message timer of the conversation with address (signal-cli keeps it as
   // contact state; 0 turns it off).
   void set_expiration(const std::string& address, int seconds);
+
+  // The identity key signal-cli holds for address (by ACI or number), as last read with
+  // listIdentities: on each connection, after a key change, and when someone new writes. Nothing
+  // while it is not known.
+  std::optional<core::signal_cli::KnownIdentity> identity(const std::string& address) const;
 
   const SignalCliStatus& status() const;
 

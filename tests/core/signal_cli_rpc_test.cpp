@@ -145,3 +145,18 @@ TEST_CASE("signal-cli requests are one line of JSON-RPC 2.0 with camelCase param
   CHECK(trusted["params"]["recipient"] == "aci-\"1");  // escaped, whatever the address holds
   CHECK(trusted["params"]["trustAllKnownKeys"] == true);
 }
+
+TEST_CASE("signal-cli listIdentities: the safety number people compare, per contact") {
+  const auto known = read_identities(
+      R"([{"number":null,"uuid":"aci-1","fingerprint":"05ab","safetyNumber":"12345 67890","scannableSafetyNumber":"x","trustLevel":"TRUSTED_UNVERIFIED","addedTimestamp":1},
+          {"number":"+32470","uuid":"aci-2","fingerprint":"05cd","safetyNumber":"11111 22222","trustLevel":"UNTRUSTED","addedTimestamp":2},
+          "noise"])");
+  REQUIRE(known.ok());
+  REQUIRE(known->size() == 2);
+  CHECK(known->at(0).uuid == "aci-1");
+  CHECK(known->at(0).number.empty());
+  CHECK(known->at(0).safety_number == "12345 67890");
+  CHECK(known->at(1).trust_level == "UNTRUSTED");
+  CHECK_FALSE(read_identities("{}").ok());
+  CHECK(nlohmann::json::parse(list_identities_request(3, ""))["method"] == "listIdentities");
+}

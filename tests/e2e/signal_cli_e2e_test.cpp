@@ -259,3 +259,38 @@ TEST_CASE("signal-cli: an identity failure for a coordinator suspends their role
   bot.say("aci-coord", "cases");
   bot.expect("aci-coord", "Your role is not active");
 }
+
+TEST_CASE("signal-cli: a referent is verified by the safety number signal-cli shows") {
+  Bot bot({{"aci-coord", "coordinator", "--language", "en", "--trust-first-key"},
+           {"aci-ref", "referent", "--centres", "vottem", "--language", "en"}});
+  const std::string coordinator_number(71, '1');
+  const std::string referent_number =
+      "22222 33333 44444 55555 66666 77777 88888 99999 00000 "
+      "12345 67890 13579";
+  bot.fake.set_answer([=](const Json& request) -> std::string {
+    if (request.value("method", "") != "listIdentities") return {};
+    return Json{{"jsonrpc", "2.0"},
+                {"result", Json::array({{{"number", nullptr},
+                                         {"uuid", "aci-coord"},
+                                         {"fingerprint", "05c0"},
+                                         {"safetyNumber", coordinator_number},
+                                         {"trustLevel", "TRUSTED_UNVERIFIED"}},
+                                        {{"number", nullptr},
+                                         {"uuid", "aci-ref"},
+                                         {"fingerprint", "05ee"},
+                                         {"safetyNumber", referent_number},
+                                         {"trustLevel", "TRUSTED_UNVERIFIED"}}})},
+                {"id", request["id"]}}
+        .dump();
+  });
+  bot.say("aci-ref", "cases");  // someone new: signal-cli's identities are read again
+  bot.expect("aci-ref", "Your role is not active");
+  bot.say("aci-coord", "staff");
+  bot.expect("aci-coord", "aci-ref · referent · vottem · unverified · " + referent_number);
+  bot.say("aci-coord", "verify aci-ref 00000 11111");
+  bot.expect("aci-coord", "Nothing changed");
+  bot.say("aci-coord", "verify aci-ref " + referent_number);
+  bot.expect("aci-coord", "aci-ref is verified");
+  bot.say("aci-ref", "cases");
+  bot.expect("aci-ref", "No cases.");
+}
