@@ -29,10 +29,6 @@ constexpr std::size_t kStatusLinesShown = 5;
 
 std::string peer_subject(storage::PeerId peer) { return "peer " + std::to_string(peer) + " "; }
 
-bool follows(const storage::StaffRow& member, const std::string& centre) {
-  return std::find(member.centres.begin(), member.centres.end(), centre) != member.centres.end();
-}
-
 std::string first_name_of(const cases::Facts& facts) {
   if (!facts.names.empty()) return facts.names.front();
   if (!facts.aliases.empty()) return facts.aliases.front();
@@ -66,6 +62,14 @@ Desk::Desk(storage::Store& store, const daemon::FlowSet& flows, std::string flow
       timers_(store),
       staff_(store),
       audit_(store) {}
+
+bool follows(const storage::StaffRow& member, const std::string& centre) {
+  return std::find(member.centres.begin(), member.centres.end(), centre) != member.centres.end();
+}
+
+bool Desk::cancel_deadlines(storage::CaseId id) {
+  return timers_.cancel(kDeadline, "case " + std::to_string(id) + " ").ok();
+}
 
 cases::Role role_of(const storage::StaffRow& member) {
   return member.role == "coordinator" ? cases::Role::coordinator : cases::Role::referent;
@@ -499,8 +503,7 @@ bool Desk::purge(TimePoint now) {
     const std::string centre = intake ? cases::facts_of(intake.value()).centre : std::string();
     if (!cases_.count_purged(month_of(row->created_at), centre.empty() ? "-" : centre,
                              row->status) ||
-        !audit_.forget(row->reference) || !cases_.erase(id) ||
-        !timers_.cancel(kDeadline, "case " + std::to_string(id) + " ")) {
+        !audit_.forget(row->reference) || !cases_.erase(id) || !cancel_deadlines(id)) {
       return false;
     }
   }

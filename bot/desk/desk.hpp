@@ -92,6 +92,8 @@ class Desk {
                               std::string_view text, TimePoint now);
   bool run_timer(const storage::TimerRow& timer, TimePoint now);
   bool deadline_alert(storage::CaseId id, int days);
+  // A case's deadline alerts are no longer wanted (closed, erased, purged).
+  bool cancel_deadlines(storage::CaseId id);
   // Retention: idle conversations without a case and old closed cases go; counts stay.
   bool purge(TimePoint now);
 
@@ -151,5 +153,7 @@ std::int64_t unix_seconds(TimePoint now);
 std::int64_t unix_millis(TimePoint now);
 
 cases::Role role_of(const storage::StaffRow& member);
+// Whether a member's centres include centre.
+bool follows(const storage::StaffRow& member, const std::string& centre);
 
 }  // namespace gvo::desk

@@ -15,12 +15,7 @@ namespace {
 namespace log = daemon::log;
 
 constexpr std::size_t kListedCases = 20;
-constexpr char kDeadline[] = "deadline";
 const char* const kOutcomes[] = {"released", "deported", "transferred", "closed"};
-
-bool follows(const storage::StaffRow& member, const std::string& centre) {
-  return std::find(member.centres.begin(), member.centres.end(), centre) != member.centres.end();
-}
 
 // "1234 5678" and "12345678" are one fingerprint.
 std::string compact(std::string_view text) {
@@ -327,8 +322,7 @@ bool Desk::change_case(const storage::StaffRow& member, const cases::StaffComman
         return false;
       }
       const auto known = cases::parse_status(status);
-      if (known && cases::is_final(*known) &&
-          !timers_.cancel(kDeadline, "case " + std::to_string(loaded.row.id) + " ")) {
+      if (known && cases::is_final(*known) && !cancel_deadlines(loaded.row.id)) {
         return false;
       }
       return reply(member, "staff.status_set",
@@ -419,8 +413,7 @@ bool Desk::erase_case(const storage::StaffRow& member, const cases::StaffCommand
     return reply(member, "staff.erase_confirm", {{"reference", loaded.row.reference}});
   // Of its trail only the erasure stays: who, when (the reference sealed, no field).
   if (!audit_.forget(loaded.row.reference) || !audit(member, "erased", loaded.row.reference, now) ||
-      !cases_.erase(loaded.row.id) ||
-      !timers_.cancel(kDeadline, "case " + std::to_string(loaded.row.id) + " ")) {
+      !cases_.erase(loaded.row.id) || !cancel_deadlines(loaded.row.id)) {
     return false;
   }
   erase_done_ = true;
