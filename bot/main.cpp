@@ -37,6 +37,7 @@
 #include "bot/transport/signal_cli_transport.hpp"
 #include "flows/loader.hpp"
 #include "storage/cases.hpp"
+#include "storage/checkpoints.hpp"
 #include "storage/staff.hpp"
 
 namespace {
@@ -124,6 +125,16 @@ int run_bot(const gvo::core::Config& config) {
   gvo::storage::Store store =
       daemon::open_store(config, config.sealing.create_key ? daemon::KeyCreation::allowed
                                                            : daemon::KeyCreation::refused);
+  // Checkpoints run on a thread of their own: no message waits for one. Declared after the store,
+  // so that it stops first.
+  std::unique_ptr<gvo::storage::BackgroundCheckpoints> checkpoints;
+  if (auto started = gvo::storage::BackgroundCheckpoints::start(
+          store.db(), gvo::core::resolve_in_data_dir(config, config.database))) {
+    checkpoints = std::move(started).value();
+  } else {
+    log::warning("checkpoints stay on the bot's thread: " +
+                 gvo::storage::describe(started.error()));
+  }
   const auto& migration = store.migration();
   if (migration.from != migration.to) {
     log::notice("database schema migrated from version " + std::to_string(migration.from) + " to " +
@@ -253,7 +264,8 @@ int run_bot(const gvo::core::Config& config) {
         {cli.socket, cli.host, static_cast<unsigned short>(cli.port)},
         cli.account,
         cli.profile_name,
-        cli.host_expiration_seconds};
+        cli.host_expiration_seconds,
+        cli.typing_indicators};
     // Hosts' conversations disappear after the configured time; staff's do not. Set once per
     // person and run (signal-cli keeps it).
     gvo::transport::SignalCliTransport* transport = nullptr;

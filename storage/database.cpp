@@ -175,14 +175,14 @@ bool Statement::column_is_null(int index) const {
 // CommitGroup
 
 CommitGroup::~CommitGroup() {
-  if (db_ != nullptr) (void)db_->exec("ROLLBACK");
+  if (db_ != nullptr) (void)db_->run_cached("ROLLBACK");
 }
 
 Result<void> CommitGroup::commit() {
   assert(db_ != nullptr && "commit() of a finished group");
   Database* db = std::exchange(db_, nullptr);
-  if (auto done = db->exec("COMMIT"); !done) {
-    (void)db->exec("ROLLBACK");
+  if (auto done = db->run_cached("COMMIT"); !done) {
+    (void)db->run_cached("ROLLBACK");
     return done;
   }
   return {};
@@ -246,7 +246,8 @@ Result<void> Database::configure(OpenMode mode, int busy_timeout_ms) {
 Database::Database(Database&& other) noexcept
     : db_(std::exchange(other.db_, nullptr)),
       open_units_(std::move(other.open_units_)),
-      cache_(std::move(other.cache_)) {}
+      cache_(std::move(other.cache_)),
+      wal_listener_(std::move(other.wal_listener_)) {}
 
 Database& Database::operator=(Database&& other) noexcept {
   if (this != &other) {
@@ -254,6 +255,7 @@ Database& Database::operator=(Database&& other) noexcept {
     db_ = std::exchange(other.db_, nullptr);
     open_units_ = std::move(other.open_units_);
     cache_ = std::move(other.cache_);
+    wal_listener_ = std::move(other.wal_listener_);
   }
   return *this;
 }
@@ -319,6 +321,30 @@ Result<void> Database::set_user_version(int version) {
   return exec("PRAGMA user_version=" + std::to_string(version));
 }
 
+Result<void> Database::checkpoint_passive() {
+  const int rc =
+      sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  if (rc != SQLITE_OK) return error_from(rc, "checkpoint");
+  return {};
+}
+
+void Database::on_wal_commit(std::function<void(int pages)> listener) {
+  if (!listener) {
+    sqlite3_wal_autocheckpoint(db_, 1000);  // SQLite's default; replaces the hook
+    wal_listener_.reset();
+    return;
+  }
+  auto installed = std::make_unique<std::function<void(int)>>(std::move(listener));
+  sqlite3_wal_hook(
+      db_,
+      [](void* self, sqlite3*, const char*, int pages) {
+        (*static_cast<std::function<void(int)>*>(self))(pages);
+        return SQLITE_OK;
+      },
+      installed.get());
+  wal_listener_ = std::move(installed);
+}
+
 Result<void> Database::checkpoint_truncate() {
   int log_frames = 0;
   int checkpointed = 0;
@@ -330,19 +356,26 @@ Result<void> Database::checkpoint_truncate() {
 
 Result<CommitGroup> Database::begin_group() {
   if (in_transaction()) return fail(Errc::sql_failed, "a transaction is already open");
-  if (auto begun = exec("BEGIN IMMEDIATE"); !begun) return std::move(begun).error();
+  if (auto begun = run_cached("BEGIN IMMEDIATE"); !begun) return std::move(begun).error();
   return CommitGroup(*this);
+}
+
+// Transaction control runs as cached statements: parsed once, not on every unit of every message.
+Result<void> Database::run_cached(std::string_view sql) {
+  auto statement = prepare(sql);
+  if (!statement) return std::move(statement).error();
+  return statement->run();
 }
 
 // Savepoints are named after their depth, so nested units never share a name.
 Result<void> Database::begin_unit() {
   if (!in_transaction()) {
-    if (auto begun = exec("BEGIN IMMEDIATE"); !begun) return begun;
+    if (auto begun = run_cached("BEGIN IMMEDIATE"); !begun) return begun;
     open_units_.push_back(UnitKind::transaction);
     return {};
   }
   const std::string name = "unit" + std::to_string(open_units_.size());
-  if (auto begun = exec("SAVEPOINT " + name); !begun) return begun;
+  if (auto begun = run_cached("SAVEPOINT " + name); !begun) return begun;
   open_units_.push_back(UnitKind::savepoint);
   return {};
 }
@@ -352,18 +385,18 @@ Result<void> Database::end_unit(bool keep) {
   const UnitKind kind = open_units_.back();
   open_units_.pop_back();
   if (kind == UnitKind::transaction) {
-    if (!keep) return exec("ROLLBACK");
-    if (auto committed = exec("COMMIT"); !committed) {
-      (void)exec("ROLLBACK");
+    if (!keep) return run_cached("ROLLBACK");
+    if (auto committed = run_cached("COMMIT"); !committed) {
+      (void)run_cached("ROLLBACK");
       return committed;
     }
     return {};
   }
   const std::string name = "unit" + std::to_string(open_units_.size());
-  if (keep) return exec("RELEASE " + name);
+  if (keep) return run_cached("RELEASE " + name);
   // ROLLBACK TO undoes the savepoint's work but leaves it open; RELEASE then closes it.
-  if (auto undone = exec("ROLLBACK TO " + name); !undone) return undone;
-  return exec("RELEASE " + name);
+  if (auto undone = run_cached("ROLLBACK TO " + name); !undone) return undone;
+  return run_cached("RELEASE " + name);
 }
 
 }  // namespace gvo::storage

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -118,6 +119,12 @@ class Database {
   // Copies the WAL into the database and truncates it to zero bytes, so that deleted rows leave
   // no residue there.
   Result<void> checkpoint_truncate();
+  // Copies what it can of the WAL into the database without waiting for other connections.
+  Result<void> checkpoint_passive();
+  // After each commit, listener learns how many pages the WAL holds, and SQLite no longer
+  // checkpoints on this connection (BackgroundCheckpoints does). An empty listener restores
+  // SQLite's own checkpoints.
+  void on_wal_commit(std::function<void(int pages)> listener);
 
   // Runs body() -> Result<T> as one unit: a transaction of its own (BEGIN IMMEDIATE ... COMMIT),
   // or a savepoint when a transaction is already open. A failed Result rolls the unit back.
@@ -135,10 +142,24 @@ class Database {
   // Opens a transaction that the next operations share until commit().
   Result<CommitGroup> begin_group();
 
+  // Runs body() -> Result<void> as a transaction of its own whose commit does not wait for the
+  // disk (synchronous=NORMAL for it alone). It becomes durable with the next durable commit: the
+  // WAL is written in order and that commit's fsync covers it. Only a crash of the machine, not
+  // of the process, can lose it. For bookkeeping that is safe to do again.
+  template <typename Body>
+  Result<void> transact_without_sync(Body&& body) {
+    if (in_transaction()) return transact(body);
+    if (auto relaxed = run_cached("PRAGMA synchronous=NORMAL"); !relaxed) return relaxed;
+    Result<void> result = transact(body);
+    if (auto restored = run_cached("PRAGMA synchronous=FULL"); !restored) return restored;
+    return result;
+  }
+
  private:
   friend class CommitGroup;
   explicit Database(sqlite3* db) : db_(db) {}
   Result<void> configure(OpenMode mode, int busy_timeout_ms);
+  Result<void> run_cached(std::string_view sql);
   Result<void> begin_unit();
   Result<void> end_unit(bool keep);
   Error error_from(int rc, std::string_view context) const;
@@ -150,6 +171,8 @@ class Database {
   sqlite3* db_ = nullptr;
   std::vector<UnitKind> open_units_;
   std::shared_ptr<StatementCache> cache_;
+  // Kept on the heap: SQLite holds its address, which must survive a move of the Database.
+  std::unique_ptr<std::function<void(int)>> wal_listener_;
 };
 
 }  // namespace gvo::storage

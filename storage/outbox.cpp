@@ -26,11 +26,11 @@ Result<void> Outbox::queue(const std::string& address, std::string_view text, st
   });
 }
 
-Result<std::vector<Outbox::Waiting>> Outbox::waiting(std::size_t limit) {
-  auto rows =
-      store_.db().prepare("SELECT id, peer_id, next_attempt_at FROM outbox ORDER BY id LIMIT ?1");
+Result<std::vector<Outbox::Waiting>> Outbox::waiting(std::size_t limit, std::int64_t after_id) {
+  auto rows = store_.db().prepare(
+      "SELECT id, peer_id, next_attempt_at FROM outbox WHERE id > ?1 ORDER BY id LIMIT ?2");
   if (!rows) return std::move(rows).error();
-  rows->bind(1, static_cast<std::int64_t>(limit));
+  rows->bind(1, after_id).bind(2, static_cast<std::int64_t>(limit));
   std::vector<Waiting> found;
   while (true) {
     auto row = rows->step();
@@ -39,6 +39,15 @@ Result<std::vector<Outbox::Waiting>> Outbox::waiting(std::size_t limit) {
     found.push_back({rows->column_int64(0), rows->column_int64(1), rows->column_int64(2)});
   }
   return found;
+}
+
+Result<bool> Outbox::more_after(PeerId peer, std::int64_t id) {
+  auto query =
+      store_.db().prepare("SELECT EXISTS(SELECT 1 FROM outbox WHERE peer_id = ?1 AND id > ?2)");
+  if (!query) return std::move(query).error();
+  auto row = query->bind(1, peer).bind(2, id).step();
+  if (!row) return std::move(row).error();
+  return row.value() && query->column_int64(0) != 0;
 }
 
 Result<std::string> Outbox::body(std::int64_t id) {

@@ -25,8 +25,11 @@ class Outbox {
 
   // In the caller's transaction, if one is open. The body is sealed, bound to its row.
   Result<void> queue(const std::string& address, std::string_view text, std::int64_t now_ms);
-  // The oldest rows first (each peer's messages in the order they were queued).
-  Result<std::vector<Waiting>> waiting(std::size_t limit);
+  // The oldest rows first (each peer's messages in the order they were queued), from the row
+  // after after_id: a caller pages through with the last id it read.
+  Result<std::vector<Waiting>> waiting(std::size_t limit, std::int64_t after_id = 0);
+  // Whether more messages to peer wait behind row id (the rest of a long answer).
+  Result<bool> more_after(PeerId peer, std::int64_t id);
   Result<std::string> body(std::int64_t id);
   Result<void> remove(std::int64_t id);
   Result<void> postpone(std::int64_t id, std::int64_t due_ms);

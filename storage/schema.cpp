@@ -199,6 +199,13 @@ const std::vector<Migration>& schema_migrations() {
           PRIMARY KEY (month, centre, outcome)
         ) STRICT, WITHOUT ROWID;
       )sql"},
+      {9, "outbox by recipient", R"sql(
+        -- Transports send each recipient's messages in order and look up what follows the one
+        -- on its way (a long answer in parts); deleting a peer finds its rows. Nothing read the
+        -- rows by due time.
+        DROP INDEX outbox_by_next_attempt;
+        CREATE INDEX outbox_by_peer ON outbox(peer_id, id);
+      )sql"},
   };
   return kMigrations;
 }

@@ -4,8 +4,10 @@
 #include <limits>
 #include <memory>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 
 namespace gvo::storage {
@@ -38,6 +40,36 @@ Digest hmac_sha256(const std::uint8_t* key, std::size_t key_size, const void* da
       EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key, key_size,
                 static_cast<const unsigned char*>(data), size, out.data(), out.size(), &written);
   assert(done != nullptr && written == out.size() && "HMAC-SHA256 failed");
+  (void)done;
+  return out;
+}
+
+// An HMAC-SHA256 state keyed with key, to copy for each use; null if OpenSSL cannot make one
+// (hmac_with then keys from scratch).
+std::shared_ptr<EVP_MAC_CTX> keyed_hmac(const std::array<std::uint8_t, 32>& key) {
+  EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  EVP_MAC_CTX* ctx = mac != nullptr ? EVP_MAC_CTX_new(mac) : nullptr;
+  EVP_MAC_free(mac);  // the context holds its own reference
+  char digest[] = "SHA256";
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
+                               OSSL_PARAM_construct_end()};
+  if (ctx == nullptr || EVP_MAC_init(ctx, key.data(), key.size(), params) != 1) {
+    EVP_MAC_CTX_free(ctx);
+    return nullptr;
+  }
+  return std::shared_ptr<EVP_MAC_CTX>(ctx, EVP_MAC_CTX_free);
+}
+
+Digest hmac_with(const std::shared_ptr<EVP_MAC_CTX>& keyed, const std::array<std::uint8_t, 32>& key,
+                 const void* data, std::size_t size) {
+  std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx(
+      keyed != nullptr ? EVP_MAC_CTX_dup(keyed.get()) : nullptr, EVP_MAC_CTX_free);
+  if (ctx == nullptr) return hmac_sha256(key.data(), key.size(), data, size);
+  Digest out{};
+  std::size_t written = 0;
+  const bool done = EVP_MAC_update(ctx.get(), static_cast<const unsigned char*>(data), size) == 1 &&
+                    EVP_MAC_final(ctx.get(), out.data(), &written, out.size()) == 1;
+  assert(done && written == out.size() && "HMAC-SHA256 failed");
   (void)done;
   return out;
 }
@@ -154,10 +186,12 @@ Sealer::Sealer(std::vector<SealingKey> keys) {
   keys_.reserve(keys.size());
   for (const SealingKey& key : keys) {
     if (find_key(key.id()) != nullptr) continue;  // the same key given twice
-    DerivedKeys derived{key, {}, {}, {}};
+    DerivedKeys derived{key, {}, {}, {}, nullptr, nullptr};
     derived.encryption = derive(key.bytes(), "gvo-bot seal v1 encryption");
     derived.placement = derive(key.bytes(), "gvo-bot seal v1 placement");
     derived.indexing = derive(key.bytes(), "gvo-bot blind index v1");
+    derived.placement_mac = keyed_hmac(derived.placement);
+    derived.indexing_mac = keyed_hmac(derived.indexing);
     keys_.push_back(derived);
   }
 }
@@ -183,7 +217,7 @@ Result<Bytes> Sealer::seal(const SealedPlace& place, std::string_view plaintext)
   const DerivedKeys& keys = keys_.front();
   const Bytes context = encode_place(place);
   const Digest place_tag =
-      hmac_sha256(keys.placement.data(), keys.placement.size(), context.data(), context.size());
+      hmac_with(keys.placement_mac, keys.placement, context.data(), context.size());
 
   Bytes sealed;
   sealed.reserve(kOverhead + plaintext.size());
@@ -232,7 +266,7 @@ Result<std::string> Sealer::open(const SealedPlace& place, const Bytes& sealed) 
   }
   const Bytes context = encode_place(place);
   const Digest place_tag =
-      hmac_sha256(keys->placement.data(), keys->placement.size(), context.data(), context.size());
+      hmac_with(keys->placement_mac, keys->placement, context.data(), context.size());
   if (CRYPTO_memcmp(place_tag.data(), sealed.data() + 1 + kKeyIdSize, kPlaceTagSize) != 0) {
     return fail(Errc::sealed_wrong_place,
                 std::string(place.table) + "." + std::string(place.column));
@@ -272,8 +306,7 @@ Bytes Sealer::blind_index(std::string_view purpose, std::string_view value) cons
   append_u32(input, static_cast<std::uint32_t>(purpose.size()));
   input.insert(input.end(), purpose.begin(), purpose.end());
   input.insert(input.end(), value.begin(), value.end());
-  const Digest digest =
-      hmac_sha256(keys.indexing.data(), keys.indexing.size(), input.data(), input.size());
+  const Digest digest = hmac_with(keys.indexing_mac, keys.indexing, input.data(), input.size());
   return Bytes(digest.begin(), digest.end());
 }
 

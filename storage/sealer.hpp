@@ -5,12 +5,15 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "storage/database.hpp"
 #include "storage/errors.hpp"
+
+struct evp_mac_ctx_st;  // OpenSSL's EVP_MAC_CTX, kept out of this header
 
 namespace gvo::storage {
 
@@ -72,6 +75,10 @@ class Sealer {
     std::array<std::uint8_t, 32> encryption{};
     std::array<std::uint8_t, 32> placement{};
     std::array<std::uint8_t, 32> indexing{};
+    // HMAC states already keyed with placement and indexing, copied for each use: keying and
+    // looking the algorithm up again for every value was most of a seal's cost.
+    std::shared_ptr<evp_mac_ctx_st> placement_mac;
+    std::shared_ptr<evp_mac_ctx_st> indexing_mac;
     ~DerivedKeys();
   };
   const DerivedKeys* find_key(std::uint32_t id) const;

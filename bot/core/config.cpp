@@ -123,9 +123,9 @@ Result<Config, ConfigErrc> parse_config(std::string_view json_text, std::string_
   if (const auto cli = parsed.find("signal_cli");
       cli != parsed.end() && reader.expect_object(*cli, "/signal_cli")) {
     const std::string path = "/signal_cli";
-    reader.reject_unknown_keys(
-        *cli, path,
-        {"socket", "host", "port", "account", "profile_name", "host_expiration_seconds"});
+    reader.reject_unknown_keys(*cli, path,
+                               {"socket", "host", "port", "account", "profile_name",
+                                "host_expiration_seconds", "typing_indicators"});
     reader.read_string(*cli, path, "socket", config.signal_cli.socket);
     reader.read_string(*cli, path, "host", config.signal_cli.host);
     reader.read_int(*cli, path, "port", config.signal_cli.port, 1, 65535);
@@ -133,6 +133,7 @@ Result<Config, ConfigErrc> parse_config(std::string_view json_text, std::string_
     reader.read_string(*cli, path, "profile_name", config.signal_cli.profile_name);
     reader.read_int(*cli, path, "host_expiration_seconds",
                     config.signal_cli.host_expiration_seconds, 0, 365 * 24 * 3600);
+    reader.read_bool(*cli, path, "typing_indicators", config.signal_cli.typing_indicators);
   }
   if (config.transport == TransportKind::signal_cli &&
       config.signal_cli.socket.empty() ==

@@ -41,6 +41,7 @@ struct SignalCliConfig {
   std::string account;  // for a multi-account daemon; "" with `signal-cli -a NUMBER daemon`
   std::string profile_name = "Getting the Voice Out";
   int host_expiration_seconds = 0;  // disappearing messages for hosts (0: off)
+  bool typing_indicators = true;    // "typing..." between the parts of a long answer
 };
 
 enum class TransportKind { relay, signal_cli };

@@ -197,8 +197,11 @@ std::string trust_request(std::int64_t id, const std::string& account,
 
 std::string version_request(std::int64_t id) { return dump(request(id, "version", Json(), {})); }
 
-std::string list_identities_request(std::int64_t id, const std::string& account) {
-  return dump(request(id, "listIdentities", Json::object(), account));
+std::string list_identities_request(std::int64_t id, const std::string& account,
+                                    const std::string& recipient) {
+  Json params = Json::object();
+  if (!recipient.empty()) params["number"] = recipient;
+  return dump(request(id, "listIdentities", std::move(params), account));
 }
 
 std::string subscribe_request(std::int64_t id, const std::string& account) {

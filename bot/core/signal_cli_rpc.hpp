@@ -117,7 +117,9 @@ std::string update_contact_request(std::int64_t id, const std::string& account,
 std::string trust_request(std::int64_t id, const std::string& account,
                           const std::string& recipient);
 std::string version_request(std::int64_t id);
-std::string list_identities_request(std::int64_t id, const std::string& account);
+// Every identity signal-cli holds, or those of one recipient (a number or an ACI).
+std::string list_identities_request(std::int64_t id, const std::string& account,
+                                    const std::string& recipient = "");
 std::string subscribe_request(std::int64_t id, const std::string& account);
 
 }  // namespace gvo::core::signal_cli

@@ -24,6 +24,16 @@ namespace {
 constexpr std::size_t kSendWindow = 64;
 constexpr std::int64_t kNetworkRetryMs = 5000;
 constexpr std::int64_t kIdentityRetryMs = 1000;
+// A refusal that the operator must fix (the account parameter, an old signal-cli): tried again
+// now and then, the message kept.
+constexpr std::int64_t kConfigurationRetryMs = 60 * 1000;
+// While Signal asks for a captcha, one send tries again this often: it goes through as soon as
+// the operator has solved the challenge (README, "Captcha"), well before retryAfterSeconds.
+constexpr std::int64_t kChallengeProbeMs = 5 * 60 * 1000;
+// Messages that arrive within this long of the last commit wait for each other: under load they
+// share one fsync instead of paying one each (the loop waits for every fsync); when messages are
+// rare, each commits at once.
+constexpr auto kCommitGap = std::chrono::milliseconds(2);
 
 }  // namespace
 
@@ -37,7 +47,8 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
         handlers_(std::move(handlers)),
         clock_(std::move(clock)),
         timings_(timings),
-        retry_timer_(io) {}
+        retry_timer_(io),
+        batch_timer_(io) {}
 
   void start() {
     SignalCliClient::Handlers handlers;
@@ -57,6 +68,7 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
 
   void stop() {
     retry_timer_.cancel();
+    batch_timer_.cancel();
     if (client_) client_->stop();
   }
 
@@ -68,21 +80,25 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
     return it->second;
   }
 
-  // Reads every identity signal-cli holds; one reading at a time, another after it if asked.
-  void refresh_identities() {
+  // Reads the identity keys signal-cli holds: all of them (address ""), or one person's. One
+  // reading per address at a time; asked again meanwhile, it reads again after.
+  void read_identities(const std::string& address) {
     if (!connected()) return;
-    if (refreshing_) {
-      refresh_again_ = true;
+    if (const auto reading = reading_.find(address); reading != reading_.end()) {
+      reading->second = true;
       return;
     }
-    refreshing_ = true;
+    reading_[address] = false;
     std::weak_ptr<Impl> weak = shared_from_this();
     client_->call(
-        [&](std::int64_t id) { return rpc::list_identities_request(id, settings_.account); },
-        [weak](const CallResult& result) {
+        [&](std::int64_t id) {
+          return rpc::list_identities_request(id, settings_.account, address);
+        },
+        [weak, address](const CallResult& result) {
           auto self = weak.lock();
           if (!self) return;
-          self->refreshing_ = false;
+          const bool again = self->reading_[address];
+          self->reading_.erase(address);
           if (!result.failure) {
             if (auto known = rpc::read_identities(result.response.result)) {
               for (auto& each : known.value()) {
@@ -91,20 +107,13 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
               }
             }
           }
-          if (std::exchange(self->refresh_again_, false)) self->refresh_identities();
+          if (again) self->read_identities(address);
         });
   }
   const SignalCliStatus& status() const { return status_; }
 
   storage::Result<void> send(const std::string& address, std::string_view text) {
     return storage::Outbox(store_).queue(address, text, now_ms());
-  }
-
-  void typing(const std::string& address, bool stop) {
-    if (!connected()) return;
-    client_->call(
-        [&](std::int64_t id) { return rpc::typing_request(id, settings_.account, address, stop); },
-        [](const CallResult&) {});
   }
 
   void set_expiration(const std::string& address, int seconds) {
@@ -118,33 +127,56 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
         });
   }
 
-  // Sends what the outbox holds, a window at a time, each recipient's messages in order.
+  // Sends what the outbox holds, a window at a time, each recipient's messages in order. The
+  // outbox is read a page at a time, past the rows that wait behind a recipient's first one,
+  // until the window is full: a long answer to one person does not hold back a reply to another.
+  // Asked for after every commit, result and indicator, it runs once per turn of the loop.
   void flush() {
-    if (!connected()) return;
-    auto waiting = storage::Outbox(store_).waiting(kSendWindow * 4);
-    if (!waiting) return;
+    if (flush_posted_) return;
+    flush_posted_ = true;
+    asio::post(io_, [weak = weak_from_this()] {
+      if (auto self = weak.lock()) {
+        self->flush_posted_ = false;
+        self->send_waiting();
+      }
+    });
+  }
+
+ private:
+  void send_waiting() {
+    if (!connected() || in_flight_.size() >= kSendWindow) return;
     const std::int64_t now = now_ms();
+    if (now < paused_until_ms_)
+      return flush_later(std::chrono::milliseconds(paused_until_ms_ - now));
+    storage::Outbox outbox(store_);
     std::set<storage::PeerId> held_back;
     std::int64_t next_due = 0;
-    for (const auto& row : waiting.value()) {
-      if (in_flight_.size() >= kSendWindow) break;
-      if (in_flight_.count(row.id) != 0 || held_back.count(row.peer) != 0 ||
-          busy_peers_.count(row.peer) != 0) {
-        held_back.insert(row.peer);
-        continue;
+    std::int64_t after_id = 0;
+    bool room = true;
+    while (room) {
+      auto page = outbox.waiting(kSendWindow, after_id);
+      if (!page || page->empty()) break;
+      after_id = page->back().id;
+      for (const auto& row : page.value()) {
+        room = in_flight_.size() < kSendWindow && !(held_ && !in_flight_.empty());
+        if (!room) break;
+        if (in_flight_.count(row.id) != 0 || held_back.count(row.peer) != 0 ||
+            busy_peers_.count(row.peer) != 0) {
+          held_back.insert(row.peer);
+          continue;
+        }
+        if (row.due_ms > now) {
+          held_back.insert(row.peer);
+          if (next_due == 0 || row.due_ms < next_due) next_due = row.due_ms;
+          continue;
+        }
+        send_row(row.id, row.peer);
+        held_back.insert(row.peer);  // one at a time per recipient: order is kept
       }
-      if (row.due_ms > now) {
-        held_back.insert(row.peer);
-        if (next_due == 0 || row.due_ms < next_due) next_due = row.due_ms;
-        continue;
-      }
-      send_row(row.id, row.peer);
-      held_back.insert(row.peer);  // one at a time per recipient: order is kept
     }
     if (next_due > 0) flush_later(std::chrono::milliseconds(next_due - now));
   }
 
- private:
   std::int64_t now_ms() const {
     return std::chrono::duration_cast<std::chrono::milliseconds>(clock_().time_since_epoch())
         .count();
@@ -159,13 +191,19 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
         [](const CallResult& result) {
           if (result.failure) log::warning("signal-cli: the profile name could not be set");
         });
-    refresh_identities();
+    read_identities("");
     if (handlers_.ready) handlers_.ready();
     flush();
   }
 
   // Envelopes arriving together are taken in together: one commit for all of them.
   void on_envelope(const rpc::Envelope& envelope) {
+    // A multi-account daemon sends every account's messages to every client.
+    if (!settings_.account.empty() && !envelope.account.empty() &&
+        envelope.account != settings_.account) {
+      ++status_.ignored;
+      return;
+    }
     const bool own = !settings_.account.empty() && (envelope.source_number == settings_.account ||
                                                     envelope.source_uuid == settings_.account);
     if (envelope.untrusted_identity && !envelope.source_uuid.empty()) {
@@ -177,12 +215,19 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
     } else {
       batch_.push_back(envelope);
     }
-    if (batch_.size() == 1) {
-      std::weak_ptr<Impl> weak = shared_from_this();
+    if (batch_.size() > 1) return;  // a batch is on its way
+    std::weak_ptr<Impl> weak = shared_from_this();
+    const auto since = std::chrono::steady_clock::now() - last_commit_;
+    if (since >= kCommitGap) {
       asio::post(io_, [weak] {
         if (auto self = weak.lock()) self->take_batch();
       });
+      return;
     }
+    batch_timer_.expires_after(kCommitGap - since);
+    batch_timer_.async_wait([weak](const boost::system::error_code& error) {
+      if (auto self = weak.lock(); self && !error) self->take_batch();
+    });
   }
 
   void take_batch() {
@@ -232,7 +277,9 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
       }
       taken.push_back(std::move(inbound));
     }
-    if (auto committed = group->commit(); !committed) {
+    const auto committed = group->commit();
+    last_commit_ = std::chrono::steady_clock::now();
+    if (!committed) {
       log::error("signal-cli: the commit failed: " + storage::describe(committed.error()));
       return;
     }
@@ -242,20 +289,21 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
       if (handlers_.committed) handlers_.committed(inbound);
     }
     for (const auto& address : to_trust) trust(address);
-    // Someone new: their key is read, for staff verification.
-    const bool someone_new = std::any_of(taken.begin(), taken.end(), [&](const Inbound& inbound) {
-      return identities_.count(inbound.peer) == 0;
-    });
-    if (someone_new) refresh_identities();
+    // Someone new: their key is read, for staff verification (once per run: a person signal-cli
+    // holds no key for is not asked about again and again).
+    for (const auto& inbound : taken) {
+      if (identities_.count(inbound.peer) == 0 && asked_about_.insert(inbound.peer).second)
+        read_identities(inbound.peer);
+    }
     flush();
   }
 
   void trust(const std::string& address) {
     client_->call(
         [&](std::int64_t id) { return rpc::trust_request(id, settings_.account, address); },
-        [weak = weak_from_this()](const CallResult& result) {
+        [weak = weak_from_this(), address](const CallResult& result) {
           if (result.failure) log::warning("signal-cli: a new identity key could not be trusted");
-          if (auto self = weak.lock()) self->refresh_identities();
+          if (auto self = weak.lock()) self->read_identities(address);
         });
   }
 
@@ -263,6 +311,8 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
     storage::Peers peers(store_);
     auto address = peers.address(peer);
     auto body = storage::Outbox(store_).body(id);
+    // Other parts of the same answer waiting behind this one: "typing..." once it is taken.
+    const auto more = storage::Outbox(store_).more_after(peer, id);
     if (!address || !body) {
       log::error("signal-cli: an outbox row cannot be read; it is dropped");
       (void)storage::Outbox(store_).remove(id);
@@ -276,12 +326,12 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
         [&](std::int64_t call_id) {
           return rpc::send_request(call_id, settings_.account, recipient, body.value());
         },
-        [weak, id, peer, recipient](const CallResult& result) {
-          if (auto self = weak.lock()) self->on_sent(id, peer, recipient, result);
+        [weak, id, peer, recipient, more = more && more.value()](const CallResult& result) {
+          if (auto self = weak.lock()) self->on_sent(id, peer, recipient, more, result);
         });
   }
 
-  void on_sent(std::int64_t id, storage::PeerId peer, const std::string& recipient,
+  void on_sent(std::int64_t id, storage::PeerId peer, const std::string& recipient, bool more,
                const CallResult& result) {
     in_flight_.erase(id);
     busy_peers_.erase(peer);
@@ -289,30 +339,24 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
     if (result.failure == CallErrc::timeout) return postpone(id, kNetworkRetryMs);
     std::string outcome_json = result.response.result;
     if (result.response.error) {
-      const int code = result.response.error->code;
       outcome_json = result.response.error->response;
-      if (outcome_json.empty()) {
-        // -1 without per-recipient results ("not registered", "empty message"): never
-        // deliverable. -3 and internal errors: later.
-        if (code == static_cast<int>(rpc::ErrorCode::user))
-          return drop(id, "refused by signal-cli");
-        return postpone(id, kNetworkRetryMs);
-      }
+      if (outcome_json.empty()) return on_refused(id, result.response.error->code);
     }
     auto outcome = rpc::read_send_result(outcome_json);
     if (!outcome || outcome->results.empty()) {
       // An old signal-cli answers {"timestamp":N} alone: taken.
-      if (!result.response.error) return delivered(id);
+      if (!result.response.error) return delivered(id, peer, recipient, more);
       return postpone(id, kNetworkRetryMs);
     }
     const auto& mine = outcome->results.front();
     using Type = rpc::RecipientResult::Type;
     switch (mine.type) {
       case Type::success:
-        return delivered(id);
+        return delivered(id, peer, recipient, more);
       case Type::unregistered:
         return drop(id, "the recipient is not on Signal any more");
       case Type::rate_limit:
+        if (!mine.token.empty()) return challenged(mine.token, mine.retry_after_seconds);
         return postpone(id, 1000 * mine.retry_after_seconds.value_or(60));
       case Type::identity: {
         // The recipient's key changed: the owner decides; if it accepts, signal-cli trusts the
@@ -333,9 +377,85 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
     }
   }
 
+  // A refusal without per-recipient results.
+  void on_refused(std::int64_t id, int code) {
+    using Code = rpc::ErrorCode;
+    switch (static_cast<Code>(code)) {
+      case Code::user:  // "not registered", "empty message": never deliverable
+        return drop(id, "refused by signal-cli (-1)");
+      case Code::parse:
+      case Code::invalid_request:  // a request signal-cli cannot read would never be sent
+        return drop(id, "signal-cli could not read the request");
+      case Code::invalid_params:
+        if (!held_) {
+          log::error(
+              "signal-cli refuses the account (-32602): on a daemon started without -a, set "
+              "signal_cli.account to the bot's number; otherwise check it. Messages are kept.");
+        }
+        return hold_all(kConfigurationRetryMs);
+      case Code::method_not_found:
+        if (!held_) {
+          log::error(
+              "signal-cli does not know `send` (-32601): is this signal-cli's daemon, and "
+              "recent enough? Messages are kept.");
+        }
+        return hold_all(kConfigurationRetryMs);
+      case Code::captcha_rejected:
+        return challenged("", std::nullopt);
+      default:  // -3 (network, server), -4 or -5 without results, -326xx: later
+        return postpone(id, kNetworkRetryMs);
+    }
+  }
+
+  // Signal wants proof that a person runs the account: every send waits (signal-cli would fail
+  // them all) until the operator has solved the captcha or retryAfterSeconds have passed. The
+  // token is no one's data; the operator needs it for submitRateLimitChallenge.
+  void challenged(const std::string& token, std::optional<std::int64_t> retry_after_seconds) {
+    const std::int64_t wait_ms =
+        std::min(kChallengeProbeMs, 1000 * retry_after_seconds.value_or(kChallengeProbeMs / 1000));
+    if (!status_.challenged || (!token.empty() && token != challenge_token_)) {
+      log::error("signal-cli: Signal asks for a captcha before the bot may send again" +
+                 (token.empty() ? std::string(" (a captcha was rejected)")
+                                : "; challenge token " + token) +
+                 ". Solve it and submit it (README, \"Captcha\"); messages wait in the outbox.");
+    }
+    status_.challenged = true;
+    if (!token.empty()) challenge_token_ = token;
+    hold_all(wait_ms);
+  }
+
+  // A refusal of the account, not of one message: every send waits, then one tries at a time
+  // until one goes through. Held in memory only (the message keeps its place in the outbox): a
+  // restart, once the operator has fixed the cause, sends at once.
+  void hold_all(std::int64_t wait_ms) {
+    ++status_.retried;
+    held_ = true;
+    paused_until_ms_ = std::max(paused_until_ms_, now_ms() + wait_ms);
+    flush();
+  }
+
   // Taken by signal-cli: it leaves the outbox. The rows delivered in one turn of the loop go in
   // one transaction (one fsync), and stay "in flight" until then so that none is sent twice.
-  void delivered(std::int64_t id) {
+  // When more parts of the same answer follow, the recipient sees "typing..." until the next
+  // arrives; the next part goes once signal-cli has taken the indicator, so that it cannot
+  // overtake the part.
+  void delivered(std::int64_t id, storage::PeerId peer, const std::string& recipient, bool more) {
+    held_ = false;
+    status_.challenged = false;
+    if (more && settings_.typing_indicators) {
+      busy_peers_.insert(peer);
+      ++status_.typing;
+      client_->call(
+          [&](std::int64_t call_id) {
+            return rpc::typing_request(call_id, settings_.account, recipient, false);
+          },
+          [weak = weak_from_this(), peer](const CallResult&) {
+            if (auto self = weak.lock()) {
+              self->busy_peers_.erase(peer);
+              self->flush();
+            }
+          });
+    }
     ++status_.sent;
     in_flight_.insert(id);
     delivered_.push_back(id);
@@ -350,7 +470,9 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
     std::vector<std::int64_t> done = std::move(delivered_);
     delivered_.clear();
     storage::Outbox outbox(store_);
-    const auto removed = store_.db().transact([&]() -> storage::Result<void> {
+    // Without an fsync of its own: if the machine crashed before the next durable commit, these
+    // messages would be sent again, never lost.
+    const auto removed = store_.db().transact_without_sync([&]() -> storage::Result<void> {
       for (std::int64_t id : done) {
         if (auto gone = outbox.remove(id); !gone) return gone;
       }
@@ -389,13 +511,19 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
   SignalCliTimings timings_;
   std::unique_ptr<SignalCliClient> client_;
   asio::steady_timer retry_timer_;
+  asio::steady_timer batch_timer_;
+  std::chrono::steady_clock::time_point last_commit_;
   std::vector<rpc::Envelope> batch_;
   std::set<std::int64_t> in_flight_;
   std::vector<std::int64_t> delivered_;
   std::map<std::string, rpc::KnownIdentity> identities_;  // by ACI and by number
-  bool refreshing_ = false;
-  bool refresh_again_ = false;
-  std::set<storage::PeerId> busy_peers_;
+  std::map<std::string, bool> reading_;  // identities on their way (address, read again after)
+  std::set<std::string> asked_about_;
+  std::set<storage::PeerId> busy_peers_;  // a send or a typing indicator on its way
+  bool flush_posted_ = false;
+  bool held_ = false;                 // the account was refused: one send at a time
+  std::int64_t paused_until_ms_ = 0;  // every send waits until then
+  std::string challenge_token_;
   SignalCliStatus status_;
 };
 
@@ -412,9 +540,6 @@ storage::Result<void> SignalCliTransport::send(const std::string& address, std::
   return impl_->send(address, text);
 }
 void SignalCliTransport::flush() { impl_->flush(); }
-void SignalCliTransport::typing(const std::string& address, bool stop) {
-  impl_->typing(address, stop);
-}
 void SignalCliTransport::set_expiration(const std::string& address, int seconds) {
   impl_->set_expiration(address, seconds);
 }

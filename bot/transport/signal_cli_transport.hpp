@@ -4,8 +4,10 @@
 // inside a transaction; what arrived in one turn of the loop commits once. Sending: the shared
 // outbox (storage::Outbox), each recipient's messages in order, with signal-cli's per-recipient
 // results: SUCCESS and UNREGISTERED leave the outbox, RATE_LIMIT waits retryAfterSeconds,
-// NETWORK backs off, IDENTITY goes to the owner's identity handling. Nothing is lost across a
-// restart of either side: rows stay until signal-cli took them.
+// NETWORK backs off, IDENTITY goes to the owner's identity handling; a proof-required rate limit
+// (a captcha challenge) holds every send until Signal lets the account send again. Between the
+// parts of a long answer the recipient sees "typing...". Nothing is lost across a restart of
+// either side: rows stay until signal-cli took them.
 #pragma once
 
 #include <chrono>
@@ -27,6 +29,7 @@ struct SignalCliSettings {
   std::string account;  // for a multi-account daemon; "" for `signal-cli -a NUMBER daemon`
   std::string profile_name = "Getting the Voice Out";
   int host_expiration_seconds = 0;  // disappearing messages set on each new contact (0: off)
+  bool typing_indicators = true;    // "typing..." between the parts of a long answer
 };
 
 struct SignalCliStatus {
@@ -36,6 +39,8 @@ struct SignalCliStatus {
   std::uint64_t sent = 0;
   std::uint64_t retried = 0;
   std::uint64_t commits = 0;  // transactions that took messages in
+  std::uint64_t typing = 0;   // typing indicators sent
+  bool challenged = false;    // Signal asks for a captcha before the account may send again
 };
 
 class SignalCliTransport {
@@ -56,8 +61,6 @@ class SignalCliTransport {
   // Queues a message to an address (a sourceUuid), in the caller's transaction if one is open.
   storage::Result<void> send(const std::string& address, std::string_view text);
   void flush();
-  // A typing indicator to address, while the bot prepares a long answer.
-  void typing(const std::string& address, bool stop);
   // The disappearing-message timer of the conversation with address (signal-cli keeps it as
   // contact state; 0 turns it off).
   void set_expiration(const std::string& address, int seconds);

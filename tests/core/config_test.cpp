@@ -8,7 +8,7 @@ using gvo::core::ConfigErrc;
 using gvo::core::LogLevel;
 using gvo::core::parse_config;
 
-TEST_CASE("an empty object gives the defaults; the embedded defaults create a key") {
+TEST_CASE("an empty object gives the defaults, the embedded defaults create a key") {
   const auto config = parse_config("{}", "test.json");
   REQUIRE(config.ok());
   CHECK(config->data_dir == "gvo-data");

@@ -159,4 +159,7 @@ TEST_CASE("signal-cli listIdentities: the safety number people compare, per cont
   CHECK(known->at(1).trust_level == "UNTRUSTED");
   CHECK_FALSE(read_identities("{}").ok());
   CHECK(nlohmann::json::parse(list_identities_request(3, ""))["method"] == "listIdentities");
+  CHECK_FALSE(nlohmann::json::parse(list_identities_request(3, ""))["params"].contains("number"));
+  CHECK(nlohmann::json::parse(list_identities_request(3, "", "aci-1"))["params"]["number"] ==
+        "aci-1");
 }

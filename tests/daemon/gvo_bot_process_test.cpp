@@ -67,7 +67,7 @@ TEST_CASE(
   CHECK_THAT(log, Catch::Matchers::Contains("<6>gvo-bot: stopping on SIGTERM"));
 }
 
-TEST_CASE("a second start reuses the key and the database; SIGINT stops it too") {
+TEST_CASE("a second start reuses the key and the database, SIGINT stops it too") {
   gvo::test::TempDir dir;
   {
     ReadyBot first = start_until_ready(dir, {});

@@ -1,7 +1,9 @@
 // gvo-bot on the signal-cli transport, as a real process, against the fake signal-cli daemon
 // (tests/support/fake_signal_cli.hpp): a full intake; the daemon restarted mid-conversation with
 // nothing lost and nothing done twice; a rate-limit error retried after the delay signal-cli gives;
-// an identity failure for a coordinator that suspends their role.
+// a captcha challenge that holds every send; an identity failure for a coordinator that suspends
+// their role; "typing..." between the parts of a long answer; a multi-account daemon.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -25,15 +27,12 @@ constexpr char kAccount[] = "+32400000000";
 
 class Bot {
  public:
-  // staff: `gvo-bot staff add` argument lists, run before the bot starts.
-  explicit Bot(const std::vector<std::vector<std::string>>& staff = {}) {
+  // staff: `gvo-bot staff add` argument lists, run before the bot starts. settings: more of the
+  // config's signal_cli object (`, "account": ...`).
+  explicit Bot(const std::vector<std::vector<std::string>>& staff = {},
+               const std::string& settings = "") {
     fake.start();
-    gvo::test::write_text(dir.file("bot.json"),
-                          R"({"data_dir": "bot", "sealing": {"create_key": true},
-                              "test_clock_start": "2026-03-16T10:00:00Z",
-                              "transport": "signal-cli", "signal_cli": {"socket": ")" +
-                              dir.file("signal-cli.sock") +
-                              R"(", "host_expiration_seconds": 604800}})");
+    configure(settings);
     REQUIRE(gvo::test::run_to_completion(kBot, {"--config", "bot.json", "init"}, dir.path())
                 .exit_code == 0);
     for (auto args : staff) {
@@ -43,11 +42,31 @@ class Bot {
     daemon = gvo::test::start_ready(kBot, {"--config", "bot.json"}, dir.path(), "bot");
   }
 
-  ~Bot() {
+  ~Bot() { stop(); }
+
+  // The operator changes the configuration and restarts the bot.
+  void restart(const std::string& settings) {
+    stop();
+    configure(settings);
+    daemon = gvo::test::start_ready(kBot, {"--config", "bot.json"}, dir.path(), "bot");
+  }
+
+  void stop() {
     if (daemon.process) {
       daemon.process->send_signal(SIGTERM);
       (void)daemon.process->wait_for_exit(5s);
     }
+  }
+
+  // What was sent to who, in order: "send" or "sendTyping" each.
+  std::vector<std::string> calls_to(const std::string& who) {
+    std::vector<std::string> calls;
+    for (const auto& request : fake.requests()) {
+      const std::string method = request.value("method", "");
+      if ((method == "send" || method == "sendTyping") && request["params"]["recipient"][0] == who)
+        calls.push_back(method);
+    }
+    return calls;
   }
 
   // A person writes to the bot.
@@ -112,13 +131,22 @@ class Bot {
   gvo::test::ReadyDaemon daemon;
 
  private:
+  void configure(const std::string& settings) {
+    gvo::test::write_text(dir.file("bot.json"),
+                          R"({"data_dir": "bot", "sealing": {"create_key": true},
+                              "test_clock_start": "2026-03-16T10:00:00Z",
+                              "transport": "signal-cli", "signal_cli": {"socket": ")" +
+                              dir.file("signal-cli.sock") +
+                              R"(", "host_expiration_seconds": 604800)" + settings + "}}");
+  }
+
   std::int64_t clock_ = 1773655200000;  // 2026-03-16 10:00 UTC, in milliseconds
   std::map<std::string, std::size_t> looked_;
 };
 
 }  // namespace
 
-TEST_CASE("signal-cli: a full intake; a daemon restart and a redelivery change nothing") {
+TEST_CASE("signal-cli: a full intake, a daemon restart and a redelivery change nothing") {
   Bot bot({{"aci-coord", "coordinator", "--language", "en", "--trust-first-key"}});
   bot.fake.set_max_delay(5ms);  // answers overtake each other
   bot.say("aci-host", "hello");
@@ -267,23 +295,17 @@ TEST_CASE("signal-cli: a referent is verified by the safety number signal-cli sh
   const std::string referent_number =
       "22222 33333 44444 55555 66666 77777 88888 99999 00000 "
       "12345 67890 13579";
-  bot.fake.set_answer([=](const Json& request) -> std::string {
-    if (request.value("method", "") != "listIdentities") return {};
-    return Json{{"jsonrpc", "2.0"},
-                {"result", Json::array({{{"number", nullptr},
-                                         {"uuid", "aci-coord"},
-                                         {"fingerprint", "05c0"},
-                                         {"safetyNumber", coordinator_number},
-                                         {"trustLevel", "TRUSTED_UNVERIFIED"}},
-                                        {{"number", nullptr},
-                                         {"uuid", "aci-ref"},
-                                         {"fingerprint", "05ee"},
-                                         {"safetyNumber", referent_number},
-                                         {"trustLevel", "TRUSTED_UNVERIFIED"}}})},
-                {"id", request["id"]}}
-        .dump();
-  });
-  bot.say("aci-ref", "cases");  // someone new: signal-cli's identities are read again
+  bot.fake.set_identities(Json::array({{{"number", nullptr},
+                                        {"uuid", "aci-coord"},
+                                        {"fingerprint", "05c0"},
+                                        {"safetyNumber", coordinator_number},
+                                        {"trustLevel", "TRUSTED_UNVERIFIED"}},
+                                       {{"number", nullptr},
+                                        {"uuid", "aci-ref"},
+                                        {"fingerprint", "05ee"},
+                                        {"safetyNumber", referent_number},
+                                        {"trustLevel", "TRUSTED_UNVERIFIED"}}}));
+  bot.say("aci-ref", "cases");  // someone new: their identity is read from signal-cli
   bot.expect("aci-ref", "Your role is not active");
   bot.say("aci-coord", "staff");
   bot.expect("aci-coord", "aci-ref · referent · vottem · unverified · " + referent_number);
@@ -293,4 +315,128 @@ TEST_CASE("signal-cli: a referent is verified by the safety number signal-cli sh
   bot.expect("aci-coord", "aci-ref is verified");
   bot.say("aci-ref", "cases");
   bot.expect("aci-ref", "No cases.");
+}
+
+TEST_CASE("signal-cli: between the parts of a long answer the host sees typing") {
+  Bot bot;
+  bot.intake("aci-host", "BENALI Mohamed");
+  bot.expect("aci-host", "Caricole");  // the next steps, after the reference
+  const auto calls = bot.calls_to("aci-host");
+  INFO(calls.size() << " calls");
+  REQUIRE_FALSE(calls.empty());
+  CHECK(calls.front() == "send");
+  int typing = 0;
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    if (calls[i] != "sendTyping") continue;
+    ++typing;
+    // Only after a part, and always followed by the next part.
+    CHECK(i > 0);
+    CHECK(calls[i - 1] == "send");
+    REQUIRE(i + 1 < calls.size());
+    CHECK(calls[i + 1] == "send");
+  }
+  CHECK(typing > 0);
+  for (const auto& request : bot.fake.requests()) {
+    if (request.value("method", "") == "sendTyping")
+      CHECK_FALSE(request["params"].contains("stop"));
+  }
+}
+
+TEST_CASE("signal-cli: typing indicators can be turned off") {
+  Bot bot({}, R"(, "typing_indicators": false)");
+  bot.intake("aci-host", "BENALI Mohamed");
+  bot.expect("aci-host", "Caricole");
+  const auto calls = bot.calls_to("aci-host");
+  CHECK(std::count(calls.begin(), calls.end(), "send") > 5);
+  CHECK(std::count(calls.begin(), calls.end(), "sendTyping") == 0);
+}
+
+TEST_CASE("signal-cli: a multi-account daemon gets the account in every request") {
+  // Declared before the bot: the fake's thread may use it until the bot is gone.
+  Bot bot({}, std::string(R"(, "account": ")") + kAccount + "\"");
+  bot.fake.require_account(kAccount);
+  bot.intake("aci-host", "BENALI Mohamed");
+  int requests = 0;
+  for (const auto& request : bot.fake.requests()) {
+    if (request.value("method", "") == "version") continue;
+    ++requests;
+    CHECK(request["params"].value("account", "") == kAccount);
+  }
+  CHECK(requests > 20);
+  // A message to another account of the same daemon is not the bot's to answer.
+  const int before = bot.sent_to("aci-other");
+  bot.fake.notify(gvo::test::FakeSignalCli::text_message("aci-other", 5, "hello", "+32499999999"));
+  bot.say("aci-host", "status");
+  bot.expect("aci-host", "BENALI");
+  CHECK(bot.sent_to("aci-other") == before);
+}
+
+TEST_CASE("signal-cli: a daemon that wants the account keeps replies until the bot names it") {
+  Bot bot;
+  bot.fake.require_account(kAccount);  // `signal-cli daemon` started without -a
+  bot.say("aci-host", "hello");
+  // The reply is refused (-32602); the operator is told what to set, and the reply is kept.
+  const auto end = std::chrono::steady_clock::now() + 10s;
+  while (bot.daemon.process->stderr_text().find("signal_cli.account") == std::string::npos &&
+         std::chrono::steady_clock::now() < end)
+    std::this_thread::sleep_for(20ms);  // another process's progress: nothing to wait on
+  CHECK_THAT(bot.daemon.process->stderr_text(), Catch::Matchers::Contains("signal_cli.account"));
+  bot.restart(std::string(R"(, "account": ")") + kAccount + "\"");
+  bot.expect("aci-host", "How long");  // the reply queued before the restart
+  bot.say("aci-host", "3");
+  bot.expect("aci-host", "Do you know the name");
+}
+
+TEST_CASE("signal-cli: a captcha challenge holds every send until Signal lets the bot send") {
+  // Declared before the bot: the fake's thread uses them until the bot (and its fake) is gone.
+  std::mutex mutex;
+  std::vector<std::chrono::steady_clock::time_point> attempts;
+  Bot bot;
+  bot.fake.set_answer([&](const Json& request) -> std::string {
+    if (request.value("method", "") != "send") return {};
+    std::lock_guard<std::mutex> lock(mutex);
+    attempts.push_back(std::chrono::steady_clock::now());
+    if (attempts.size() > 2) return {};
+    // A proof-required rate limit: the result carries a challenge token.
+    return Json{
+        {"jsonrpc", "2.0"},
+        {"error",
+         {{"code", -5},
+          {"message", "Failed to send message due to rate limiting"},
+          {"data",
+           {{"response",
+             {{"timestamp", 1},
+              {"results",
+               Json::array({{{"recipientAddress",
+                              {{"uuid", request["params"]["recipient"][0]}, {"number", nullptr}}},
+                             {"type", "RATE_LIMIT_FAILURE"},
+                             {"token", "challenge-4f2a"},
+                             {"retryAfterSeconds", 1}}})}}}}}}},
+        {"id", request["id"]}}
+        .dump();
+  });
+  bot.say("aci-one", "hello");
+  const auto end = std::chrono::steady_clock::now() + 10s;
+  auto count = [&] {
+    std::lock_guard<std::mutex> lock(mutex);
+    return attempts.size();
+  };
+  while (count() == 0 && std::chrono::steady_clock::now() < end)
+    std::this_thread::sleep_for(10ms);  // another process's progress: nothing to wait on
+  std::this_thread::sleep_for(200ms);   // the refusal reaches the bot
+  bot.say("aci-two", "hello");          // while every send is held
+  bot.say("aci-three", "hello");
+  bot.expect("aci-one", "How long", 20s);
+  bot.expect("aci-two", "How long", 20s);
+  bot.expect("aci-three", "How long", 20s);
+  std::lock_guard<std::mutex> lock(mutex);
+  // After the refusal nothing was tried for the delay, not even to the others; then one send
+  // alone (refused again), and after the delay again, one alone that went through.
+  REQUIRE(attempts.size() >= 6);
+  for (std::size_t k = 1; k < attempts.size(); ++k) CHECK(attempts[k] - attempts[0] >= 900ms);
+  CHECK(attempts[2] - attempts[1] >= 900ms);
+  const std::string log = bot.daemon.process->stderr_text();
+  CHECK_THAT(log, Catch::Matchers::Contains("captcha"));
+  CHECK_THAT(log, Catch::Matchers::Contains("challenge-4f2a"));
+  CHECK_THAT(log, !Catch::Matchers::Contains("aci-one"));
 }

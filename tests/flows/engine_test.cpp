@@ -101,7 +101,7 @@ TEST_CASE("the same session, input and time give the same actions") {
   }
 }
 
-TEST_CASE("saved sessions round-trip; damaged ones are refused with one error") {
+TEST_CASE("saved sessions round-trip, damaged ones are refused with one error") {
   Run run(demo());
   run.send("Bonjour");
   run.send("NOM Test");

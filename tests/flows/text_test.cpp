@@ -61,7 +61,7 @@ TEST_CASE("edit distances count adjacent swaps as one edit and stop past their l
   CHECK(edit_distance("", "ab", 3) == 2);
 }
 
-TEST_CASE("phrases match whole words only; tidy keeps the text but its spacing") {
+TEST_CASE("phrases match whole words only, tidy keeps the text but its spacing") {
   CHECK(gvo::flows::contains_phrase("il est marocain", "marocain"));
   CHECK(gvo::flows::contains_phrase("centre ferme de vottem", "ferme de vottem"));
   CHECK_FALSE(gvo::flows::contains_phrase("inde", "in"));

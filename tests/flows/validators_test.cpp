@@ -250,7 +250,7 @@ TEST_CASE("centres: loose names, aliases, typos, unknown and police station") {
                                           });
 }
 
-TEST_CASE("phones: Belgian by default, foreign with a prefix, any digits; E.164 stored") {
+TEST_CASE("phones: Belgian by default, foreign with a prefix, any digits, E.164 stored") {
   check_rows(spec_of(AnswerKind::phone), {
                                              {"0470 12 34 56", "+32470123456"},
                                              {"0470123456", "+32470123456"},
@@ -278,7 +278,7 @@ TEST_CASE("phones: Belgian by default, foreign with a prefix, any digits; E.164 
                                          });
 }
 
-TEST_CASE("names: any script kept as written; numbers, links and walls of text refused") {
+TEST_CASE("names: any script kept as written, numbers, links and walls of text refused") {
   const auto& validators = *test::flow_world().validators;
   check_rows(spec_of(AnswerKind::name),
              {

@@ -149,7 +149,7 @@ TEST_CASE("a peer whose identity key changed is refused until the change is acce
   CHECK(text(bob.endpoint->decrypt({"alice"}, from_new.value())) == "it is me, new phone");
 }
 
-TEST_CASE("keys and sessions survive a restart; the identity's private key is stored sealed") {
+TEST_CASE("keys and sessions survive a restart, the identity's private key is stored sealed") {
   test::TempDir dir;
   const storage::SealingKey alice_key = test::new_sealing_key();
   Party alice(dir.file("alice.db"), alice_key);
@@ -184,7 +184,7 @@ TEST_CASE("keys and sessions survive a restart; the identity's private key is st
   CHECK(sessions->column_blob(0).size() == 32);  // a keyed hash, not "bob"
 }
 
-TEST_CASE("the signed pre-key rotates when old; the one before still opens late messages") {
+TEST_CASE("the signed pre-key rotates when old, the one before still opens late messages") {
   test::TempDir dir;
   Party alice(dir.file("alice.db"), test::new_sealing_key());
   Party bob(dir.file("bob.db"), test::new_sealing_key());

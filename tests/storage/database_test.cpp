@@ -127,7 +127,7 @@ TEST_CASE("transact commits a successful unit and rolls back a failed one") {
   CHECK(count_rows(db, "t") == 1);
 }
 
-TEST_CASE("a commit group shares one commit; a failed unit inside it is undone alone") {
+TEST_CASE("a commit group shares one commit, a failed unit inside it is undone alone") {
   gvo::test::TempDir dir;
   Database db = gvo::test::open_test_database(dir.file("bot.db"));
   Database reader = gvo::test::open_test_database(dir.file("bot.db"));

@@ -75,6 +75,11 @@ const std::vector<std::function<void(Database&)>> kSeeds = {
       run(db, "UPDATE cases SET assigned_staff_id = 1");
       run(db, "INSERT INTO audit VALUES (1, 14, 'referent', 1, 'note', x'05', x'06')");
     },
+    [](Database& db) {
+      run(db,
+          "INSERT INTO outbox(id, peer_id, body, created_at, next_attempt_at) "
+          "VALUES (2, 1, x'07', 15, 15)");
+    },
 };
 
 void check_seeds_kept(Database& db, int seeded_up_to) {
@@ -84,7 +89,7 @@ void check_seeds_kept(Database& db, int seeded_up_to) {
   }
   if (seeded_up_to >= 2) {
     CHECK(scalar(db, "SELECT received_at FROM inbound_seen") == 101);
-    CHECK(scalar(db, "SELECT count(*) FROM outbox") == 1);
+    CHECK(scalar(db, "SELECT count(*) FROM outbox WHERE id = 1") == 1);
   }
   if (seeded_up_to >= 3) CHECK(scalar(db, "SELECT due_at FROM timers") == 9);
   if (seeded_up_to >= 5) CHECK(scalar(db, "SELECT sent_at_ms FROM outbox") == 7);
@@ -92,6 +97,11 @@ void check_seeds_kept(Database& db, int seeded_up_to) {
   if (seeded_up_to >= 8) {
     CHECK(scalar(db, "SELECT assigned_staff_id FROM cases") == 1);
     CHECK(scalar(db, "SELECT at FROM audit") == 14);
+  }
+  if (seeded_up_to >= 9) {
+    // The index exists (INDEXED BY fails otherwise) and finds both of peer 1's rows.
+    CHECK(scalar(db, "SELECT count(*) FROM outbox INDEXED BY outbox_by_peer WHERE peer_id = 1") ==
+          2);
   }
   if (seeded_up_to >= 7) {
     CHECK(scalar(db, "SELECT created_at FROM cases") == 12);

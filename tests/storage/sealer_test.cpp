@@ -133,7 +133,7 @@ TEST_CASE("after rotation the new key seals and the retired key still opens old 
   CHECK(Sealer({old_key}).open(kPlace, new_value.value()).code() == Errc::sealed_unknown_key);
 }
 
-TEST_CASE("keys read from hex keep their id; bad hex is refused") {
+TEST_CASE("keys read from hex keep their id, bad hex is refused") {
   const SealingKey key = gvo::test::new_sealing_key();
   auto again = SealingKey::from_hex("  " + key.to_hex() + "\n");
   REQUIRE(again.ok());
@@ -145,6 +145,24 @@ TEST_CASE("keys read from hex keep their id; bad hex is refused") {
   CHECK(SealingKey::from_hex(std::string(65, 'a')).code() == Errc::key_malformed);
   CHECK(SealingKey::from_hex(std::string(63, 'a') + "g").code() == Errc::key_malformed);
   CHECK(SealingKey::from_hex(std::string(64, 'A')).ok());
+}
+
+TEST_CASE("blind indexes are HMAC-SHA256 as specified: a known answer") {
+  // Computed outside this code (Python's hmac): indexing key = HMAC(key, "gvo-bot blind index
+  // v1"); index = HMAC(indexing key, u32 length of purpose, purpose, value). Stored indexes
+  // depend on it never changing.
+  std::string hex;
+  for (int i = 0; i < 32; ++i)
+    hex += "0123456789abcdef"[i / 16] + std::string(1, "0123456789abcdef"[i % 16]);
+  auto key = SealingKey::from_hex(hex);
+  REQUIRE(key.ok());
+  const Bytes index = Sealer({key.value()}).blind_index("peer address", "+32470123456");
+  std::string got;
+  for (std::uint8_t byte : index) {
+    got += "0123456789abcdef"[byte >> 4];
+    got += "0123456789abcdef"[byte & 15];
+  }
+  CHECK(got == "86fa662365fc4745d471eb7dfbebbf9f3f3088364e6f2edff0db12f4e75230da");
 }
 
 TEST_CASE("blind indexes are stable, keyed, and separate their purposes") {

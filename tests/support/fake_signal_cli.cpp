@@ -69,6 +69,14 @@ class FakeSignalCli::Impl : public std::enable_shared_from_this<FakeSignalCli::I
   }
   void set_max_delay(std::chrono::milliseconds delay) { max_delay_ = delay; }
   void set_silent(bool silent) { silent_ = silent; }
+  void set_identities(const Json& identities) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    identities_ = identities;
+  }
+  void require_account(const std::string& account) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    required_account_ = account;
+  }
 
   void notify(const Json& payload, bool wrapped) {
     Json params = wrapped ? Json{{"subscription", 0}, {"result", payload}} : payload;
@@ -198,15 +206,28 @@ class FakeSignalCli::Impl : public std::enable_shared_from_this<FakeSignalCli::I
     if (!request.contains("method"))
       return answer(connection, error_line(id, -32600, "method field must be set"));
     Answer scripted;
+    std::string required_account;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       requests_.push_back(request);
       request_times_.push_back(std::chrono::steady_clock::now());
       scripted = answer_;
+      required_account = required_account_;
     }
     if (silent_ || id.is_null()) return;  // no id: executed, its answer dropped
+    if (!required_account.empty() && request["method"] != "version") {
+      // As signal-cli's multi-account mode (SignalJsonRpcDispatcherHandler).
+      const Json params = request.value("params", Json::object());
+      const Json account = params.is_object() ? params.value("account", Json()) : Json();
+      if (!account.is_string())
+        return answer(connection,
+                      error_line(id, -32602, "Method requires valid account parameter"));
+      if (account != required_account)
+        return answer(connection, error_line(id, -32602, "Specified account does not exist"));
+    }
     std::string line_out = scripted ? scripted(request) : std::string();
     if (line_out.empty()) line_out = default_answer(request);
+    if (line_out.empty()) line_out = identities_answer(request);
     answer(connection, line_out);
   }
 
@@ -225,7 +246,22 @@ class FakeSignalCli::Impl : public std::enable_shared_from_this<FakeSignalCli::I
     if (method == "updateProfile" || method == "updateContact" || method == "trust")
       return result_line(id, Json::object());
     if (method == "subscribeReceive") return result_line(id, 7);
+    if (method == "listIdentities") return {};
     return error_line(id, -32601, "Method not implemented");
+  }
+
+  // As ListIdentitiesCommand: every identity, or those of the recipient in params.number.
+  std::string identities_answer(const Json& request) {
+    const Json params = request.value("params", Json::object());
+    const std::string wanted = params.is_object() ? params.value("number", "") : "";
+    Json found = Json::array();
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& identity : identities_) {
+      if (wanted.empty() || identity.value("uuid", Json()) == wanted ||
+          identity.value("number", Json()) == wanted)
+        found.push_back(identity);
+    }
+    return result_line(request["id"], found);
   }
 
   // Answers come in any order: each after its own random delay.
@@ -257,6 +293,8 @@ class FakeSignalCli::Impl : public std::enable_shared_from_this<FakeSignalCli::I
   std::vector<Json> requests_;
   std::vector<std::chrono::steady_clock::time_point> request_times_;
   Answer answer_;
+  std::string required_account_;  // "" for a single-account daemon
+  Json identities_ = Json::array();
   std::atomic<std::chrono::milliseconds> max_delay_{std::chrono::milliseconds(0)};
   std::atomic<bool> silent_{false};
   std::atomic<int> accepted_{0};
@@ -272,6 +310,8 @@ void FakeSignalCli::stop() { impl_->stop(); }
 void FakeSignalCli::set_answer(Answer answer) { impl_->set_answer(std::move(answer)); }
 void FakeSignalCli::set_max_delay(std::chrono::milliseconds delay) { impl_->set_max_delay(delay); }
 void FakeSignalCli::set_silent(bool silent) { impl_->set_silent(silent); }
+void FakeSignalCli::set_identities(const Json& identities) { impl_->set_identities(identities); }
+void FakeSignalCli::require_account(const std::string& account) { impl_->require_account(account); }
 void FakeSignalCli::notify(const Json& payload, bool wrapped) { impl_->notify(payload, wrapped); }
 void FakeSignalCli::notify_many(const std::vector<Json>& payloads) { impl_->notify_many(payloads); }
 void FakeSignalCli::cut_mid_line() { impl_->cut_mid_line(); }

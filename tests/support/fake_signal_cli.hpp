@@ -35,6 +35,12 @@ class FakeSignalCli {
   void set_max_delay(std::chrono::milliseconds delay);
   // Accept connections and read requests, but never answer (a stuck daemon).
   void set_silent(bool silent);
+  // The identities listIdentities answers with (signal-cli's shape: number, uuid, fingerprint,
+  // safetyNumber, trustLevel), all of them or those of params.number.
+  void set_identities(const nlohmann::json& identities);
+  // A multi-account daemon (`signal-cli daemon` without -a): every request must name this
+  // account in params.account, else -32602 as signal-cli answers.
+  void require_account(const std::string& account);
   // A receive notification to every connection (to the next one when none is open, as with
   // --receive-mode=on-connection): params is the payload
   // {"envelope":...,"account":...}; wrapped: {"subscription":N,"result":payload}.
