@@ -2,8 +2,12 @@
 
 #include <sys/stat.h>
 
+#include <chrono>
+#include <thread>
+
 #include <catch2/catch.hpp>
 
+#include "storage/checkpoints.hpp"
 #include "tests/storage/storage_support.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -167,4 +171,53 @@ TEST_CASE("a commit group dropped without commit leaves nothing behind") {
   }
   CHECK_FALSE(db.in_transaction());
   CHECK(count_rows(db, "t") == 0);
+}
+
+TEST_CASE("a commit without sync keeps its rows and leaves the next commits durable") {
+  gvo::test::TempDir dir;
+  Database db = gvo::test::open_test_database(dir.file("bot.db"));
+  REQUIRE(db.exec("CREATE TABLE t (x INTEGER)").ok());
+  REQUIRE(db.transact_without_sync([&]() -> gvo::storage::Result<void> {
+              // Inside the unit, this connection does not wait for the disk.
+              CHECK(pragma_text(db, "synchronous") == "1");  // NORMAL
+              return db.exec("INSERT INTO t VALUES (1)");
+            }).ok());
+  CHECK(pragma_text(db, "synchronous") == "2");  // FULL again
+  CHECK(count_rows(db, "t") == 1);
+  // A failed unit is rolled back and still restores FULL.
+  auto failed = db.transact_without_sync([&]() -> gvo::storage::Result<void> {
+    (void)db.exec("INSERT INTO t VALUES (2)");
+    return gvo::storage::fail(Errc::sql_failed, "on purpose");
+  });
+  CHECK_FALSE(failed.ok());
+  CHECK(pragma_text(db, "synchronous") == "2");
+  CHECK(count_rows(db, "t") == 1);
+}
+
+TEST_CASE("checkpoints run on their own thread and copy the log into the database") {
+  gvo::test::TempDir dir;
+  const std::string path = dir.file("bot.db");
+  Database db = gvo::test::open_test_database(path);
+  REQUIRE(db.exec("CREATE TABLE t (x BLOB)").ok());
+  const auto size_of = [](const std::string& file) {
+    struct stat info {};
+    return ::stat(file.c_str(), &info) == 0 ? static_cast<long long>(info.st_size) : -1;
+  };
+  const long long before = size_of(path);
+  {
+    auto started = gvo::storage::BackgroundCheckpoints::start(db, path, 50);
+    REQUIRE(started.ok());
+    auto& checkpoints = *started.value();
+    for (int i = 0; i < 200; ++i) REQUIRE(db.exec("INSERT INTO t VALUES (randomblob(3000))").ok());
+    for (int wait = 0; wait < 500 && checkpoints.done() == 0; ++wait)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));  // the other thread's work
+    CHECK(checkpoints.done() > 0);
+    CHECK(checkpoints.failed() == 0);
+  }
+  // The rows reached the database file itself, not only its log.
+  CHECK(size_of(path) > before + 200LL * 1000);
+  CHECK(count_rows(db, "t") == 200);
+  // Stopped, the connection checkpoints itself again, as by default.
+  REQUIRE(db.exec("INSERT INTO t VALUES (1)").ok());
+  CHECK(count_rows(db, "t") == 201);
 }

@@ -1,0 +1,137 @@
+// The signal-cli transport in this process, with a real store and the fake daemon
+// (tests/support/fake_signal_cli.hpp): how each of signal-cli's refusals of a send is handled.
+// A message is dropped only when it can never be delivered; otherwise it stays in the outbox.
+#include "bot/transport/signal_cli_transport.hpp"
+
+#include <chrono>
+#include <mutex>
+
+#include <boost/asio/io_context.hpp>
+#include <catch2/catch.hpp>
+
+#include "storage/outbox.hpp"
+#include "tests/storage/storage_support.hpp"
+#include "tests/support/fake_signal_cli.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace std::chrono_literals;
+using Json = nlohmann::json;
+
+namespace {
+
+struct Harness {
+  gvo::test::TempDir dir;
+  gvo::test::FakeSignalCli fake{dir.file("socket")};
+  boost::asio::io_context io;
+  std::unique_ptr<gvo::storage::Store> store;
+  std::unique_ptr<gvo::transport::SignalCliTransport> transport;
+
+  Harness() {
+    auto opened = gvo::storage::Store::open(dir.file("bot.db"),
+                                            gvo::storage::Sealer({gvo::test::new_sealing_key()}),
+                                            gvo::storage::OpenMode::create_if_missing);
+    REQUIRE(opened.ok());
+    store = std::make_unique<gvo::storage::Store>(std::move(opened).value());
+    fake.start();
+    transport = std::make_unique<gvo::transport::SignalCliTransport>(
+        io, *store, gvo::transport::SignalCliSettings{{dir.file("socket"), "", 0}, ""},
+        gvo::transport::SignalCliTransport::Handlers{},
+        [] { return std::chrono::system_clock::now(); });
+    transport->start();
+  }
+
+  ~Harness() { transport->stop(); }
+
+  template <typename Done>
+  bool run_until(Done done, std::chrono::milliseconds deadline = 5s) {
+    const auto end = std::chrono::steady_clock::now() + deadline;
+    while (!done() && std::chrono::steady_clock::now() < end) {
+      io.restart();
+      io.run_for(10ms);
+    }
+    return done();
+  }
+
+  std::size_t outbox_rows() {
+    auto rows = gvo::storage::Outbox(*store).waiting(1000);
+    REQUIRE(rows.ok());
+    return rows->size();
+  }
+
+  int sends() {
+    int count = 0;
+    for (const auto& request : fake.requests()) count += request.value("method", "") == "send";
+    return count;
+  }
+};
+
+std::string refusal(const Json& id, int code, const std::string& message) {
+  return Json{{"jsonrpc", "2.0"},
+              {"error", {{"code", code}, {"message", message}, {"data", nullptr}}},
+              {"id", id}}
+      .dump();
+}
+
+}  // namespace
+
+TEST_CASE("signal-cli transport: each refusal of a send drops or keeps the message") {
+  struct Case {
+    int code;
+    const char* message;
+    bool kept;
+  };
+  // From signal-cli's error table (../shared/reference/signal-cli-jsonrpc.md §1.5).
+  const Case cases[] = {
+      {-1, "Failed to send message", false},    // never deliverable (not registered...)
+      {-32700, "Unexpected character", false},  // a request it cannot read: never sent
+      {-32600, "method field must be set", false},
+      {-3, "Update profile error", true},  // the network or the server: later
+      {-4, "Failed to send message due to untrusted identities", true},
+      {-5, "Failed to send message due to rate limiting", true},
+      {-6, "Captcha rejected", true},            // the account is held
+      {-32601, "Method not implemented", true},  // the operator must look
+      {-32602, "Method requires valid account parameter", true},
+      {-32603, "An internal server error has occurred. (IOException)", true},
+  };
+  for (const auto& each : cases) {
+    INFO("code " << each.code);
+    Harness h;
+    h.fake.set_answer([&](const Json& request) -> std::string {
+      if (request.value("method", "") != "send") return {};
+      return refusal(request["id"], each.code, each.message);
+    });
+    REQUIRE(h.run_until([&] { return h.transport->connected(); }));
+    REQUIRE(h.transport->send("aci-host", "a reply").ok());
+    h.transport->flush();
+    REQUIRE(h.run_until([&] { return h.sends() == 1; }));
+    // The answer is taken: the message has left the outbox, or is counted as retried.
+    REQUIRE(h.run_until([&] { return h.outbox_rows() == 0 || h.transport->status().retried > 0; }));
+    CHECK((h.outbox_rows() == 1) == each.kept);
+    CHECK(h.transport->status().sent == 0);
+    h.fake.set_answer({});
+  }
+}
+
+TEST_CASE("signal-cli transport: a refused account holds every send, and one goes first") {
+  Harness h;
+  std::mutex mutex;
+  int refused = 0;
+  h.fake.set_answer([&](const Json& request) -> std::string {
+    if (request.value("method", "") != "send") return {};
+    std::lock_guard<std::mutex> lock(mutex);
+    if (refused++ > 0) return {};
+    return refusal(request["id"], -32602, "Method requires valid account parameter");
+  });
+  REQUIRE(h.run_until([&] { return h.transport->connected(); }));
+  REQUIRE(h.transport->send("aci-one", "to one").ok());
+  h.transport->flush();
+  REQUIRE(h.run_until([&] { return h.transport->status().retried > 0; }));
+  // Others queued meanwhile wait too: nothing is sent while the account is held.
+  REQUIRE(h.transport->send("aci-two", "to two").ok());
+  REQUIRE(h.transport->send("aci-three", "to three").ok());
+  h.transport->flush();
+  h.run_until([] { return false; }, 300ms);
+  CHECK(h.sends() == 1);
+  CHECK(h.outbox_rows() == 3);
+  h.fake.set_answer({});
+}
