@@ -34,6 +34,7 @@
 #include "bot/transport/alarm.hpp"
 #include "bot/transport/event_loop.hpp"
 #include "bot/transport/messenger.hpp"
+#include "bot/transport/signal_cli_challenge.hpp"
 #include "bot/transport/signal_cli_transport.hpp"
 #include "flows/loader.hpp"
 #include "storage/cases.hpp"
@@ -537,6 +538,38 @@ int print_stats(const gvo::core::Config& config, bool csv) {
   return 0;
 }
 
+// Signal asked for a captcha before the bot may send again (the bot logged the challenge token).
+int answer_captcha(const gvo::core::Config& config, const std::string& challenge,
+                   const std::string& captcha) {
+  if (config.transport != gvo::core::TransportKind::signal_cli) {
+    std::fprintf(stderr,
+                 "gvo-bot: 'captcha' is for the signal-cli transport; this configuration "
+                 "uses the relay\n");
+    return daemon::kExitConfig;
+  }
+  const auto& cli = config.signal_cli;
+  using Outcome = gvo::transport::ChallengeAnswer::Outcome;
+  const auto answer =
+      gvo::transport::submit_captcha({cli.socket, cli.host, static_cast<unsigned short>(cli.port)},
+                                     cli.account, challenge, captcha);
+  switch (answer.outcome) {
+    case Outcome::accepted:
+      std::printf(
+          "Signal accepted the captcha. The bot sends again at its next try (within five "
+          "minutes), or at once if restarted.\n");
+      return 0;
+    case Outcome::rejected:
+      std::fprintf(stderr,
+                   "gvo-bot: Signal rejected the captcha: %s. Solve a new one at "
+                   "https://signalcaptchas.org/challenge/generate.html and run this again.\n",
+                   answer.detail.c_str());
+      return daemon::kExitFailure;
+    default:
+      std::fprintf(stderr, "gvo-bot: the captcha was not handed over: %s\n", answer.detail.c_str());
+      return daemon::kExitFailure;
+  }
+}
+
 int check_config(const gvo::core::Config& config, const std::string& source) {
   const std::string key_status = daemon::check_keys(config);
   std::printf("%s: configuration is valid\n%s\n",
@@ -581,6 +614,8 @@ int main(int argc, char** argv) {
         return manage_staff(config, command_line->arguments);
       case daemon::Command::stats:
         return print_stats(config, command_line->csv);
+      case daemon::Command::captcha:
+        return answer_captcha(config, command_line->arguments.at(0), command_line->arguments.at(1));
       default:
         return run_bot(config);
     }

@@ -208,4 +208,10 @@ std::string subscribe_request(std::int64_t id, const std::string& account) {
   return dump(request(id, "subscribeReceive", Json::object(), account));
 }
 
+std::string submit_challenge_request(std::int64_t id, const std::string& account,
+                                     const std::string& challenge, const std::string& captcha) {
+  return dump(request(id, "submitRateLimitChallenge",
+                      Json{{"challenge", challenge}, {"captcha", captcha}}, account));
+}
+
 }  // namespace gvo::core::signal_cli

@@ -121,5 +121,9 @@ std::string version_request(std::int64_t id);
 std::string list_identities_request(std::int64_t id, const std::string& account,
                                     const std::string& recipient = "");
 std::string subscribe_request(std::int64_t id, const std::string& account);
+// A solved captcha for a proof-required rate limit: challenge is the token of the failed send,
+// captcha the signalcaptcha://... text from https://signalcaptchas.org/challenge/generate.html.
+std::string submit_challenge_request(std::int64_t id, const std::string& account,
+                                     const std::string& challenge, const std::string& captcha);
 
 }  // namespace gvo::core::signal_cli

@@ -62,6 +62,16 @@ Parsed parse_command_line(const std::vector<std::string>& args) {
       }
       i = end - 1;
       command = Command::staff;
+    } else if (arg == "captcha") {
+      if (i + 2 >= args.size() || args[i + 1].empty() || args[i + 2].empty() ||
+          args[i + 1].front() == '-' || args[i + 2].front() == '-') {
+        return core::fail(CommandLineErrc::missing_value,
+                          "expected 'captcha CHALLENGE CAPTCHA': the challenge token from the "
+                          "bot's log and the signalcaptcha://... text");
+      }
+      line.arguments = {args[i + 1], args[i + 2]};
+      i += 2;
+      command = Command::captcha;
     } else if (arg == "stats") {
       command = Command::stats;
     } else if (arg == "--csv") {
@@ -128,6 +138,8 @@ std::string usage_text(std::string_view program) {
        PROGRAM staff list | remove ADDRESS | verify ADDRESS FINGERPRINT [--config FILE]
                                               manage GVO's coordinators and referents
        PROGRAM stats [--csv] [--config FILE]  anonymous counts by month, centre and status
+       PROGRAM captcha CHALLENGE CAPTCHA [--config FILE]
+                                              signal-cli: answer Signal's captcha challenge
        PROGRAM --version | --help
 
 gvo-bot is Getting the Voice Out's Signal bot. Without --config it runs on its embedded

@@ -17,6 +17,7 @@ enum class Command {
   export_cases,  // write every case as JSON to a new owner-only file, then exit
   staff,         // add, list, remove or verify staff members, then exit
   stats,         // print anonymous counts of cases, then exit
+  captcha,       // hand a solved captcha to signal-cli (a proof-required rate limit), then exit
   help,
   version,
 };
@@ -26,7 +27,8 @@ struct CommandLine {
   std::string config_path;             // empty: the embedded defaults
   std::vector<std::string> files;      // check_flows
   std::string output_path;             // export_cases
-  std::vector<std::string> arguments;  // staff: the subcommand and its arguments
+  std::vector<std::string> arguments;  // staff: the subcommand and its arguments; captcha:
+                                       // the challenge token and the captcha
   bool csv = false;                    // stats
 };
 

@@ -162,4 +162,10 @@ TEST_CASE("signal-cli listIdentities: the safety number people compare, per cont
   CHECK_FALSE(nlohmann::json::parse(list_identities_request(3, ""))["params"].contains("number"));
   CHECK(nlohmann::json::parse(list_identities_request(3, "", "aci-1"))["params"]["number"] ==
         "aci-1");
+  const auto challenge = nlohmann::json::parse(
+      submit_challenge_request(4, "+32400000000", "tok-1", "signalcaptcha://abc"));
+  CHECK(challenge["method"] == "submitRateLimitChallenge");
+  CHECK(challenge["params"]["challenge"] == "tok-1");
+  CHECK(challenge["params"]["captcha"] == "signalcaptcha://abc");
+  CHECK(challenge["params"]["account"] == "+32400000000");
 }

@@ -26,6 +26,7 @@ TEST_CASE("command lines that gvo-bot accepts") {
       {{"--version"}, Command::version, ""},
       {{"--version", "--version"}, Command::version, ""},
       {{"flows", "check", "a.json"}, Command::check_flows, ""},
+      {{"captcha", "tok", "signalcaptcha://x", "-c", "b.json"}, Command::captcha, "b.json"},
   };
   for (const Case& c : cases) {
     const auto parsed = parse_command_line(c.args);
@@ -55,6 +56,11 @@ TEST_CASE("command lines that gvo-bot refuses, each with its reason") {
       {{"flows", "list"}, CommandLineErrc::unexpected_argument, "expected 'flows check FILE...'"},
       {{"flows", "check"}, CommandLineErrc::missing_value, "needs at least one file"},
       {{"init", "flows", "check", "a.json"}, CommandLineErrc::conflicting_commands, "cannot be"},
+      {{"captcha"}, CommandLineErrc::missing_value, "expected 'captcha CHALLENGE CAPTCHA'"},
+      {{"captcha", "tok"}, CommandLineErrc::missing_value, "expected 'captcha CHALLENGE CAPTCHA'"},
+      {{"captcha", "tok", "--config", "b.json"},
+       CommandLineErrc::missing_value,
+       "expected 'captcha CHALLENGE CAPTCHA'"},
   };
   for (const Case& c : cases) {
     const auto parsed = parse_command_line(c.args);
@@ -70,10 +76,16 @@ TEST_CASE("flows check takes every file after it") {
   CHECK(parsed->files == std::vector<std::string>{"a.json", "b.json", "c.json"});
 }
 
+TEST_CASE("captcha takes the challenge token and the captcha") {
+  const auto parsed = parse_command_line({"captcha", "tok-1", "signalcaptcha://abc"});
+  REQUIRE(parsed.ok());
+  CHECK(parsed->arguments == std::vector<std::string>{"tok-1", "signalcaptcha://abc"});
+}
+
 TEST_CASE("the usage text lists every option") {
   const std::string usage = gvo::daemon::usage_text("gvo-bot");
   for (const char* option :
-       {"--config", "--check-config", "--version", "--help", "init", "flows check"}) {
+       {"--config", "--check-config", "--version", "--help", "init", "flows check", "captcha"}) {
     CHECK_THAT(usage, Catch::Matchers::Contains(option));
   }
 }

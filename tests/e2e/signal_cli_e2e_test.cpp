@@ -440,3 +440,38 @@ TEST_CASE("signal-cli: a captcha challenge holds every send until Signal lets th
   CHECK_THAT(log, Catch::Matchers::Contains("challenge-4f2a"));
   CHECK_THAT(log, !Catch::Matchers::Contains("aci-one"));
 }
+
+TEST_CASE(
+    "signal-cli: gvo-bot captcha hands the solved captcha over, and says when it is rejected") {
+  Bot bot;
+  const std::vector<std::string> args = {"--config", "bot.json", "captcha", "challenge-4f2a",
+                                         "signalcaptcha://signal-hcaptcha.solved"};
+  auto accepted = gvo::test::run_to_completion(kBot, args, bot.dir.path());
+  CHECK(accepted.exit_code == 0);
+  CHECK_THAT(accepted.out, Catch::Matchers::Contains("Signal accepted the captcha"));
+  bool submitted = false;
+  for (const auto& request : bot.fake.requests()) {
+    if (request.value("method", "") != "submitRateLimitChallenge") continue;
+    submitted = request["params"]["challenge"] == "challenge-4f2a" &&
+                request["params"]["captcha"] == "signalcaptcha://signal-hcaptcha.solved";
+  }
+  CHECK(submitted);
+
+  bot.fake.set_answer([](const Json& request) -> std::string {
+    if (request.value("method", "") != "submitRateLimitChallenge") return {};
+    return Json{{"jsonrpc", "2.0"},
+                {"error", {{"code", -6}, {"message", "Captcha rejected"}, {"data", nullptr}}},
+                {"id", request["id"]}}
+        .dump();
+  });
+  auto rejected = gvo::test::run_to_completion(kBot, args, bot.dir.path());
+  CHECK(rejected.exit_code == 1);
+  CHECK_THAT(rejected.err, Catch::Matchers::Contains("rejected the captcha"));
+  CHECK_THAT(rejected.err, Catch::Matchers::Contains("signalcaptchas.org"));
+  bot.fake.set_answer({});
+
+  bot.fake.stop();  // no signal-cli to reach
+  auto unreachable = gvo::test::run_to_completion(kBot, args, bot.dir.path());
+  CHECK(unreachable.exit_code == 1);
+  CHECK_THAT(unreachable.err, Catch::Matchers::Contains("cannot reach signal-cli"));
+}

@@ -243,7 +243,8 @@ class FakeSignalCli::Impl : public std::enable_shared_from_this<FakeSignalCli::I
       }
       return result_line(id, {{"timestamp", 1700000000000}, {"results", results}});
     }
-    if (method == "updateProfile" || method == "updateContact" || method == "trust")
+    if (method == "updateProfile" || method == "updateContact" || method == "trust" ||
+        method == "submitRateLimitChallenge")
       return result_line(id, Json::object());
     if (method == "subscribeReceive") return result_line(id, 7);
     if (method == "listIdentities") return {};
