@@ -259,14 +259,14 @@ int run_bot(const gvo::core::Config& config) {
     signal_number = run("relay " + config.relay.host + ":" + std::to_string(config.relay.port));
     live.stop();
   } else {
-    handlers.ready = [] { log::info("connected to signal-cli"); };
     const auto& cli = config.signal_cli;
     gvo::transport::SignalCliSettings settings{
         {cli.socket, cli.host, static_cast<unsigned short>(cli.port)},
         cli.account,
         cli.profile_name,
         cli.host_expiration_seconds,
-        cli.typing_indicators};
+        cli.typing_indicators,
+        cli.subscribe};
     // Hosts' conversations disappear after the configured time; staff's do not. Set once per
     // person and run (signal-cli keeps it).
     gvo::transport::SignalCliTransport* transport = nullptr;

@@ -125,7 +125,7 @@ Result<Config, ConfigErrc> parse_config(std::string_view json_text, std::string_
     const std::string path = "/signal_cli";
     reader.reject_unknown_keys(*cli, path,
                                {"socket", "host", "port", "account", "profile_name",
-                                "host_expiration_seconds", "typing_indicators"});
+                                "host_expiration_seconds", "typing_indicators", "receive_mode"});
     reader.read_string(*cli, path, "socket", config.signal_cli.socket);
     reader.read_string(*cli, path, "host", config.signal_cli.host);
     reader.read_int(*cli, path, "port", config.signal_cli.port, 1, 65535);
@@ -134,6 +134,14 @@ Result<Config, ConfigErrc> parse_config(std::string_view json_text, std::string_
     reader.read_int(*cli, path, "host_expiration_seconds",
                     config.signal_cli.host_expiration_seconds, 0, 365 * 24 * 3600);
     reader.read_bool(*cli, path, "typing_indicators", config.signal_cli.typing_indicators);
+    std::string receive_mode = "manual";
+    reader.read_string(*cli, path, "receive_mode", receive_mode);
+    if (receive_mode == "on-connection") {
+      config.signal_cli.subscribe = false;
+    } else if (receive_mode != "manual") {
+      reader.problem(path + "/receive_mode",
+                     "expected manual or on-connection (signal-cli's --receive-mode)");
+    }
   }
   if (config.transport == TransportKind::signal_cli &&
       config.signal_cli.socket.empty() ==

@@ -42,6 +42,9 @@ struct SignalCliConfig {
   std::string profile_name = "Getting the Voice Out";
   int host_expiration_seconds = 0;  // disappearing messages for hosts (0: off)
   bool typing_indicators = true;    // "typing..." between the parts of a long answer
+  // signal-cli's --receive-mode: "manual" (gvo-bot subscribes on each connection, so that no
+  // other connection, such as `gvo-bot captcha`, is handed messages) or "on-connection".
+  bool subscribe = true;
 };
 
 enum class TransportKind { relay, signal_cli };

@@ -1,8 +1,8 @@
 // Answers Signal's proof-required rate limit (a captcha challenge, see SignalCliTransport): the
 // operator solves the captcha in a browser and `gvo-bot captcha` hands it to signal-cli
-// (submitRateLimitChallenge) on a brief connection of its own. With --receive-mode=on-connection
-// every connection is given the messages that arrive while it is open; this one is open for one
-// request, and gvo-bot, connected at the same time, gets them too.
+// (submitRateLimitChallenge) on a brief connection of its own. It never subscribes: with
+// --receive-mode=manual (deploy/signal-cli.service) no message is handed to it. (With
+// on-connection, every connection is given the messages that arrive while it is open.)
 #pragma once
 
 #include <chrono>

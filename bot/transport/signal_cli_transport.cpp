@@ -27,6 +27,9 @@ constexpr std::int64_t kIdentityRetryMs = 1000;
 // A refusal that the operator must fix (the account parameter, an old signal-cli): tried again
 // now and then, the message kept.
 constexpr std::int64_t kConfigurationRetryMs = 60 * 1000;
+constexpr const char* kAccountRefused =
+    "signal-cli refuses the account (-32602): on a daemon started without -a, set "
+    "signal_cli.account to the bot's number; otherwise check it. Messages are kept.";
 // While Signal asks for a captcha, one send tries again this often: it goes through as soon as
 // the operator has solved the challenge (README, "Captcha"), well before retryAfterSeconds.
 constexpr std::int64_t kChallengeProbeMs = 5 * 60 * 1000;
@@ -48,7 +51,8 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
         clock_(std::move(clock)),
         timings_(timings),
         retry_timer_(io),
-        batch_timer_(io) {}
+        batch_timer_(io),
+        subscribe_timer_(io) {}
 
   void start() {
     SignalCliClient::Handlers handlers;
@@ -69,6 +73,7 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
   void stop() {
     retry_timer_.cancel();
     batch_timer_.cancel();
+    subscribe_timer_.cancel();
     if (client_) client_->stop();
   }
 
@@ -192,8 +197,40 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
           if (result.failure) log::warning("signal-cli: the profile name could not be set");
         });
     read_identities("");
+    if (settings_.subscribe) subscribe();
     if (handlers_.ready) handlers_.ready();
     flush();
+  }
+
+  // Asks signal-cli for this account's messages on this connection (--receive-mode=manual).
+  // Refused or unanswered, the bot would receive nothing: it asks again until it is given them.
+  void subscribe() {
+    client_->call(
+        [&](std::int64_t id) { return rpc::subscribe_request(id, settings_.account); },
+        [weak = weak_from_this()](const CallResult& result) {
+          auto self = weak.lock();
+          if (!self || result.failure == CallErrc::disconnected) return;
+          if (!result.failure) {
+            self->subscribe_failed_ = false;
+            return;
+          }
+          const auto& error = result.response.error;
+          const bool account_refused =
+              error && error->code == static_cast<int>(rpc::ErrorCode::invalid_params);
+          if (!self->subscribe_failed_) {  // once, not at every try
+            log::error(account_refused ? std::string(kAccountRefused)
+                                       : "signal-cli: the subscription to messages failed (" +
+                                             (error ? error->message : std::string("no answer")) +
+                                             "); the bot asks again until it is given them");
+          }
+          self->subscribe_failed_ = true;
+          self->subscribe_timer_.expires_after(
+              std::chrono::milliseconds(account_refused ? kConfigurationRetryMs : kNetworkRetryMs));
+          self->subscribe_timer_.async_wait([weak](const boost::system::error_code& failed) {
+            if (auto again = weak.lock(); again && !failed && again->connected())
+              again->subscribe();
+          });
+        });
   }
 
   // Envelopes arriving together are taken in together: one commit for all of them.
@@ -387,11 +424,7 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
       case Code::invalid_request:  // a request signal-cli cannot read would never be sent
         return drop(id, "signal-cli could not read the request");
       case Code::invalid_params:
-        if (!held_) {
-          log::error(
-              "signal-cli refuses the account (-32602): on a daemon started without -a, set "
-              "signal_cli.account to the bot's number; otherwise check it. Messages are kept.");
-        }
+        if (!held_) log::error(kAccountRefused);
         return hold_all(kConfigurationRetryMs);
       case Code::method_not_found:
         if (!held_) {
@@ -512,6 +545,8 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
   std::unique_ptr<SignalCliClient> client_;
   asio::steady_timer retry_timer_;
   asio::steady_timer batch_timer_;
+  asio::steady_timer subscribe_timer_;
+  bool subscribe_failed_ = false;
   std::chrono::steady_clock::time_point last_commit_;
   std::vector<rpc::Envelope> batch_;
   std::set<std::int64_t> in_flight_;

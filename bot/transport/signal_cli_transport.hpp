@@ -30,6 +30,9 @@ struct SignalCliSettings {
   std::string profile_name = "Getting the Voice Out";
   int host_expiration_seconds = 0;  // disappearing messages set on each new contact (0: off)
   bool typing_indicators = true;    // "typing..." between the parts of a long answer
+  // subscribeReceive on each connection, for a daemon run with --receive-mode=manual; false for
+  // on-connection, where every connection receives unasked.
+  bool subscribe = true;
 };
 
 struct SignalCliStatus {

@@ -59,6 +59,7 @@ struct Bench {
     if (!started) throw std::runtime_error("cannot start the checkpoints");
     checkpoints = std::move(started).value();
     flows = gvo::daemon::load_flows(std::string(GVO_SOURCE_ROOT) + "/flows/defs");
+    fake.set_receive_mode(gvo::test::FakeSignalCli::ReceiveMode::manual);  // as deployed
     fake.start();
     desk = std::make_unique<gvo::desk::Desk>(
         *store, *flows, "intake",

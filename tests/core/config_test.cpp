@@ -156,6 +156,21 @@ TEST_CASE("the signal-cli transport: a socket, or host and port") {
   CHECK(config->signal_cli.socket == "/run/signal-cli/socket");
   CHECK(config->signal_cli.host_expiration_seconds == 604800);
   CHECK(config->signal_cli.profile_name == "Getting the Voice Out");
+  CHECK(config->signal_cli.subscribe);  // receive_mode "manual", as deploy/signal-cli.service
+  CHECK(config->signal_cli.typing_indicators);
+  const auto other = parse_config(
+      R"({"transport": "signal-cli", "signal_cli": {"socket": "/s",
+          "receive_mode": "on-connection", "typing_indicators": false}})",
+      "o.json");
+  REQUIRE(other.ok());
+  CHECK_FALSE(other->signal_cli.subscribe);
+  CHECK_FALSE(other->signal_cli.typing_indicators);
+  const auto wrong = parse_config(
+      R"({"transport": "signal-cli", "signal_cli": {"socket": "/s", "receive_mode": "on-start"}})",
+      "w.json");
+  REQUIRE_FALSE(wrong.ok());
+  CHECK_THAT(wrong.error().detail,
+             Catch::Matchers::Contains("w.json: /signal_cli/receive_mode: expected manual or"));
   for (
       const char* bad :
       {R"({"transport": "signal-cli"})", R"({"transport": "carrier pigeon"})",

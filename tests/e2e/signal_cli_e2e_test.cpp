@@ -31,6 +31,9 @@ class Bot {
   // config's signal_cli object (`, "account": ...`).
   explicit Bot(const std::vector<std::vector<std::string>>& staff = {},
                const std::string& settings = "") {
+    // As deployed (deploy/signal-cli.service): --receive-mode=manual, and the bot subscribes.
+    if (settings.find("on-connection") == std::string::npos)
+      fake.set_receive_mode(gvo::test::FakeSignalCli::ReceiveMode::manual);
     fake.start();
     configure(settings);
     REQUIRE(gvo::test::run_to_completion(kBot, {"--config", "bot.json", "init"}, dir.path())
@@ -474,4 +477,29 @@ TEST_CASE(
   auto unreachable = gvo::test::run_to_completion(kBot, args, bot.dir.path());
   CHECK(unreachable.exit_code == 1);
   CHECK_THAT(unreachable.err, Catch::Matchers::Contains("cannot reach signal-cli"));
+}
+
+TEST_CASE("signal-cli: in manual receive mode only the bot is handed messages") {
+  Bot bot;
+  bot.stop();  // gvo-bot is down; a host writes meanwhile: the message waits at Signal's server
+  bot.say("aci-host", "hello");
+  // Another connection (gvo-bot captcha) is handed nothing...
+  auto other = gvo::test::run_to_completion(
+      kBot, {"--config", "bot.json", "captcha", "tok", "signalcaptcha://x"}, bot.dir.path());
+  CHECK(other.exit_code == 0);
+  // ...and the bot, back, gets the message and answers.
+  bot.restart("");
+  bot.expect("aci-host", "How long");
+  int subscriptions = 0;
+  for (const auto& request : bot.fake.requests())
+    subscriptions += request.value("method", "") == "subscribeReceive" ? 1 : 0;
+  CHECK(subscriptions == 2);  // once per start of the bot, never by the captcha command
+}
+
+TEST_CASE("signal-cli: in on-connection receive mode the bot does not subscribe") {
+  Bot bot({}, R"(, "receive_mode": "on-connection")");
+  bot.say("aci-host", "hello");
+  bot.expect("aci-host", "How long");
+  for (const auto& request : bot.fake.requests())
+    CHECK(request.value("method", "") != "subscribeReceive");
 }

@@ -79,31 +79,15 @@ class FakeSignalCli::Impl : public std::enable_shared_from_this<FakeSignalCli::I
   }
 
   void notify(const Json& payload, bool wrapped) {
-    Json params = wrapped ? Json{{"subscription", 0}, {"result", payload}} : payload;
-    const std::string line =
-        Json{{"jsonrpc", "2.0"}, {"method", "receive"}, {"params", params}}.dump() + "\n";
-    on_thread([this, line] {
-      // As with --receive-mode=on-connection: while no client is connected, messages wait (at
-      // the Signal server) and come to the next client.
-      if (connections_.empty()) {
-        waiting_.push_back(line);
-        return;
-      }
-      for (auto& connection : connections_) write(connection, line);
-    });
+    on_thread([this, payload, wrapped] { deliver({payload}, wrapped); });
   }
 
   void notify_many(const std::vector<Json>& payloads) {
-    std::string lines;
-    for (const auto& payload : payloads)
-      lines += Json{{"jsonrpc", "2.0"}, {"method", "receive"}, {"params", payload}}.dump() + "\n";
-    on_thread([this, lines] {
-      if (connections_.empty()) {
-        waiting_.push_back(lines);
-        return;
-      }
-      for (auto& connection : connections_) write(connection, lines);
-    });
+    on_thread([this, &payloads] { deliver(payloads, false); });
+  }
+
+  void set_receive_mode(ReceiveMode mode) {
+    on_thread([this, mode] { mode_ = mode; });
   }
 
   void cut_mid_line() {
@@ -134,6 +118,7 @@ class FakeSignalCli::Impl : public std::enable_shared_from_this<FakeSignalCli::I
     explicit Connection(asio::io_context& io) : socket(io) {}
     local::socket socket;
     asio::streambuf input;
+    int subscription = -1;  // after subscribeReceive: notifications in the wrapped shape
   };
   using Shared = std::shared_ptr<Connection>;
 
@@ -146,6 +131,46 @@ class FakeSignalCli::Impl : public std::enable_shared_from_this<FakeSignalCli::I
       done.set_value();
     });
     done.get_future().wait();
+  }
+
+  static std::string receive_line(const Json& params) {
+    return Json{{"jsonrpc", "2.0"}, {"method", "receive"}, {"params", params}}.dump() + "\n";
+  }
+
+  // As signal-cli: on-connection, every connection gets every message (unwrapped, or wrapped
+  // when the test asks); a connection that called subscribeReceive gets it (again) wrapped in
+  // its subscription. While no one receives, messages wait at the Signal server.
+  void deliver(const std::vector<Json>& payloads, bool wrapped) {
+    bool received = false;
+    for (const auto& connection : connections_) {
+      std::string lines;
+      if (mode_ == ReceiveMode::on_connection) {
+        for (const auto& payload : payloads)
+          lines += receive_line(wrapped ? Json{{"subscription", 0}, {"result", payload}} : payload);
+      }
+      if (connection->subscription >= 0) {
+        for (const auto& payload : payloads)
+          lines +=
+              receive_line(Json{{"subscription", connection->subscription}, {"result", payload}});
+      }
+      if (lines.empty()) continue;
+      write(connection, lines);
+      received = true;
+    }
+    if (!received) waiting_.insert(waiting_.end(), payloads.begin(), payloads.end());
+  }
+
+  void flush_waiting(const Shared& connection) {
+    if (waiting_.empty()) return;
+    std::vector<Json> waiting = std::move(waiting_);
+    waiting_.clear();
+    std::string lines;
+    for (const auto& payload : waiting)
+      lines +=
+          receive_line(connection->subscription >= 0
+                           ? Json{{"subscription", connection->subscription}, {"result", payload}}
+                           : payload);
+    write(connection, lines);
   }
 
   void shut() {
@@ -170,8 +195,8 @@ class FakeSignalCli::Impl : public std::enable_shared_from_this<FakeSignalCli::I
                               ++accepted_;
                               ++open_;
                               connections_.insert(connection);
-                              for (const auto& line : waiting_) write(connection, line);
-                              waiting_.clear();
+                              // on-connection: each connection is a receiver at once.
+                              if (mode_ == ReceiveMode::on_connection) flush_waiting(connection);
                               read(connection);
                               if (acceptor_) accept();
                             });
@@ -225,6 +250,12 @@ class FakeSignalCli::Impl : public std::enable_shared_from_this<FakeSignalCli::I
       if (account != required_account)
         return answer(connection, error_line(id, -32602, "Specified account does not exist"));
     }
+    if (request["method"] == "subscribeReceive") {
+      connection->subscription = next_subscription_++;
+      answer(connection, result_line(id, connection->subscription));
+      flush_waiting(connection);
+      return;
+    }
     std::string line_out = scripted ? scripted(request) : std::string();
     if (line_out.empty()) line_out = default_answer(request);
     if (line_out.empty()) line_out = identities_answer(request);
@@ -246,7 +277,6 @@ class FakeSignalCli::Impl : public std::enable_shared_from_this<FakeSignalCli::I
     if (method == "updateProfile" || method == "updateContact" || method == "trust" ||
         method == "submitRateLimitChallenge")
       return result_line(id, Json::object());
-    if (method == "subscribeReceive") return result_line(id, 7);
     if (method == "listIdentities") return {};
     return error_line(id, -32601, "Method not implemented");
   }
@@ -289,7 +319,9 @@ class FakeSignalCli::Impl : public std::enable_shared_from_this<FakeSignalCli::I
   std::thread thread_;
   std::unique_ptr<local::acceptor> acceptor_;
   std::set<Shared> connections_;
-  std::vector<std::string> waiting_;  // notifications for the next client
+  std::vector<Json> waiting_;  // notifications for the next receiver
+  ReceiveMode mode_ = ReceiveMode::on_connection;
+  int next_subscription_ = 0;
   mutable std::mutex mutex_;
   std::vector<Json> requests_;
   std::vector<std::chrono::steady_clock::time_point> request_times_;
@@ -315,6 +347,7 @@ void FakeSignalCli::set_identities(const Json& identities) { impl_->set_identiti
 void FakeSignalCli::require_account(const std::string& account) { impl_->require_account(account); }
 void FakeSignalCli::notify(const Json& payload, bool wrapped) { impl_->notify(payload, wrapped); }
 void FakeSignalCli::notify_many(const std::vector<Json>& payloads) { impl_->notify_many(payloads); }
+void FakeSignalCli::set_receive_mode(ReceiveMode mode) { impl_->set_receive_mode(mode); }
 void FakeSignalCli::cut_mid_line() { impl_->cut_mid_line(); }
 std::vector<std::chrono::steady_clock::time_point> FakeSignalCli::request_times() const {
   return impl_->request_times();

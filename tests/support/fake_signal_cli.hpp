@@ -30,6 +30,11 @@ class FakeSignalCli {
   void start();  // listens (again, after stop: a daemon restart)
   void stop();   // closes every connection and the socket
 
+  // signal-cli's --receive-mode: on-connection (each connection receives at once; the default
+  // here) or manual (only connections that called subscribeReceive receive).
+  enum class ReceiveMode { on_connection, manual };
+  void set_receive_mode(ReceiveMode mode);
+
   void set_answer(Answer answer);
   // Each answer waits a random time up to this (answers then overtake each other).
   void set_max_delay(std::chrono::milliseconds delay);
@@ -41,9 +46,9 @@ class FakeSignalCli {
   // A multi-account daemon (`signal-cli daemon` without -a): every request must name this
   // account in params.account, else -32602 as signal-cli answers.
   void require_account(const std::string& account);
-  // A receive notification to every connection (to the next one when none is open, as with
-  // --receive-mode=on-connection): params is the payload
-  // {"envelope":...,"account":...}; wrapped: {"subscription":N,"result":payload}.
+  // A receive notification to every receiving connection (to the next one when none is, as the
+  // Signal server keeps them): params is the payload {"envelope":...,"account":...}, or
+  // {"subscription":N,"result":payload} for a subscribed connection or when wrapped.
   void notify(const nlohmann::json& payload, bool wrapped = false);
   // Many notifications written back to back (for benchmarks).
   void notify_many(const std::vector<nlohmann::json>& payloads);
