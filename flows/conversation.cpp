@@ -1,7 +1,6 @@
 #include "flows/conversation.hpp"
 
 namespace gvo::flows {
-namespace {
 
 // A saved session goes on unless it finished, cannot be read, or its version is gone.
 std::optional<Session> going_on(const FlowLibrary& library,
@@ -15,17 +14,16 @@ std::optional<Session> going_on(const FlowLibrary& library,
   return std::move(restored).value();
 }
 
-}  // namespace
-
-bool is_going_on(const FlowLibrary& library, const std::optional<std::string>& saved) {
-  return going_on(library, saved).has_value();
-}
-
 Reaction converse(const Engine& engine, const FlowLibrary& library, const std::string& flow_id,
                   const std::optional<std::string>& saved, const Event& event, TimePoint now,
                   const Language& known_language) {
+  return converse(engine, library, flow_id, going_on(library, saved), event, now, known_language);
+}
+
+Reaction converse(const Engine& engine, const FlowLibrary& library, const std::string& flow_id,
+                  std::optional<Session> session, const Event& event, TimePoint now,
+                  const Language& known_language) {
   Reaction reaction;
-  std::optional<Session> session = going_on(library, saved);
   if (!session && std::holds_alternative<TimerFired>(event)) return reaction;
   const Flow* flow =
       session ? library.find(session->flow_id, session->flow_version) : library.latest(flow_id);
@@ -55,6 +53,7 @@ Reaction converse(const Engine& engine, const FlowLibrary& library, const std::s
     }
   }
   if (!forget) reaction.state = to_json(*session);
+  reaction.language = session->language;
   return reaction;
 }
 

@@ -20,16 +20,24 @@ struct Reaction {
   bool cancel_timers = false;  // before the timers above: the earlier waits are over
   bool human_requested = false;
   bool finished = false;  // the conversation reached its end in this step
+  Language language;      // the session's language after this step
 };
 
-// A message, or a timer set by an earlier reaction. A timer with no conversation to go on (none
-// saved, or finished) changes nothing and returns no state. A new conversation starts in
-// known_language when its first message does not show one (the person wrote before).
+// The saved conversation, read, if it is still going on (not finished, readable, its version
+// loaded); nothing otherwise.
+std::optional<Session> going_on(const FlowLibrary& library,
+                                const std::optional<std::string>& saved);
+
+// A message, or a timer set by an earlier reaction, to the conversation going on (as going_on
+// read it; nothing: a new one). A timer with no conversation to go on changes nothing and
+// returns no state. A new conversation starts in known_language when its first message does not
+// show one (the person wrote before).
+Reaction converse(const Engine& engine, const FlowLibrary& library, const std::string& flow_id,
+                  std::optional<Session> session, const Event& event, TimePoint now,
+                  const Language& known_language = {});
+// The same from the saved text.
 Reaction converse(const Engine& engine, const FlowLibrary& library, const std::string& flow_id,
                   const std::optional<std::string>& saved, const Event& event, TimePoint now,
                   const Language& known_language = {});
-
-// Whether a saved conversation is still going on (not finished, readable, its version loaded).
-bool is_going_on(const FlowLibrary& library, const std::optional<std::string>& saved);
 
 }  // namespace gvo::flows

@@ -128,8 +128,8 @@ bool Desk::on_message(const std::string& address, std::string_view text, TimePoi
   const Host host{peer.value(), address};
   auto saved = conversations_.load(host.peer);
   if (!saved) return false;
-  if (flows::is_going_on(flows_.library, saved.value()))
-    return talk(host, saved.value(), flows::Message{std::string(text)}, now);
+  if (auto going = flows::going_on(flows_.library, saved.value()))
+    return talk(host, saved.value(), std::move(going), flows::Message{std::string(text)}, now);
   if (saved.value()) {
     if (auto asked = forget_question_language(*saved.value()))
       return answer_forget_question(host, *asked, text, now);
@@ -146,14 +146,15 @@ bool Desk::on_message(const std::string& address, std::string_view text, TimePoi
     if (language.empty()) language = flows_.catalog.languages.front();
     return follow_up(host, filed.value(), language, text, now);
   }
-  return talk(host, saved.value(), flows::Message{std::string(text)}, now, language);
+  return talk(host, saved.value(), std::nullopt, flows::Message{std::string(text)}, now, language);
 }
 
 // One step of the host's conversation, and everything it asks for.
 bool Desk::talk(const Host& host, const std::optional<std::string>& saved,
-                const flows::Event& event, TimePoint now, const flows::Language& known_language) {
-  const auto reaction =
-      flows::converse(*flows_.engine, flows_.library, flow_id_, saved, event, now, known_language);
+                std::optional<flows::Session> going, const flows::Event& event, TimePoint now,
+                const flows::Language& known_language) {
+  const auto reaction = flows::converse(*flows_.engine, flows_.library, flow_id_, std::move(going),
+                                        event, now, known_language);
   if (reaction.state) {
     if (!conversations_.save(host.peer, *reaction.state, unix_seconds(now))) return false;
   } else if (saved) {
@@ -171,14 +172,16 @@ bool Desk::talk(const Host& host, const std::optional<std::string>& saved,
     if (!timers_.schedule(kind, subject, unix_millis(timer.due))) return false;
   }
 
-  flows::Language language = flows_.catalog.languages.front();
-  if (reaction.state) {
-    if (auto session = flows::session_from_json(*reaction.state); session)
-      language = session->language;
+  const flows::Language language =
+      reaction.state ? reaction.language : flows_.catalog.languages.front();
+  std::map<std::string, std::string> provided;
+  // Every centre's numbers: only for the replies that show them.
+  if (std::any_of(reaction.replies.begin(), reaction.replies.end(), [](const std::string& reply) {
+        return reply.find("{centre_phones}") != std::string::npos;
+      })) {
+    provided["centre_phones"] =
+        cases::centre_phone_lines(flows_.validators->centres(), flows_.desk, language);
   }
-  std::map<std::string, std::string> provided{
-      {"centre_phones",
-       cases::centre_phone_lines(flows_.validators->centres(), flows_.desk, language)}};
   for (const auto& action : reaction.actions) {
     if (action.name != "create_case" || !reaction.state) {
       log::info("flow action " + action.name + " has no effect here");
@@ -287,7 +290,7 @@ bool Desk::follow_up(const Host& host, const std::vector<storage::CaseId>& filed
   const auto update = cases::read_update(text, flows_.desk, *flows_.validators, flows_.folder,
                                          context(language, now));
   if (update.kind == cases::UpdateKind::new_report)
-    return talk(host, std::nullopt, flows::Message{std::string(text)}, now, language);
+    return talk(host, std::nullopt, std::nullopt, flows::Message{std::string(text)}, now, language);
 
   // The case named by its reference, else the latest; never someone else's.
   storage::CaseId target = filed.front();
@@ -542,7 +545,9 @@ bool Desk::run_timer(const storage::TimerRow& timer, TimePoint now) {
     if (!saved) return false;
     const auto kind =
         timer.kind == kReminder ? flows::TimerKind::reminder : flows::TimerKind::timeout;
-    return talk({first, address.value()}, saved.value(), flows::TimerFired{kind, second}, now);
+    return talk({first, address.value()}, saved.value(),
+                flows::going_on(flows_.library, saved.value()), flows::TimerFired{kind, second},
+                now);
   }
   if (timer.kind == kPurge) {
     return purge(now) && timers_.schedule(kPurge, kDaily, unix_millis(now) + kDayMs).ok();

@@ -79,8 +79,10 @@ class Desk {
   };
   using TextFor = std::function<std::string(const storage::StaffRow&)>;
 
-  bool talk(const Host& host, const std::optional<std::string>& saved, const flows::Event& event,
-            TimePoint now, const flows::Language& known_language = {});
+  // going: the saved conversation as flows::going_on read it (nothing: a new one starts).
+  bool talk(const Host& host, const std::optional<std::string>& saved,
+            std::optional<flows::Session> going, const flows::Event& event, TimePoint now,
+            const flows::Language& known_language = {});
   std::optional<std::string> file_case(const Host& host, const std::string& intake_json,
                                        TimePoint now);
   bool follow_up(const Host& host, const std::vector<storage::CaseId>& cases,

@@ -149,7 +149,9 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
 
  private:
   void send_waiting() {
-    if (!connected() || in_flight_.size() >= kSendWindow) return;
+    // The window is filled again once half of it is free: a busy outbox is read once per half
+    // window, not once per result.
+    if (!connected() || in_flight_.size() > kSendWindow / 2) return;
     const std::int64_t now = now_ms();
     if (now < paused_until_ms_)
       return flush_later(std::chrono::milliseconds(paused_until_ms_ - now));
