@@ -15,12 +15,6 @@ std::optional<Session> going_on(const FlowLibrary& library,
 }
 
 Reaction converse(const Engine& engine, const FlowLibrary& library, const std::string& flow_id,
-                  const std::optional<std::string>& saved, const Event& event, TimePoint now,
-                  const Language& known_language) {
-  return converse(engine, library, flow_id, going_on(library, saved), event, now, known_language);
-}
-
-Reaction converse(const Engine& engine, const FlowLibrary& library, const std::string& flow_id,
                   std::optional<Session> session, const Event& event, TimePoint now,
                   const Language& known_language) {
   Reaction reaction;

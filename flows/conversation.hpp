@@ -1,6 +1,6 @@
-// One person's conversation as the bot keeps it: the saved session (JSON) and a message in, the
-// replies and the session to save out. A conversation goes on on the flow version it started on;
-// a new one starts on the latest. Pure.
+// One person's conversation as the bot keeps it: the saved session (JSON, read with going_on) and
+// a message in, the replies and the session to save out. A conversation goes on on the flow version
+// it started on; a new one starts on the latest. Pure.
 #pragma once
 
 #include <optional>
@@ -34,10 +34,6 @@ std::optional<Session> going_on(const FlowLibrary& library,
 // show one (the person wrote before).
 Reaction converse(const Engine& engine, const FlowLibrary& library, const std::string& flow_id,
                   std::optional<Session> session, const Event& event, TimePoint now,
-                  const Language& known_language = {});
-// The same from the saved text.
-Reaction converse(const Engine& engine, const FlowLibrary& library, const std::string& flow_id,
-                  const std::optional<std::string>& saved, const Event& event, TimePoint now,
                   const Language& known_language = {});
 
 }  // namespace gvo::flows

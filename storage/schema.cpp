@@ -206,6 +206,19 @@ const std::vector<Migration>& schema_migrations() {
         DROP INDEX outbox_by_next_attempt;
         CREATE INDEX outbox_by_peer ON outbox(peer_id, id);
       )sql"},
+      {10, "inbound messages kept for another try", R"sql(
+        -- Messages signal-cli handed over (and acknowledged to Signal) whose taking-in failed:
+        -- kept, sealed, until they are taken in.
+        CREATE TABLE inbox (
+          id              INTEGER PRIMARY KEY,
+          peer_id         INTEGER NOT NULL REFERENCES peers(id) ON DELETE CASCADE,
+          sent_at_ms      INTEGER NOT NULL,
+          body            BLOB NOT NULL,
+          attempts        INTEGER NOT NULL DEFAULT 1,
+          next_attempt_at INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX inbox_by_peer ON inbox(peer_id);
+      )sql"},
   };
   return kMigrations;
 }

@@ -10,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "bot/daemon/log.hpp"
+#include "storage/inbox.hpp"
 #include "storage/outbox.hpp"
 #include "storage/peers.hpp"
 
@@ -22,6 +23,7 @@ namespace rpc = core::signal_cli;
 namespace {
 
 constexpr std::size_t kSendWindow = 64;
+constexpr int kPagesPerFlush = 16;
 constexpr std::int64_t kNetworkRetryMs = 5000;
 constexpr std::int64_t kIdentityRetryMs = 1000;
 // A refusal that the operator must fix (the account parameter, an old signal-cli): tried again
@@ -52,7 +54,8 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
         timings_(timings),
         retry_timer_(io),
         batch_timer_(io),
-        subscribe_timer_(io) {}
+        subscribe_timer_(io),
+        held_timer_(io) {}
 
   void start() {
     SignalCliClient::Handlers handlers;
@@ -74,6 +77,7 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
     retry_timer_.cancel();
     batch_timer_.cancel();
     subscribe_timer_.cancel();
+    held_timer_.cancel();
     if (client_) client_->stop();
   }
 
@@ -160,7 +164,8 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
     std::int64_t next_due = 0;
     std::int64_t after_id = 0;
     bool room = true;
-    while (room) {
+    // At most this many pages: rows queued far behind others wait for the next turns.
+    for (int pages = 0; room && pages < kPagesPerFlush; ++pages) {
       auto page = outbox.waiting(kSendWindow, after_id);
       if (!page || page->empty()) break;
       after_id = page->back().id;
@@ -200,6 +205,9 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
         });
     read_identities("");
     if (settings_.subscribe) subscribe();
+    // Messages kept by an earlier run, or while disconnected.
+    if (auto next = storage::Inbox(store_).next_due(); next && next.value())
+      retry_held_at(*next.value());
     if (handlers_.ready) handlers_.ready();
     flush();
   }
@@ -273,10 +281,7 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
     std::vector<rpc::Envelope> batch = std::move(batch_);
     batch_.clear();
     auto group = store_.db().begin_group();
-    if (!group) {
-      log::error("signal-cli: cannot open a transaction: " + storage::describe(group.error()));
-      return;
-    }
+    if (!group) return take_later(std::move(batch), storage::describe(group.error()));
     std::vector<Inbound> taken;
     std::vector<std::string> to_trust;
     for (const auto& envelope : batch) {
@@ -290,24 +295,16 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
       }
       Inbound inbound{envelope.source_uuid, envelope.timestamp, *envelope.text};
       bool duplicate = false;
-      const auto unit = store_.db().transact([&]() -> storage::Result<void> {
-        storage::Peers peers(store_);
-        auto peer = peers.find_or_add(inbound.peer, now_ms() / 1000);
-        if (!peer) return std::move(peer).error();
-        auto fresh =
-            storage::first_time_seen(store_, peer.value(), inbound.sent_at_ms, now_ms() / 1000);
-        if (!fresh) return std::move(fresh).error();
-        if (!fresh.value()) {
-          duplicate = true;
-          return {};
-        }
-        if (handlers_.received && !handlers_.received(inbound))
-          return storage::fail(storage::Errc::sql_failed, "the owner refused the message");
-        return {};
-      });
-      if (!unit) {
-        // signal-cli has already acknowledged it to the server: it cannot be fetched again.
-        log::error("signal-cli: a message could not be taken in: " + unit.error().detail);
+      if (const auto unit = take_one(inbound, duplicate); !unit) {
+        // signal-cli has already acknowledged it to Signal's server: nothing would bring it
+        // again. It is kept (sealed) and taken in later.
+        const std::int64_t due = now_ms() + timings_.retry_taking_in.count();
+        const auto kept = storage::Inbox(store_).hold(inbound.peer, inbound.sent_at_ms,
+                                                      inbound.text, now_ms(), due);
+        log::error("signal-cli: a message could not be taken in (" + unit.error().detail + "); " +
+                   (kept ? "it is kept and tried again later"
+                         : "it could not be kept either: " + storage::describe(kept.error())));
+        if (kept) retry_held_at(due);
         continue;
       }
       if (duplicate) {
@@ -318,10 +315,8 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
     }
     const auto committed = group->commit();
     last_commit_ = std::chrono::steady_clock::now();
-    if (!committed) {
-      log::error("signal-cli: the commit failed: " + storage::describe(committed.error()));
-      return;
-    }
+    if (!committed) return take_later(std::move(batch), storage::describe(committed.error()));
+    commit_failed_ = false;
     ++status_.commits;
     status_.received += taken.size();
     for (const auto& inbound : taken) {
@@ -335,6 +330,86 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
         read_identities(inbound.peer);
     }
     flush();
+  }
+
+  // One message in, in the caller's transaction: deduplicated on (sender, sender's timestamp),
+  // then handed to the owner.
+  storage::Result<void> take_one(const Inbound& inbound, bool& duplicate) {
+    return store_.db().transact([&]() -> storage::Result<void> {
+      storage::Peers peers(store_);
+      auto peer = peers.find_or_add(inbound.peer, now_ms() / 1000);
+      if (!peer) return std::move(peer).error();
+      auto fresh =
+          storage::first_time_seen(store_, peer.value(), inbound.sent_at_ms, now_ms() / 1000);
+      if (!fresh) return std::move(fresh).error();
+      if (!fresh.value()) {
+        duplicate = true;
+        return {};
+      }
+      if (handlers_.received && !handlers_.received(inbound))
+        return storage::fail(storage::Errc::sql_failed, "the owner refused the message");
+      return {};
+    });
+  }
+
+  // The database refused the whole batch (a full disk, a lock held too long): the envelopes
+  // stay in memory and are taken in again after a while.
+  void take_later(std::vector<rpc::Envelope> batch, const std::string& why) {
+    if (!commit_failed_) {
+      log::error("signal-cli: messages could not be committed (" + why +
+                 "); they are kept in memory and tried again");
+    }
+    commit_failed_ = true;
+    batch.insert(batch.end(), batch_.begin(), batch_.end());
+    batch_ = std::move(batch);
+    batch_timer_.expires_after(timings_.retry_taking_in);
+    batch_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& error) {
+      if (auto self = weak.lock(); self && !error) self->take_batch();
+    });
+  }
+
+  // Takes in again the messages kept in the inbox that are due, in one commit.
+  void take_held() {
+    storage::Inbox inbox(store_);
+    auto group = store_.db().begin_group();
+    if (!group) return retry_held_at(now_ms() + timings_.retry_taking_in.count());
+    auto held = inbox.due(now_ms(), 64);
+    if (!held) {
+      log::error("signal-cli: kept messages cannot be read: " + storage::describe(held.error()));
+      return;
+    }
+    std::vector<Inbound> taken;
+    for (const auto& message : held.value()) {
+      Inbound inbound{message.address, message.sent_at_ms, message.text};
+      bool duplicate = false;
+      if (take_one(inbound, duplicate)) {
+        (void)inbox.remove(message.id);
+        if (!duplicate) taken.push_back(std::move(inbound));
+        continue;
+      }
+      const std::int64_t wait = std::min<std::int64_t>(
+          timings_.retry_taking_in.count() << std::min(message.attempts, 6), 3600 * 1000);
+      (void)inbox.postpone(message.id, now_ms() + wait);
+      log::error("signal-cli: a kept message could not be taken in again (try " +
+                 std::to_string(message.attempts + 1) + "); it stays kept");
+    }
+    if (auto committed = group->commit(); !committed) {
+      return retry_held_at(now_ms() + timings_.retry_taking_in.count());
+    }
+    status_.received += taken.size();
+    for (const auto& inbound : taken) {
+      if (handlers_.committed) handlers_.committed(inbound);
+    }
+    if (auto next = inbox.next_due(); next && next.value()) retry_held_at(*next.value());
+    flush();
+  }
+
+  void retry_held_at(std::int64_t due_ms) {
+    held_timer_.expires_after(
+        std::chrono::milliseconds(std::max<std::int64_t>(0, due_ms - now_ms())));
+    held_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& error) {
+      if (auto self = weak.lock(); self && !error) self->take_held();
+    });
   }
 
   void trust(const std::string& address) {
@@ -548,6 +623,8 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
   asio::steady_timer retry_timer_;
   asio::steady_timer batch_timer_;
   asio::steady_timer subscribe_timer_;
+  asio::steady_timer held_timer_;  // the inbox's next due message
+  bool commit_failed_ = false;
   bool subscribe_failed_ = false;
   std::chrono::steady_clock::time_point last_commit_;
   std::vector<rpc::Envelope> batch_;

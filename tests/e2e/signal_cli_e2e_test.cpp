@@ -147,6 +147,23 @@ class Bot {
   std::map<std::string, std::size_t> looked_;
 };
 
+// signal-cli's answer to a send when every recipient is rate limited (error -5, the per-recipient
+// result under data.response), with a captcha challenge token or without.
+std::string rate_limited(const Json& request, const std::string& token, int retry_after_seconds) {
+  Json result = {
+      {"recipientAddress", {{"uuid", request["params"]["recipient"][0]}, {"number", nullptr}}},
+      {"type", "RATE_LIMIT_FAILURE"},
+      {"retryAfterSeconds", retry_after_seconds}};
+  if (!token.empty()) result["token"] = token;
+  return Json{{"jsonrpc", "2.0"},
+              {"error",
+               {{"code", -5},
+                {"message", "Failed to send message due to rate limiting"},
+                {"data", {{"response", {{"timestamp", 1}, {"results", Json::array({result})}}}}}}},
+              {"id", request["id"]}}
+      .dump();
+}
+
 }  // namespace
 
 TEST_CASE("signal-cli: a full intake, a daemon restart and a redelivery change nothing") {
@@ -225,22 +242,7 @@ TEST_CASE("signal-cli: a rate-limited send is retried after retryAfterSeconds, n
     attempts.push_back(std::chrono::steady_clock::now());
     if (limited++ > 0) return {};
     // As in signal-cli issue #1558: every recipient rate-limited, error -5 with the delay.
-    return Json{
-        {"jsonrpc", "2.0"},
-        {"error",
-         {{"code", -5},
-          {"message", "Failed to send message due to rate limiting"},
-          {"data",
-           {{"response",
-             {{"timestamp", 1},
-              {"results",
-               Json::array({{{"recipientAddress",
-                              {{"uuid", request["params"]["recipient"][0]}, {"number", nullptr}}},
-                             {"type", "RATE_LIMIT_FAILURE"},
-                             {"token", "t"},
-                             {"retryAfterSeconds", 2}}})}}}}}}},
-        {"id", request["id"]}}
-        .dump();
+    return rate_limited(request, "", 2);
   });
   bot.say("aci-host", "hello");
   const auto end = std::chrono::steady_clock::now() + 15s;
@@ -401,22 +403,7 @@ TEST_CASE("signal-cli: a captcha challenge holds every send until Signal lets th
     attempts.push_back(std::chrono::steady_clock::now());
     if (attempts.size() > 2) return {};
     // A proof-required rate limit: the result carries a challenge token.
-    return Json{
-        {"jsonrpc", "2.0"},
-        {"error",
-         {{"code", -5},
-          {"message", "Failed to send message due to rate limiting"},
-          {"data",
-           {{"response",
-             {{"timestamp", 1},
-              {"results",
-               Json::array({{{"recipientAddress",
-                              {{"uuid", request["params"]["recipient"][0]}, {"number", nullptr}}},
-                             {"type", "RATE_LIMIT_FAILURE"},
-                             {"token", "challenge-4f2a"},
-                             {"retryAfterSeconds", 1}}})}}}}}}},
-        {"id", request["id"]}}
-        .dump();
+    return rate_limited(request, "challenge-4f2a", 1);
   });
   bot.say("aci-one", "hello");
   const auto end = std::chrono::steady_clock::now() + 10s;

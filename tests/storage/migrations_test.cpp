@@ -80,6 +80,11 @@ const std::vector<std::function<void(Database&)>> kSeeds = {
           "INSERT INTO outbox(id, peer_id, body, created_at, next_attempt_at) "
           "VALUES (2, 1, x'07', 15, 15)");
     },
+    [](Database& db) {
+      run(db,
+          "INSERT INTO inbox(id, peer_id, sent_at_ms, body, next_attempt_at) "
+          "VALUES (1, 1, 16, x'08', 17)");
+    },
 };
 
 void check_seeds_kept(Database& db, int seeded_up_to) {
@@ -98,6 +103,7 @@ void check_seeds_kept(Database& db, int seeded_up_to) {
     CHECK(scalar(db, "SELECT assigned_staff_id FROM cases") == 1);
     CHECK(scalar(db, "SELECT at FROM audit") == 14);
   }
+  if (seeded_up_to >= 10) CHECK(scalar(db, "SELECT next_attempt_at FROM inbox") == 17);
   if (seeded_up_to >= 9) {
     // The index exists (INDEXED BY fails otherwise) and finds both of peer 1's rows.
     CHECK(scalar(db, "SELECT count(*) FROM outbox INDEXED BY outbox_by_peer WHERE peer_id = 1") ==

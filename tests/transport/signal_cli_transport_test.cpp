@@ -1,6 +1,7 @@
 // The signal-cli transport in this process, with a real store and the fake daemon
-// (tests/support/fake_signal_cli.hpp): how each of signal-cli's refusals of a send is handled.
-// A message is dropped only when it can never be delivered; otherwise it stays in the outbox.
+// (tests/support/fake_signal_cli.hpp): how each of signal-cli's refusals of a send is handled (a
+// message is dropped only when it can never be delivered; otherwise it stays in the outbox), and
+// a message that could not be taken in is kept and taken in later.
 #include "bot/transport/signal_cli_transport.hpp"
 
 #include <chrono>
@@ -9,6 +10,7 @@
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
+#include "storage/inbox.hpp"
 #include "storage/outbox.hpp"
 #include "tests/storage/storage_support.hpp"
 #include "tests/support/fake_signal_cli.hpp"
@@ -26,17 +28,18 @@ struct Harness {
   std::unique_ptr<gvo::storage::Store> store;
   std::unique_ptr<gvo::transport::SignalCliTransport> transport;
 
-  Harness() {
+  explicit Harness(gvo::transport::SignalCliTransport::Handlers handlers = {},
+                   gvo::transport::SignalCliTimings timings = {}) {
     auto opened = gvo::storage::Store::open(dir.file("bot.db"),
                                             gvo::storage::Sealer({gvo::test::new_sealing_key()}),
                                             gvo::storage::OpenMode::create_if_missing);
     REQUIRE(opened.ok());
     store = std::make_unique<gvo::storage::Store>(std::move(opened).value());
+    fake.set_receive_mode(gvo::test::FakeSignalCli::ReceiveMode::manual);  // as deployed
     fake.start();
     transport = std::make_unique<gvo::transport::SignalCliTransport>(
         io, *store, gvo::transport::SignalCliSettings{{dir.file("socket"), "", 0}, ""},
-        gvo::transport::SignalCliTransport::Handlers{},
-        [] { return std::chrono::system_clock::now(); });
+        std::move(handlers), [] { return std::chrono::system_clock::now(); }, timings);
     transport->start();
   }
 
@@ -134,4 +137,34 @@ TEST_CASE("signal-cli transport: a refused account holds every send, and one goe
   CHECK(h.sends() == 1);
   CHECK(h.outbox_rows() == 3);
   h.fake.set_answer({});
+}
+
+TEST_CASE("signal-cli transport: a message that could not be taken in is kept and taken in later") {
+  int tries = 0;
+  std::vector<std::string> taken;
+  gvo::transport::SignalCliTransport::Handlers handlers;
+  handlers.received = [&](const gvo::transport::Inbound& inbound) {
+    // The first try fails (as a desk whose transaction failed would), the next ones go through.
+    return ++tries > 1 && (taken.push_back(inbound.text), true);
+  };
+  gvo::transport::SignalCliTimings timings;
+  timings.retry_taking_in = 200ms;
+  Harness h(handlers, timings);
+  REQUIRE(h.run_until([&] { return h.transport->connected(); }));
+  h.fake.notify(
+      gvo::test::FakeSignalCli::text_message("aci-host", 41, "BENALI Mohamed", "+32400000000"));
+  REQUIRE(h.run_until([&] { return tries == 1; }));
+  // Kept, sealed: the name is not in the database in clear.
+  auto kept = gvo::storage::Inbox(*h.store).next_due();
+  REQUIRE(kept.ok());
+  CHECK(kept.value().has_value());
+  REQUIRE(h.run_until([&] { return taken.size() == 1; }));
+  CHECK(taken.front() == "BENALI Mohamed");
+  CHECK(tries == 2);
+  REQUIRE(h.run_until([&] { return !gvo::storage::Inbox(*h.store).next_due().value(); }));
+  // Delivered again by signal-cli, it is a duplicate: taken once.
+  h.fake.notify(
+      gvo::test::FakeSignalCli::text_message("aci-host", 41, "BENALI Mohamed", "+32400000000"));
+  REQUIRE(h.run_until([&] { return h.transport->status().duplicates == 1; }));
+  CHECK(taken.size() == 1);
 }

@@ -1,0 +1,81 @@
+#include "storage/inbox.hpp"
+
+namespace gvo::storage {
+
+Result<void> Inbox::hold(const std::string& address, std::int64_t sent_at_ms, std::string_view text,
+                         std::int64_t now_ms, std::int64_t due_ms) {
+  return store_.db().transact([&]() -> Result<void> {
+    Peers peers(store_);
+    auto peer = peers.find_or_add(address, now_ms / 1000);
+    if (!peer) return std::move(peer).error();
+    // The row id is chosen first: the sealed text is bound to it.
+    auto next = store_.db().prepare("SELECT coalesce(max(id), 0) + 1 FROM inbox");
+    if (!next) return std::move(next).error();
+    if (auto row = next->step(); !row) return std::move(row).error();
+    const std::int64_t id = next->column_int64(0);
+    auto sealed = store_.sealer().seal({"inbox", "body", std::to_string(id)}, text);
+    if (!sealed) return std::move(sealed).error();
+    auto insert = store_.db().prepare(
+        "INSERT INTO inbox(id, peer_id, sent_at_ms, body, next_attempt_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5)");
+    if (!insert) return std::move(insert).error();
+    return insert->bind(1, id)
+        .bind(2, peer.value())
+        .bind(3, sent_at_ms)
+        .bind_blob(4, sealed.value())
+        .bind(5, due_ms)
+        .run();
+  });
+}
+
+Result<std::vector<Inbox::Held>> Inbox::due(std::int64_t now_ms, std::size_t limit) {
+  auto rows = store_.db().prepare(
+      "SELECT id, peer_id, sent_at_ms, body, attempts FROM inbox WHERE next_attempt_at <= ?1 "
+      "ORDER BY id LIMIT ?2");
+  if (!rows) return std::move(rows).error();
+  rows->bind(1, now_ms).bind(2, static_cast<std::int64_t>(limit));
+  std::vector<Held> found;
+  Peers peers(store_);
+  while (true) {
+    auto row = rows->step();
+    if (!row) return std::move(row).error();
+    if (!row.value()) break;
+    Held held;
+    held.id = rows->column_int64(0);
+    auto address = peers.address(rows->column_int64(1));
+    if (!address) return std::move(address).error();
+    held.address = std::move(address).value();
+    held.sent_at_ms = rows->column_int64(2);
+    auto text =
+        store_.sealer().open({"inbox", "body", std::to_string(held.id)}, rows->column_blob(3));
+    if (!text) return std::move(text).error();
+    held.text = std::move(text).value();
+    held.attempts = static_cast<int>(rows->column_int64(4));
+    found.push_back(std::move(held));
+  }
+  return found;
+}
+
+Result<std::optional<std::int64_t>> Inbox::next_due() {
+  auto query = store_.db().prepare("SELECT min(next_attempt_at) FROM inbox");
+  if (!query) return std::move(query).error();
+  auto row = query->step();
+  if (!row) return std::move(row).error();
+  if (!row.value() || query->column_is_null(0)) return std::optional<std::int64_t>();
+  return std::optional<std::int64_t>(query->column_int64(0));
+}
+
+Result<void> Inbox::remove(std::int64_t id) {
+  auto remove = store_.db().prepare("DELETE FROM inbox WHERE id = ?1");
+  if (!remove) return std::move(remove).error();
+  return remove->bind(1, id).run();
+}
+
+Result<void> Inbox::postpone(std::int64_t id, std::int64_t due_ms) {
+  auto update = store_.db().prepare(
+      "UPDATE inbox SET attempts = attempts + 1, next_attempt_at = ?2 WHERE id = ?1");
+  if (!update) return std::move(update).error();
+  return update->bind(1, id).bind(2, due_ms).run();
+}
+
+}  // namespace gvo::storage

@@ -1,0 +1,42 @@
+#include "storage/inbox.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "storage/store.hpp"
+#include "tests/storage/storage_support.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using gvo::storage::Inbox;
+using gvo::storage::Store;
+
+TEST_CASE("the inbox keeps messages sealed and gives them back when due, oldest first") {
+  gvo::test::TempDir dir;
+  auto opened =
+      Store::open(dir.file("bot.db"), gvo::storage::Sealer({gvo::test::new_sealing_key()}),
+                  gvo::storage::OpenMode::create_if_missing);
+  REQUIRE(opened.ok());
+  Store store = std::move(opened).value();
+  Inbox inbox(store);
+  CHECK_FALSE(inbox.next_due().value().has_value());
+  REQUIRE(inbox.hold("aci-one", 11, "PLANTED-NAME-ONE", 1000, 5000).ok());
+  REQUIRE(inbox.hold("aci-two", 12, "second", 1000, 9000).ok());
+  CHECK(inbox.next_due().value() == std::optional<std::int64_t>(5000));
+  CHECK(inbox.due(4999, 10).value().empty());
+  auto due = inbox.due(9000, 10);
+  REQUIRE(due.ok());
+  REQUIRE(due->size() == 2);
+  CHECK(due->at(0).address == "aci-one");
+  CHECK(due->at(0).sent_at_ms == 11);
+  CHECK(due->at(0).text == "PLANTED-NAME-ONE");
+  CHECK(due->at(0).attempts == 1);
+  REQUIRE(inbox.postpone(due->at(0).id, 20000).ok());
+  REQUIRE(inbox.remove(due->at(1).id).ok());
+  auto later = inbox.due(20000, 10);
+  REQUIRE(later.ok());
+  REQUIRE(later->size() == 1);
+  CHECK(later->front().attempts == 2);
+  REQUIRE(store.db().checkpoint_truncate().ok());
+  const auto bytes = gvo::test::read_bytes(dir.file("bot.db"));
+  const std::string file(bytes.begin(), bytes.end());
+  CHECK(file.find("PLANTED-NAME-ONE") == std::string::npos);
+}
