@@ -34,7 +34,7 @@
 #include "bot/transport/alarm.hpp"
 #include "bot/transport/event_loop.hpp"
 #include "bot/transport/messenger.hpp"
-#include "bot/transport/signal_cli_challenge.hpp"
+#include "bot/transport/signal_cli_once.hpp"
 #include "bot/transport/signal_cli_transport.hpp"
 #include "flows/loader.hpp"
 #include "storage/cases.hpp"
@@ -113,6 +113,52 @@ std::optional<gvo::desk::Identity> identity_of(gvo::signal::Endpoint& endpoint,
   auto key = endpoint.peer_identity_key({address});
   if (!key || !key.value()) return std::nullopt;
   return gvo::desk::Identity{*key.value(), gvo::signal::fingerprint_of(*key.value())};
+}
+
+// A key signal-cli holds: pinned by its fingerprint, compared by the safety number people see.
+std::optional<gvo::desk::Identity> identity_of(
+    const std::optional<gvo::core::signal_cli::KnownIdentity>& known) {
+  if (!known || known->fingerprint.empty()) return std::nullopt;
+  return gvo::desk::Identity{
+      gvo::storage::Bytes(known->fingerprint.begin(), known->fingerprint.end()),
+      known->safety_number};
+}
+
+using IdentityLookup = std::function<std::optional<gvo::desk::Identity>(const std::string&)>;
+
+// For the staff commands: the identity keys the transport holds. The relay's are in our own
+// store; signal-cli's are read from it once, on a brief connection that is handed no message
+// (receive_mode manual). unavailable says why there are none.
+IdentityLookup staff_identities(const gvo::core::Config& config, gvo::storage::Store& store,
+                                std::int64_t now_ms, std::string& unavailable) {
+  if (config.transport == gvo::core::TransportKind::relay) {
+    auto endpoint = gvo::signal::Endpoint::open(store, now_ms);
+    if (!endpoint) {
+      unavailable = gvo::signal::describe(endpoint.error());
+      return [](const std::string&) { return std::optional<gvo::desk::Identity>(); };
+    }
+    std::shared_ptr<gvo::signal::Endpoint> shared = std::move(endpoint).value();
+    return [shared](const std::string& address) { return identity_of(*shared, address); };
+  }
+  const auto& cli = config.signal_cli;
+  std::map<std::string, gvo::core::signal_cli::KnownIdentity> known;
+  if (!cli.subscribe) {
+    unavailable =
+        "with signal_cli.receive_mode on-connection, keys are not read from the command line "
+        "(its connection would be handed messages): verify members by chat";
+  } else if (auto read = gvo::transport::identities_once(
+                 {cli.socket, cli.host, static_cast<unsigned short>(cli.port)}, cli.account)) {
+    for (auto& each : read.value()) {
+      if (!each.number.empty()) known[each.number] = each;
+      if (!each.uuid.empty()) known[each.uuid] = std::move(each);
+    }
+  } else {
+    unavailable = "signal-cli: " + read.error().detail;
+  }
+  return [known = std::move(known)](const std::string& address) {
+    const auto it = known.find(address);
+    return identity_of(it == known.end() ? std::nullopt : std::make_optional(it->second));
+  };
 }
 
 std::array<std::uint8_t, gvo::cases::kReferenceRandomBytes> random_reference_bits() {
@@ -286,12 +332,8 @@ int run_bot(const gvo::core::Config& config) {
     gvo::transport::SignalCliTransport live(loop.context(), store, std::move(settings), handlers,
                                             clock);
     transport = &live;
-    identity_source = [&](const std::string& address) -> std::optional<gvo::desk::Identity> {
-      const auto known = live.identity(address);
-      if (!known || known->fingerprint.empty()) return std::nullopt;
-      return gvo::desk::Identity{
-          gvo::storage::Bytes(known->fingerprint.begin(), known->fingerprint.end()),
-          known->safety_number};
+    identity_source = [&](const std::string& address) {
+      return identity_of(live.identity(address));
     };
     queue = [&](const std::string& address, const std::string& text) {
       return live.send(address, text).ok();
@@ -402,15 +444,20 @@ int manage_staff(const gvo::core::Config& config, const std::vector<std::string>
   if (action == "list") {
     auto members = staff.all();
     if (!members) return failed(members.error());
-    auto endpoint = gvo::signal::Endpoint::open(store, now * 1000);
+    std::string unavailable;
+    const auto identity_for = staff_identities(config, store, now * 1000, unavailable);
+    if (!unavailable.empty())
+      std::fprintf(stderr, "gvo-bot: no keys shown: %s\n", unavailable.c_str());
     for (const auto& member : members.value()) {
       std::string centres;
       for (const auto& centre : member.centres) centres += (centres.empty() ? "" : ",") + centre;
-      const auto identity =
-          endpoint ? identity_of(*endpoint.value(), member.address) : std::nullopt;
+      const auto identity = identity_for(member.address);
       std::printf("%s\t%s\t%s\t%s\t%s\t%s\n", member.address.c_str(), member.role.c_str(),
                   centres.empty() ? "-" : centres.c_str(), member.language.c_str(),
-                  member.state.c_str(), identity ? identity->fingerprint.c_str() : "(no key yet)");
+                  member.state.c_str(),
+                  identity              ? identity->fingerprint.c_str()
+                  : unavailable.empty() ? "(no key yet)"
+                                        : "(key not read)");
     }
     if (members->empty()) std::printf("no staff yet: gvo-bot staff add ADDRESS ROLE\n");
     return 0;
@@ -441,12 +488,12 @@ int manage_staff(const gvo::core::Config& config, const std::vector<std::string>
     auto member = staff.find(address);
     if (!member) return failed(member.error());
     if (!member.value()) return usage("staff verify: no such member");
-    auto endpoint = gvo::signal::Endpoint::open(store, now * 1000);
-    if (!endpoint) {
-      std::fprintf(stderr, "gvo-bot: %s\n", gvo::signal::describe(endpoint.error()).c_str());
+    std::string unavailable;
+    const auto identity = staff_identities(config, store, now * 1000, unavailable)(address);
+    if (!unavailable.empty()) {
+      std::fprintf(stderr, "gvo-bot: the keys cannot be read: %s\n", unavailable.c_str());
       return daemon::kExitFailure;
     }
-    const auto identity = identity_of(*endpoint.value(), address);
     auto digits = [](std::string text) {
       text.erase(std::remove(text.begin(), text.end(), ' '), text.end());
       return text;
@@ -548,6 +595,12 @@ int answer_captcha(const gvo::core::Config& config, const std::string& challenge
     return daemon::kExitConfig;
   }
   const auto& cli = config.signal_cli;
+  if (!cli.subscribe) {
+    std::fprintf(stderr,
+                 "gvo-bot: warning: with signal_cli.receive_mode on-connection, a message that "
+                 "arrives while this command is connected is handed to it and lost to the bot; "
+                 "deploy/signal-cli.service runs --receive-mode=manual\n");
+  }
   using Outcome = gvo::transport::ChallengeAnswer::Outcome;
   const auto answer =
       gvo::transport::submit_captcha({cli.socket, cli.host, static_cast<unsigned short>(cli.port)},

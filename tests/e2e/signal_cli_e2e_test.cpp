@@ -490,3 +490,34 @@ TEST_CASE("signal-cli: in on-connection receive mode the bot does not subscribe"
   for (const auto& request : bot.fake.requests())
     CHECK(request.value("method", "") != "subscribeReceive");
 }
+
+TEST_CASE("signal-cli: staff list and staff verify read the keys signal-cli holds") {
+  Bot bot({{"aci-ref", "referent", "--centres", "vottem", "--language", "en"}});
+  const std::string safety_number =
+      "22222 33333 44444 55555 66666 77777 88888 99999 00000 12345 67890 13579";
+  bot.fake.set_identities(Json::array({{{"number", nullptr},
+                                        {"uuid", "aci-ref"},
+                                        {"fingerprint", "05ee"},
+                                        {"safetyNumber", safety_number},
+                                        {"trustLevel", "TRUSTED_UNVERIFIED"}}}));
+  auto listed =
+      gvo::test::run_to_completion(kBot, {"--config", "bot.json", "staff", "list"}, bot.dir.path());
+  CHECK(listed.exit_code == 0);
+  CHECK_THAT(listed.out, Catch::Matchers::Contains("aci-ref\treferent\tvottem\ten\tunverified\t" +
+                                                   safety_number));
+  auto wrong = gvo::test::run_to_completion(
+      kBot, {"--config", "bot.json", "staff", "verify", "aci-ref", "00000 11111"}, bot.dir.path());
+  CHECK(wrong.exit_code == 1);
+  auto right = gvo::test::run_to_completion(
+      kBot, {"--config", "bot.json", "staff", "verify", "aci-ref", safety_number}, bot.dir.path());
+  CHECK(right.exit_code == 0);
+  CHECK_THAT(right.out, Catch::Matchers::Contains("aci-ref verified"));
+  // The bot pins the same key: the referent, now active, is served.
+  bot.say("aci-ref", "cases");
+  bot.expect("aci-ref", "No cases.");
+  // The command's connections never asked for messages.
+  int subscriptions = 0;
+  for (const auto& request : bot.fake.requests())
+    subscriptions += request.value("method", "") == "subscribeReceive" ? 1 : 0;
+  CHECK(subscriptions == 1);  // the bot's own
+}
