@@ -121,6 +121,13 @@ Result<Frame, WireErrc> read_line(std::string_view line) {
   return Frame(std::move(*envelope));
 }
 
+std::optional<std::int64_t> read_subscription(std::string_view json_text) {
+  std::string why;
+  const Json value = parse_json(json_text, why);
+  if (!value.is_number_integer()) return std::nullopt;
+  return value.get<std::int64_t>();
+}
+
 Result<SendResult, WireErrc> read_send_result(std::string_view json_text) {
   std::string why;
   const Json value = parse_json(json_text, why);
@@ -206,6 +213,11 @@ std::string list_identities_request(std::int64_t id, const std::string& account,
 
 std::string subscribe_request(std::int64_t id, const std::string& account) {
   return dump(request(id, "subscribeReceive", Json::object(), account));
+}
+
+std::string unsubscribe_request(std::int64_t id, const std::string& account,
+                                std::int64_t subscription) {
+  return dump(request(id, "unsubscribeReceive", Json{{"subscription", subscription}}, account));
 }
 
 std::string submit_challenge_request(std::int64_t id, const std::string& account,

@@ -92,6 +92,9 @@ struct SendResult {
 
 Result<SendResult, WireErrc> read_send_result(std::string_view json_text);
 
+// The subscription number subscribeReceive answers with; nothing when the answer is not one.
+std::optional<std::int64_t> read_subscription(std::string_view json_text);
+
 // One entry of listIdentities: a contact's identity key as signal-cli holds it.
 struct KnownIdentity {
   std::string uuid;
@@ -121,6 +124,8 @@ std::string version_request(std::int64_t id);
 std::string list_identities_request(std::int64_t id, const std::string& account,
                                     const std::string& recipient = "");
 std::string subscribe_request(std::int64_t id, const std::string& account);
+std::string unsubscribe_request(std::int64_t id, const std::string& account,
+                                std::int64_t subscription);
 // A solved captcha for a proof-required rate limit: challenge is the token of the failed send,
 // captcha the signalcaptcha://... text from https://signalcaptchas.org/challenge/generate.html.
 std::string submit_challenge_request(std::int64_t id, const std::string& account,

@@ -67,7 +67,10 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
       if (auto self = weak.lock()) self->on_envelope(envelope);
     };
     handlers.disconnected = [weak](const std::string&) {
-      if (auto self = weak.lock()) self->in_flight_.clear();
+      if (auto self = weak.lock()) {
+        self->in_flight_.clear();
+        self->subscription_.reset();  // it ended with the connection
+      }
     };
     client_ = std::make_unique<SignalCliClient>(io_, settings_.address, handlers, timings_);
     client_->start();
@@ -222,6 +225,7 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
           if (!self || result.failure == CallErrc::disconnected) return;
           if (!result.failure) {
             self->subscribe_failed_ = false;
+            self->subscription_ = rpc::read_subscription(result.response.result);
             return;
           }
           const auto& error = result.response.error;
@@ -240,6 +244,18 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
             if (auto again = weak.lock(); again && !failed && again->connected())
               again->subscribe();
           });
+        });
+  }
+
+  void unsubscribe() {
+    if (!subscription_ || !connected()) return;
+    const std::int64_t subscription = *std::exchange(subscription_, std::nullopt);
+    client_->call(
+        [&](std::int64_t id) {
+          return rpc::unsubscribe_request(id, settings_.account, subscription);
+        },
+        [](const CallResult& result) {
+          if (result.failure) log::warning("signal-cli: the subscription could not be paused");
         });
   }
 
@@ -316,7 +332,7 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
     const auto committed = group->commit();
     last_commit_ = std::chrono::steady_clock::now();
     if (!committed) return take_later(std::move(batch), storage::describe(committed.error()));
-    commit_failed_ = false;
+    if (std::exchange(commit_failed_, false) && settings_.subscribe && connected()) subscribe();
     ++status_.commits;
     status_.received += taken.size();
     for (const auto& inbound : taken) {
@@ -354,10 +370,13 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
 
   // The database refused the whole batch (a full disk, a lock held too long): the envelopes
   // stay in memory and are taken in again after a while.
+  // Meanwhile no more is asked of signal-cli (with a subscription): what Signal's server has not
+  // handed over yet stays there, and comes once commits work again.
   void take_later(std::vector<rpc::Envelope> batch, const std::string& why) {
     if (!commit_failed_) {
       log::error("signal-cli: messages could not be committed (" + why +
                  "); they are kept in memory and tried again");
+      unsubscribe();
     }
     commit_failed_ = true;
     batch.insert(batch.end(), batch_.begin(), batch_.end());
@@ -626,6 +645,7 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
   asio::steady_timer held_timer_;  // the inbox's next due message
   bool commit_failed_ = false;
   bool subscribe_failed_ = false;
+  std::optional<std::int64_t> subscription_;  // this connection's, once signal-cli gave it
   std::chrono::steady_clock::time_point last_commit_;
   std::vector<rpc::Envelope> batch_;
   std::set<std::int64_t> in_flight_;

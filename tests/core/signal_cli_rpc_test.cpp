@@ -168,4 +168,11 @@ TEST_CASE("signal-cli listIdentities: the safety number people compare, per cont
   CHECK(challenge["params"]["challenge"] == "tok-1");
   CHECK(challenge["params"]["captcha"] == "signalcaptcha://abc");
   CHECK(challenge["params"]["account"] == "+32400000000");
+  const auto unsubscribe = nlohmann::json::parse(unsubscribe_request(5, "", 17));
+  CHECK(unsubscribe["method"] == "unsubscribeReceive");
+  CHECK(unsubscribe["params"]["subscription"] == 17);
+  CHECK(read_subscription("17") == std::optional<std::int64_t>(17));
+  CHECK_FALSE(read_subscription("{}").has_value());
+  CHECK_FALSE(read_subscription("1.5").has_value());
+  CHECK_FALSE(read_subscription("not json").has_value());
 }

@@ -250,6 +250,14 @@ class FakeSignalCli::Impl : public std::enable_shared_from_this<FakeSignalCli::I
       if (account != required_account)
         return answer(connection, error_line(id, -32602, "Specified account does not exist"));
     }
+    if (request["method"] == "unsubscribeReceive") {
+      const Json params = request.value("params", Json::object());
+      const Json wanted = params.is_object() ? params.value("subscription", Json()) : Json();
+      if (wanted.is_number_integer() && wanted != connection->subscription)
+        return answer(connection, error_line(id, -1, "Unknown subscription id"));
+      connection->subscription = -1;
+      return answer(connection, result_line(id, Json::object()));
+    }
     if (request["method"] == "subscribeReceive") {
       connection->subscription = next_subscription_++;
       answer(connection, result_line(id, connection->subscription));

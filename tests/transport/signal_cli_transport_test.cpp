@@ -168,3 +168,38 @@ TEST_CASE("signal-cli transport: a message that could not be taken in is kept an
   REQUIRE(h.run_until([&] { return h.transport->status().duplicates == 1; }));
   CHECK(taken.size() == 1);
 }
+
+TEST_CASE("signal-cli transport: while commits fail, messages stay at Signal's server") {
+  std::vector<std::string> taken;
+  gvo::transport::SignalCliTransport::Handlers handlers;
+  handlers.received = [&](const gvo::transport::Inbound& inbound) {
+    taken.push_back(inbound.text);
+    return true;
+  };
+  gvo::transport::SignalCliTimings timings;
+  timings.retry_taking_in = 200ms;
+  Harness h(handlers, timings);
+  auto count = [&](const char* method) {
+    int n = 0;
+    for (const auto& request : h.fake.requests()) n += request.value("method", "") == method;
+    return n;
+  };
+  REQUIRE(h.run_until([&] { return count("subscribeReceive") == 1; }));
+  h.run_until([] { return false; }, 100ms);  // the subscription's answer
+  // Another program holds the database's write lock: the bot's commit fails (after its wait).
+  auto other =
+      gvo::storage::Database::open(h.dir.file("bot.db"), gvo::storage::OpenMode::existing_only);
+  REQUIRE(other.ok());
+  REQUIRE(other->exec("BEGIN IMMEDIATE").ok());
+  h.fake.notify(gvo::test::FakeSignalCli::text_message("aci-one", 51, "first", "+32400000000"));
+  REQUIRE(h.run_until([&] { return count("unsubscribeReceive") == 1; }, 15s));
+  // Unsubscribed: what arrives now stays at the server.
+  h.fake.notify(gvo::test::FakeSignalCli::text_message("aci-two", 52, "second", "+32400000000"));
+  h.run_until([] { return false; }, 100ms);
+  CHECK(taken.empty());
+  REQUIRE(other->exec("ROLLBACK").ok());
+  // Commits work again: the first is taken from memory, the bot subscribes, the second comes.
+  REQUIRE(h.run_until([&] { return taken.size() == 2; }, 15s));
+  CHECK(taken == std::vector<std::string>{"first", "second"});
+  CHECK(count("subscribeReceive") == 2);
+}
