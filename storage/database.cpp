@@ -305,6 +305,13 @@ Result<Statement> Database::prepare(std::string_view sql) {
 
 std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
 
+Result<std::int64_t> Database::next_id(std::string_view table) {
+  auto next = prepare("SELECT coalesce(max(id), 0) + 1 FROM " + std::string(table));
+  if (!next) return std::move(next).error();
+  if (auto row = next->step(); !row) return std::move(row).error();
+  return next->column_int64(0);
+}
+
 int Database::changes() const { return sqlite3_changes(db_); }
 
 bool Database::in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }
@@ -324,7 +331,9 @@ Result<void> Database::set_user_version(int version) {
 Result<void> Database::checkpoint_passive() {
   const int rc =
       sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-  if (rc != SQLITE_OK) return error_from(rc, "checkpoint");
+  // Busy: another connection was checkpointing or restarting the log at that moment. A passive
+  // checkpoint does not wait; what it did not copy, the next one will.
+  if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY) return error_from(rc, "checkpoint");
   return {};
 }
 

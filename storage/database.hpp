@@ -110,6 +110,9 @@ class Database {
   Result<Statement> prepare(std::string_view sql);
 
   std::int64_t last_insert_rowid() const;
+  // The id the next row of table will get, for a row whose sealed values are bound to its id
+  // (chosen before the insert). Inside a write transaction no other writer can take it.
+  Result<std::int64_t> next_id(std::string_view table);
   // Rows changed by the last INSERT, UPDATE or DELETE.
   int changes() const;
   bool in_transaction() const;
@@ -119,7 +122,8 @@ class Database {
   // Copies the WAL into the database and truncates it to zero bytes, so that deleted rows leave
   // no residue there.
   Result<void> checkpoint_truncate();
-  // Copies what it can of the WAL into the database without waiting for other connections.
+  // Copies what it can of the WAL into the database without waiting for other connections (a
+  // connection busy with the log at that moment is not a failure: the next one copies the rest).
   Result<void> checkpoint_passive();
   // After each commit, listener learns how many pages the WAL holds, and SQLite no longer
   // checkpoints on this connection (BackgroundCheckpoints does). An empty listener restores

@@ -8,11 +8,10 @@ Result<void> Inbox::hold(const std::string& address, std::int64_t sent_at_ms, st
     Peers peers(store_);
     auto peer = peers.find_or_add(address, now_ms / 1000);
     if (!peer) return std::move(peer).error();
-    // The row id is chosen first: the sealed text is bound to it.
-    auto next = store_.db().prepare("SELECT coalesce(max(id), 0) + 1 FROM inbox");
+    // The sealed text is bound to its row.
+    auto next = store_.db().next_id("inbox");
     if (!next) return std::move(next).error();
-    if (auto row = next->step(); !row) return std::move(row).error();
-    const std::int64_t id = next->column_int64(0);
+    const std::int64_t id = next.value();
     auto sealed = store_.sealer().seal({"inbox", "body", std::to_string(id)}, text);
     if (!sealed) return std::move(sealed).error();
     auto insert = store_.db().prepare(

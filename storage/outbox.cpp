@@ -7,11 +7,10 @@ Result<void> Outbox::queue(const std::string& address, std::string_view text, st
     Peers peers(store_);
     auto peer = peers.find_or_add(address, now_ms / 1000);
     if (!peer) return std::move(peer).error();
-    // The row id is chosen first: the sealed body is bound to it.
-    auto next = store_.db().prepare("SELECT coalesce(max(id), 0) + 1 FROM outbox");
+    // The sealed body is bound to its row.
+    auto next = store_.db().next_id("outbox");
     if (!next) return std::move(next).error();
-    if (auto row = next->step(); !row) return std::move(row).error();
-    const std::int64_t id = next->column_int64(0);
+    const std::int64_t id = next.value();
     auto sealed = store_.sealer().seal({"outbox", "body", std::to_string(id)}, text);
     if (!sealed) return std::move(sealed).error();
     auto insert = store_.db().prepare(

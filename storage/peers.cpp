@@ -17,12 +17,10 @@ Result<PeerId> Peers::find_or_add(std::string_view address, std::int64_t now) {
     if (!found) return std::move(found).error();
     if (found.value()) return find->column_int64(0);
 
-    // The id is chosen before the insert because the sealed address is bound to its row. This
-    // runs inside a write transaction, so no other writer can take the same id.
-    auto next = db.prepare("SELECT coalesce(max(id), 0) + 1 FROM peers");
+    // The sealed address is bound to its row.
+    auto next = db.next_id("peers");
     if (!next) return std::move(next).error();
-    if (auto row = next->step(); !row) return std::move(row).error();
-    const PeerId id = next->column_int64(0);
+    const PeerId id = next.value();
     const std::string row_key = std::to_string(id);
     auto sealed = store_.sealer().seal({"peers", "address", row_key}, address);
     if (!sealed) return std::move(sealed).error();

@@ -334,14 +334,17 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
     if (!committed) return take_later(std::move(batch), storage::describe(committed.error()));
     if (std::exchange(commit_failed_, false) && settings_.subscribe && connected()) subscribe();
     ++status_.commits;
+    for (const auto& address : to_trust) trust(address);
+    taken_in(taken);
+  }
+
+  // After the commit of messages taken in: the owner's after-commit work, the keys of people
+  // who are new (for staff verification; once per run, so that a person signal-cli holds no key
+  // for is not asked about again and again), and the replies.
+  void taken_in(const std::vector<Inbound>& taken) {
     status_.received += taken.size();
     for (const auto& inbound : taken) {
       if (handlers_.committed) handlers_.committed(inbound);
-    }
-    for (const auto& address : to_trust) trust(address);
-    // Someone new: their key is read, for staff verification (once per run: a person signal-cli
-    // holds no key for is not asked about again and again).
-    for (const auto& inbound : taken) {
       if (identities_.count(inbound.peer) == 0 && asked_about_.insert(inbound.peer).second)
         read_identities(inbound.peer);
     }
@@ -415,12 +418,8 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
     if (auto committed = group->commit(); !committed) {
       return retry_held_at(now_ms() + timings_.retry_taking_in.count());
     }
-    status_.received += taken.size();
-    for (const auto& inbound : taken) {
-      if (handlers_.committed) handlers_.committed(inbound);
-    }
     if (auto next = inbox.next_due(); next && next.value()) retry_held_at(*next.value());
-    flush();
+    taken_in(taken);
   }
 
   void retry_held_at(std::int64_t due_ms) {
@@ -444,12 +443,16 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
     storage::Peers peers(store_);
     auto address = peers.address(peer);
     auto body = storage::Outbox(store_).body(id);
-    // Other parts of the same answer waiting behind this one: "typing..." once it is taken.
-    const auto more = storage::Outbox(store_).more_after(peer, id);
     if (!address || !body) {
       log::error("signal-cli: an outbox row cannot be read; it is dropped");
       (void)storage::Outbox(store_).remove(id);
       return;
+    }
+    // Other parts of the same answer waiting behind this one: "typing..." once it is taken.
+    bool more = false;
+    if (settings_.typing_indicators) {
+      const auto behind = storage::Outbox(store_).more_after(peer, id);
+      more = behind && behind.value();
     }
     in_flight_.insert(id);
     busy_peers_.insert(peer);
@@ -459,7 +462,7 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
         [&](std::int64_t call_id) {
           return rpc::send_request(call_id, settings_.account, recipient, body.value());
         },
-        [weak, id, peer, recipient, more = more && more.value()](const CallResult& result) {
+        [weak, id, peer, recipient, more](const CallResult& result) {
           if (auto self = weak.lock()) self->on_sent(id, peer, recipient, more, result);
         });
   }
@@ -571,7 +574,7 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
   void delivered(std::int64_t id, storage::PeerId peer, const std::string& recipient, bool more) {
     held_ = false;
     status_.challenged = false;
-    if (more && settings_.typing_indicators) {
+    if (more) {  // only found when typing indicators are on
       busy_peers_.insert(peer);
       ++status_.typing;
       client_->call(

@@ -4,8 +4,8 @@
 // a captcha challenge that holds every send; an identity failure for a coordinator that suspends
 // their role; "typing..." between the parts of a long answer; a multi-account daemon.
 #include <algorithm>
-#include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -164,6 +164,39 @@ std::string rate_limited(const Json& request, const std::string& token, int retr
       .dump();
 }
 
+// When the fake was asked to send, each time; the first `refused` sends get refusal's answer.
+// Declared before the bot: the fake's thread uses it until the bot (and its fake) is gone.
+class SendAttempts {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  void answer_with(gvo::test::FakeSignalCli& fake, std::size_t refused,
+                   std::function<std::string(const Json& request)> refusal) {
+    fake.set_answer([this, refused, refusal](const Json& request) -> std::string {
+      if (request.value("method", "") != "send") return {};
+      std::lock_guard<std::mutex> lock(mutex_);
+      times_.push_back(Clock::now());
+      return times_.size() > refused ? std::string() : refusal(request);
+    });
+  }
+
+  // Waits (the bot's retries: nothing to wait on but time) until there are at least count.
+  std::vector<Clock::time_point> wait_for(std::size_t count, std::chrono::milliseconds limit) {
+    const auto end = Clock::now() + limit;
+    while (times().size() < count && Clock::now() < end) std::this_thread::sleep_for(10ms);
+    return times();
+  }
+
+  std::vector<Clock::time_point> times() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return times_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<Clock::time_point> times_;
+};
+
 }  // namespace
 
 TEST_CASE("signal-cli: a full intake, a daemon restart and a redelivery change nothing") {
@@ -231,28 +264,12 @@ TEST_CASE("signal-cli: a full intake, a daemon restart and a redelivery change n
 }
 
 TEST_CASE("signal-cli: a rate-limited send is retried after retryAfterSeconds, not before") {
-  // Declared before the bot: the fake's thread uses them until the bot (and its fake) is gone.
-  std::atomic<int> limited{0};
-  std::mutex mutex;
-  std::vector<std::chrono::steady_clock::time_point> attempts;
+  SendAttempts sends;
   Bot bot;
-  bot.fake.set_answer([&](const Json& request) -> std::string {
-    if (request.value("method", "") != "send") return {};
-    std::lock_guard<std::mutex> lock(mutex);
-    attempts.push_back(std::chrono::steady_clock::now());
-    if (limited++ > 0) return {};
-    // As in signal-cli issue #1558: every recipient rate-limited, error -5 with the delay.
-    return rate_limited(request, "", 2);
-  });
+  // As in signal-cli issue #1558: every recipient rate-limited, error -5 with the delay.
+  sends.answer_with(bot.fake, 1, [](const Json& request) { return rate_limited(request, "", 2); });
   bot.say("aci-host", "hello");
-  const auto end = std::chrono::steady_clock::now() + 15s;
-  auto count = [&] {
-    std::lock_guard<std::mutex> lock(mutex);
-    return attempts.size();
-  };
-  while (count() < 2 && std::chrono::steady_clock::now() < end)
-    std::this_thread::sleep_for(20ms);  // the bot's retry: nothing to wait on but time
-  std::lock_guard<std::mutex> lock(mutex);
+  const auto attempts = sends.wait_for(2, 15s);
   REQUIRE(attempts.size() >= 2);
   const auto waited =
       std::chrono::duration_cast<std::chrono::milliseconds>(attempts[1] - attempts[0]);
@@ -393,33 +410,20 @@ TEST_CASE("signal-cli: a daemon that wants the account keeps replies until the b
 }
 
 TEST_CASE("signal-cli: a captcha challenge holds every send until Signal lets the bot send") {
-  // Declared before the bot: the fake's thread uses them until the bot (and its fake) is gone.
-  std::mutex mutex;
-  std::vector<std::chrono::steady_clock::time_point> attempts;
+  SendAttempts sends;
   Bot bot;
-  bot.fake.set_answer([&](const Json& request) -> std::string {
-    if (request.value("method", "") != "send") return {};
-    std::lock_guard<std::mutex> lock(mutex);
-    attempts.push_back(std::chrono::steady_clock::now());
-    if (attempts.size() > 2) return {};
-    // A proof-required rate limit: the result carries a challenge token.
-    return rate_limited(request, "challenge-4f2a", 1);
-  });
+  // A proof-required rate limit: the result carries a challenge token.
+  sends.answer_with(bot.fake, 2,
+                    [](const Json& request) { return rate_limited(request, "challenge-4f2a", 1); });
   bot.say("aci-one", "hello");
-  const auto end = std::chrono::steady_clock::now() + 10s;
-  auto count = [&] {
-    std::lock_guard<std::mutex> lock(mutex);
-    return attempts.size();
-  };
-  while (count() == 0 && std::chrono::steady_clock::now() < end)
-    std::this_thread::sleep_for(10ms);  // another process's progress: nothing to wait on
-  std::this_thread::sleep_for(200ms);   // the refusal reaches the bot
-  bot.say("aci-two", "hello");          // while every send is held
+  sends.wait_for(1, 10s);
+  std::this_thread::sleep_for(200ms);  // the refusal reaches the bot
+  bot.say("aci-two", "hello");         // while every send is held
   bot.say("aci-three", "hello");
   bot.expect("aci-one", "How long", 20s);
   bot.expect("aci-two", "How long", 20s);
   bot.expect("aci-three", "How long", 20s);
-  std::lock_guard<std::mutex> lock(mutex);
+  const auto attempts = sends.times();
   // After the refusal nothing was tried for the delay, not even to the others; then one send
   // alone (refused again), and after the delay again, one alone that went through.
   REQUIRE(attempts.size() >= 6);
