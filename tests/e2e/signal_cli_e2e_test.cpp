@@ -343,6 +343,10 @@ TEST_CASE("signal-cli: between the parts of a long answer the host sees typing")
   Bot bot;
   bot.intake("aci-host", "BENALI Mohamed");
   bot.expect("aci-host", "Caricole");  // the next steps, after the reference
+  // The next steps may go on in more parts. Replies to one person leave in order, so once the
+  // answer to a later message is out, every part before it has been sent.
+  bot.say("aci-host", "status");
+  bot.expect("aci-host", "last updated on");
   const auto calls = bot.calls_to("aci-host");
   INFO(calls.size() << " calls");
   REQUIRE_FALSE(calls.empty());
