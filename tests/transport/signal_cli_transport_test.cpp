@@ -1,9 +1,11 @@
 // The signal-cli transport in this process, with a real store and the fake daemon
 // (tests/support/fake_signal_cli.hpp): how each of signal-cli's refusals of a send is handled (a
-// message is dropped only when it can never be delivered; otherwise it stays in the outbox), and
-// a message that could not be taken in is kept and taken in later.
+// message is dropped only when it can never be delivered; otherwise it stays in the outbox), a
+// rate-limited send waits the delay signal-cli gives on the bot's (injected) clock, and a message
+// that could not be taken in is kept and taken in later.
 #include "bot/transport/signal_cli_transport.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <mutex>
 
@@ -28,8 +30,12 @@ struct Harness {
   std::unique_ptr<gvo::storage::Store> store;
   std::unique_ptr<gvo::transport::SignalCliTransport> transport;
 
-  explicit Harness(gvo::transport::SignalCliTransport::Handlers handlers = {},
-                   gvo::transport::SignalCliTimings timings = {}) {
+  explicit Harness(
+      gvo::transport::SignalCliTransport::Handlers handlers = {},
+      gvo::transport::SignalCliTimings timings = {},
+      gvo::transport::SignalCliTransport::Clock clock = [] {
+        return std::chrono::system_clock::now();
+      }) {
     auto opened = gvo::storage::Store::open(dir.file("bot.db"),
                                             gvo::storage::Sealer({gvo::test::new_sealing_key()}),
                                             gvo::storage::OpenMode::create_if_missing);
@@ -39,7 +45,7 @@ struct Harness {
     fake.start();
     transport = std::make_unique<gvo::transport::SignalCliTransport>(
         io, *store, gvo::transport::SignalCliSettings{{dir.file("socket"), "", 0}, ""},
-        std::move(handlers), [] { return std::chrono::system_clock::now(); }, timings);
+        std::move(handlers), std::move(clock), timings);
     transport->start();
   }
 
@@ -61,9 +67,12 @@ struct Harness {
     return rows->size();
   }
 
-  int sends() {
+  int sends(const std::string& to = {}) {
     int count = 0;
-    for (const auto& request : fake.requests()) count += request.value("method", "") == "send";
+    for (const auto& request : fake.requests()) {
+      count += request.value("method", "") == "send" &&
+               (to.empty() || request["params"]["recipient"][0] == to);
+    }
     return count;
   }
 };
@@ -113,6 +122,47 @@ TEST_CASE("signal-cli transport: each refusal of a send drops or keeps the messa
     CHECK(h.transport->status().sent == 0);
     h.fake.set_answer({});
   }
+}
+
+TEST_CASE("signal-cli transport: a rate-limited send waits retryAfterSeconds on the bot's clock") {
+  // The bot's clock is injected: an hour passes without waiting for it.
+  std::atomic<std::int64_t> seconds{0};
+  const auto start = std::chrono::system_clock::now();
+  Harness h({}, {}, [&] { return start + std::chrono::seconds(seconds.load()); });
+  std::atomic<bool> refused{false};
+  h.fake.set_answer([&](const Json& request) -> std::string {
+    if (request.value("method", "") != "send" || refused.exchange(true)) return {};
+    // Error -5, every recipient rate limited, as signal-cli answers it (no captcha token).
+    const Json result = {{"recipientAddress", {{"uuid", "aci-one"}, {"number", nullptr}}},
+                         {"type", "RATE_LIMIT_FAILURE"},
+                         {"retryAfterSeconds", 3600}};
+    return Json{{"jsonrpc", "2.0"},
+                {"error",
+                 {{"code", -5},
+                  {"message", "Failed to send message due to rate limiting"},
+                  {"data", {{"response", {{"timestamp", 1}, {"results", {result}}}}}}}},
+                {"id", request["id"]}}
+        .dump();
+  });
+  REQUIRE(h.run_until([&] { return h.transport->connected(); }));
+  REQUIRE(h.transport->send("aci-one", "to one").ok());
+  h.transport->flush();
+  REQUIRE(h.run_until([&] { return h.transport->status().retried == 1; }));
+  // A second before the hour is up, the outbox is read again (a message to someone else): that
+  // one leaves, the rate-limited one waits.
+  seconds = 3599;
+  REQUIRE(h.transport->send("aci-two", "to two").ok());
+  h.transport->flush();
+  REQUIRE(h.run_until([&] { return h.transport->status().sent == 1; }));
+  CHECK(h.sends("aci-two") == 1);
+  CHECK(h.sends("aci-one") == 1);
+  // Once the hour is up, it goes again and is delivered.
+  seconds = 3600;
+  h.transport->flush();
+  REQUIRE(h.run_until([&] { return h.transport->status().sent == 2; }));
+  CHECK(h.sends("aci-one") == 2);
+  CHECK(h.outbox_rows() == 0);
+  h.fake.set_answer({});
 }
 
 TEST_CASE("signal-cli transport: a refused account holds every send, and one goes first") {
