@@ -80,15 +80,6 @@ std::string script(const std::string& prefix, int count) {
 }
 
 // Waits, with a deadline, for a chat to have shown a line (it prints each message once taken in).
-bool wait_for_output(const gvo::test::ChildProcess& chat, const std::string& line) {
-  const auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (chat.stdout_text().find(line) != std::string::npos) return true;
-    std::this_thread::sleep_for(20ms);  // another process's progress: nothing to wait on but time
-  }
-  return false;
-}
-
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;
   std::size_t start = 0;
@@ -120,7 +111,7 @@ TEST_CASE("chat, relay and bot: 100 messages each way in order through kills and
       dir.path());
 
   // The relay dies mid-conversation and comes back on the same port.
-  REQUIRE(wait_for_output(chat_a, "gvo-bot> echo: message 30\n"));
+  REQUIRE(chat_a.wait_for_stdout("gvo-bot> echo: message 30\n", 30s));
   relay.process->send_signal(SIGKILL);
   // The kill must land mid-conversation for this test to mean anything.
   REQUIRE_FALSE(chat_a.stdout_text().find("echo: message 100\n") != std::string::npos);
@@ -128,7 +119,7 @@ TEST_CASE("chat, relay and bot: 100 messages each way in order through kills and
   relay = start_ready(dir, kRelay, {"--listen", relay_address, "--data", "relay"}, "relay2");
 
   // Then the bot dies without warning and comes back.
-  REQUIRE(wait_for_output(chat_a, "gvo-bot> echo: message 60\n"));
+  REQUIRE(chat_a.wait_for_stdout("gvo-bot> echo: message 60\n", 30s));
   bot.process->send_signal(SIGKILL);
   REQUIRE_FALSE(chat_a.stdout_text().find("echo: message 100\n") != std::string::npos);
   REQUIRE(bot.process->wait_for_exit(5s).has_value());
@@ -338,17 +329,13 @@ TEST_CASE("a relay that stops answering is noticed by its pings, and the chat go
                                {"--relay", "127.0.0.1:" + port, "--data", "chat", "--script",
                                 "s.txt", "--timeout", "30", "--idle-timeout", "1", "--verbose"},
                                dir.path());
-  REQUIRE(wait_for_output(chat, "gvo-bot> echo: ping 1\n"));
+  REQUIRE(chat.wait_for_stdout("gvo-bot> echo: ping 1\n", 30s));
   // The relay freezes: its sockets stay open but nothing answers (a half-open connection).
   relay.process->send_signal(SIGSTOP);
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (chat.stderr_text().find("relay connection lost") == std::string::npos &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(20ms);
-  }
+  const bool lost = chat.wait_for_stderr("relay connection lost", 10s);
   relay.process->send_signal(SIGCONT);
   INFO(chat.stderr_text());
-  CHECK_THAT(chat.stderr_text(), Catch::Matchers::Contains("relay connection lost"));
+  CHECK(lost);
   CHECK(chat.wait_for_exit(40s) == 0);
 }
 
@@ -443,11 +430,7 @@ TEST_CASE("a flood from one host: a coordinator's command is still answered") {
   gvo::test::write_text(dir.file("flood.txt"), flood);
   gvo::test::write_text(dir.file("coord.txt"), "> stats\n<* 0 cases.\n");
   // Stopped once its keys are at the relay, so that the flood can be sent to it.
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (stack.bot.process->stderr_text().find("connected to the relay") == std::string::npos &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(20ms);  // another process's progress: nothing to wait on
-  }
+  REQUIRE(stack.bot.process->wait_for_stderr("connected to the relay", 10s));
   stack.bot.process->send_signal(SIGSTOP);
   const auto flooded = gvo::test::run_to_completion(
       kChat, {"--relay", relay, "--data", "flooder", "--script", "flood.txt"}, dir.path());

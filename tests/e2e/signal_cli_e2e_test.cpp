@@ -402,11 +402,7 @@ TEST_CASE("signal-cli: a daemon that wants the account keeps replies until the b
   bot.fake.require_account(kAccount);  // `signal-cli daemon` started without -a
   bot.say("aci-host", "hello");
   // The reply is refused (-32602); the operator is told what to set, and the reply is kept.
-  const auto end = std::chrono::steady_clock::now() + 10s;
-  while (bot.daemon.process->stderr_text().find("signal_cli.account") == std::string::npos &&
-         std::chrono::steady_clock::now() < end)
-    std::this_thread::sleep_for(20ms);  // another process's progress: nothing to wait on
-  CHECK_THAT(bot.daemon.process->stderr_text(), Catch::Matchers::Contains("signal_cli.account"));
+  CHECK(bot.daemon.process->wait_for_stderr("signal_cli.account", 10s));
   bot.restart(std::string(R"(, "account": ")") + kAccount + "\"");
   bot.expect("aci-host", "How long");  // the reply queued before the restart
   bot.say("aci-host", "3");
@@ -421,8 +417,8 @@ TEST_CASE("signal-cli: a captcha challenge holds every send until Signal lets th
                     [](const Json& request) { return rate_limited(request, "challenge-4f2a", 1); });
   bot.say("aci-one", "hello");
   sends.wait_for(1, 10s);
-  std::this_thread::sleep_for(200ms);  // the refusal reaches the bot
-  bot.say("aci-two", "hello");         // while every send is held
+  REQUIRE(bot.daemon.process->wait_for_stderr("challenge-4f2a", 10s));  // the bot holds its sends
+  bot.say("aci-two", "hello");                                          // while every send is held
   bot.say("aci-three", "hello");
   bot.expect("aci-one", "How long", 20s);
   bot.expect("aci-two", "How long", 20s);

@@ -8,8 +8,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <stdexcept>
+#include <thread>
 
 #include <signal.h>
 
@@ -143,6 +145,30 @@ std::optional<int> ChildProcess::wait_for_exit(std::chrono::milliseconds timeout
 
 std::string ChildProcess::stdout_text() const { return read_text(stdout_path_); }
 std::string ChildProcess::stderr_text() const { return read_text(stderr_path_); }
+
+namespace {
+
+bool wait_for_text(const std::string& path, const std::string& text,
+                   std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (read_text(path).find(text) == std::string::npos) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+}  // namespace
+
+bool ChildProcess::wait_for_stdout(const std::string& text,
+                                   std::chrono::milliseconds timeout) const {
+  return wait_for_text(stdout_path_, text, timeout);
+}
+
+bool ChildProcess::wait_for_stderr(const std::string& text,
+                                   std::chrono::milliseconds timeout) const {
+  return wait_for_text(stderr_path_, text, timeout);
+}
 
 Completed run_to_completion(const std::string& program, const std::vector<std::string>& args,
                             const std::string& working_dir,

@@ -43,6 +43,10 @@ class ChildProcess {
   std::optional<int> wait_for_exit(std::chrono::milliseconds timeout);
   std::string stdout_text() const;
   std::string stderr_text() const;
+  // Whether the child has written text to stdout (stderr) by the deadline. Polled: another
+  // process's progress gives nothing to wait on.
+  bool wait_for_stdout(const std::string& text, std::chrono::milliseconds timeout) const;
+  bool wait_for_stderr(const std::string& text, std::chrono::milliseconds timeout) const;
 
  private:
   pid_t pid_ = -1;
