@@ -28,6 +28,7 @@
 #include "bot/transport/signal_cli_transport.hpp"
 #include "storage/checkpoints.hpp"
 #include "storage/key_files.hpp"
+#include "tests/bench/reference_bits.hpp"
 #include "tests/support/fake_signal_cli.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -66,13 +67,7 @@ struct Bench {
         [this](const std::string& address, const std::string& text) {
           return transport->send(address, text).ok();
         },
-        [] {
-          static std::uint64_t counter = 0;
-          std::array<std::uint8_t, gvo::cases::kReferenceRandomBytes> bits{};
-          std::uint64_t value = ++counter * 0x9E3779B97F4A7C15ull;
-          for (auto& bit : bits) bit = static_cast<std::uint8_t>((value >>= 8) & 0xff);
-          return bits;
-        },
+        gvo::bench::counting_reference_bits(),
         [](const std::string&) { return std::optional<gvo::desk::Identity>(); },
         gvo::core::RetentionConfig{}, gvo::cases::RateLimitSettings{1e9, 1e9, 1e9, 1e9, 1e9, 1e9});
     gvo::transport::SignalCliTransport::Handlers handlers;

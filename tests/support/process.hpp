@@ -38,6 +38,7 @@ class ChildProcess {
   ChildProcess& operator=(const ChildProcess&) = delete;
   ~ChildProcess();  // kills a child that is still running
 
+  pid_t pid() const { return pid_; }
   void send_signal(int signal_number);
   // The exit status, or nothing if the child is still running at the deadline.
   std::optional<int> wait_for_exit(std::chrono::milliseconds timeout);
