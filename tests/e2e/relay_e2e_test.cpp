@@ -79,7 +79,6 @@ std::string script(const std::string& prefix, int count) {
   return text;
 }
 
-// Waits, with a deadline, for a chat to have shown a line (it prints each message once taken in).
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;
   std::size_t start = 0;
