@@ -8,20 +8,16 @@ Result<void> Inbox::hold(const std::string& address, std::int64_t sent_at_ms, st
     Peers peers(store_);
     auto peer = peers.find_or_add(address, now_ms / 1000);
     if (!peer) return std::move(peer).error();
-    // The sealed text is bound to its row.
-    auto next = store_.db().next_id("inbox");
-    if (!next) return std::move(next).error();
-    const std::int64_t id = next.value();
-    auto sealed = store_.sealer().seal({"inbox", "body", std::to_string(id)}, text);
-    if (!sealed) return std::move(sealed).error();
+    auto row = store_.seal_for_new_row("inbox", "body", text);
+    if (!row) return std::move(row).error();
     auto insert = store_.db().prepare(
         "INSERT INTO inbox(id, peer_id, sent_at_ms, body, next_attempt_at) "
         "VALUES (?1, ?2, ?3, ?4, ?5)");
     if (!insert) return std::move(insert).error();
-    return insert->bind(1, id)
+    return insert->bind(1, row->id)
         .bind(2, peer.value())
         .bind(3, sent_at_ms)
-        .bind_blob(4, sealed.value())
+        .bind_blob(4, row->sealed)
         .bind(5, due_ms)
         .run();
   });

@@ -7,19 +7,15 @@ Result<void> Outbox::queue(const std::string& address, std::string_view text, st
     Peers peers(store_);
     auto peer = peers.find_or_add(address, now_ms / 1000);
     if (!peer) return std::move(peer).error();
-    // The sealed body is bound to its row.
-    auto next = store_.db().next_id("outbox");
-    if (!next) return std::move(next).error();
-    const std::int64_t id = next.value();
-    auto sealed = store_.sealer().seal({"outbox", "body", std::to_string(id)}, text);
-    if (!sealed) return std::move(sealed).error();
+    auto row = store_.seal_for_new_row("outbox", "body", text);
+    if (!row) return std::move(row).error();
     auto insert = store_.db().prepare(
         "INSERT INTO outbox(id, peer_id, body, created_at, next_attempt_at) "
         "VALUES (?1, ?2, ?3, ?4, 0)");
     if (!insert) return std::move(insert).error();
-    return insert->bind(1, id)
+    return insert->bind(1, row->id)
         .bind(2, peer.value())
-        .bind_blob(3, sealed.value())
+        .bind_blob(3, row->sealed)
         .bind(4, now_ms / 1000)
         .run();
   });

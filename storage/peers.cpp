@@ -17,20 +17,14 @@ Result<PeerId> Peers::find_or_add(std::string_view address, std::int64_t now) {
     if (!found) return std::move(found).error();
     if (found.value()) return find->column_int64(0);
 
-    // The sealed address is bound to its row.
-    auto next = db.next_id("peers");
-    if (!next) return std::move(next).error();
-    const PeerId id = next.value();
-    const std::string row_key = std::to_string(id);
-    auto sealed = store_.sealer().seal({"peers", "address", row_key}, address);
-    if (!sealed) return std::move(sealed).error();
-
+    auto row = store_.seal_for_new_row("peers", "address", address);
+    if (!row) return std::move(row).error();
     auto insert =
         db.prepare("INSERT INTO peers(id, lookup, address, created_at) VALUES (?1, ?2, ?3, ?4)");
     if (!insert) return std::move(insert).error();
-    insert->bind(1, id).bind_blob(2, lookup).bind_blob(3, sealed.value()).bind(4, now);
+    insert->bind(1, row->id).bind_blob(2, lookup).bind_blob(3, row->sealed).bind(4, now);
     if (auto inserted = insert->run(); !inserted) return std::move(inserted).error();
-    return id;
+    return row->id;
   });
 }
 

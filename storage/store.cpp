@@ -68,6 +68,16 @@ Result<Store> Store::open(const std::string& path, Sealer sealer, OpenMode mode,
   return store;
 }
 
+Result<Store::NewSealedRow> Store::seal_for_new_row(std::string_view table, std::string_view column,
+                                                    std::string_view value) {
+  auto next = db_.next_id(table);
+  if (!next) return std::move(next).error();
+  const std::string row = std::to_string(next.value());
+  auto sealed = sealer_.seal({table, column, row}, value);
+  if (!sealed) return std::move(sealed).error();
+  return NewSealedRow{next.value(), std::move(sealed).value()};
+}
+
 Result<void> Store::record_key() {
   if (migration_.to < 1) return {};
   auto sealed = sealer_.seal(kKeyCheckPlace, kKeyCheckText);

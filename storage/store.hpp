@@ -3,7 +3,9 @@
 // the schema up to date. Owned by the composition root; used on the bot's one thread.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "storage/database.hpp"
 #include "storage/migrations.hpp"
@@ -20,6 +22,15 @@ class Store {
 
   Database& db() { return db_; }
   const Sealer& sealer() const { return sealer_; }
+
+  // The id the next row of table takes, and value sealed for that row's column: a sealed value
+  // opens only in the row it was written for. In the caller's transaction.
+  struct NewSealedRow {
+    std::int64_t id = 0;
+    Bytes sealed;
+  };
+  Result<NewSealedRow> seal_for_new_row(std::string_view table, std::string_view column,
+                                        std::string_view value);
   // The schema versions before and after opening.
   const MigrationReport& migration() const { return migration_; }
 
