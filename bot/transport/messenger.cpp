@@ -86,6 +86,9 @@ class Messenger::Impl : public std::enable_shared_from_this<Messenger::Impl> {
       in_flight_.clear();
       fetching_.clear();
     };
+    handlers.refused = [this](int status, const std::string& reason) {
+      if (handlers_.refused) handlers_.refused(status, reason);
+    };
     return handlers;
   }
 

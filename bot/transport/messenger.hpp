@@ -48,6 +48,8 @@ class Messenger {
     std::function<bool(const std::string& peer)> identity_changed;
     // Connected, keys published, outbox resumed.
     std::function<void()> ready;
+    // The relay refused the login (RelayClient::Handlers::refused).
+    std::function<void(int status, const std::string& reason)> refused;
   };
 
   Messenger(boost::asio::io_context& io, storage::Store& store, signal::Endpoint& endpoint,

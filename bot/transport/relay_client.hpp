@@ -57,6 +57,9 @@ class RelayClient {
     std::function<void(Envelope, Ack)> envelope;
     std::function<void()> queue_empty;
     std::function<void(const std::string& why)> disconnected;
+    // The relay refused the upgrade (401: wrong secret; 403: the body's reason). Reported once
+    // per episode of refusals; the client keeps retrying with backoff unless stopped.
+    std::function<void(int status, const std::string& reason)> refused;
   };
 
   RelayClient(boost::asio::io_context& io, RelayAccount account, Handlers handlers,
