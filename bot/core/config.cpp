@@ -1,5 +1,6 @@
 #include "bot/core/config.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <utility>
@@ -40,6 +41,33 @@ void read_sealing(JsonReader& reader, const Json& root, SealingConfig& sealing) 
   }
 }
 
+// relay: where the relay is and how the bot proves it talks with it (TLS unless on loopback).
+void read_relay(JsonReader& reader, const Json& root, RelayConfig& relay) {
+  const std::string path = "/relay";
+  const auto it = root.find("relay");
+  if (it != root.end() && reader.expect_object(*it, path)) {
+    reader.reject_unknown_keys(*it, path,
+                               {"host", "port", "account", "tls", "ca_file", "certificate_sha256"});
+    reader.read_string(*it, path, "host", relay.host);
+    reader.read_int(*it, path, "port", relay.port, 1, 65535);
+    reader.read_string(*it, path, "account", relay.account);
+    reader.read_string(*it, path, "ca_file", relay.ca_file);
+    reader.read_string(*it, path, "certificate_sha256", relay.certificate_sha256);
+  }
+  const bool pinned_or_ca = !relay.ca_file.empty() || !relay.certificate_sha256.empty();
+  relay.tls = pinned_or_ca || !is_loopback_host(relay.host);
+  if (it == root.end() || !it->is_object() || !it->contains("tls")) return;
+  reader.read_bool(*it, path, "tls", relay.tls);
+  if (!relay.tls && pinned_or_ca) {
+    reader.problem(path + "/tls", "expected true with ca_file or certificate_sha256");
+  } else if (!relay.tls && !is_loopback_host(relay.host)) {
+    reader.problem(path + "/tls",
+                   "expected true: plain ws:// is for a relay on this machine only (127.0.0.0/8, "
+                   "::1, localhost); anyone on the way to " +
+                       relay.host + " would read the bot's login");
+  }
+}
+
 void read_log(JsonReader& reader, const Json& root, Config& config) {
   const auto it = root.find("log");
   if (it == root.end()) return;
@@ -59,6 +87,54 @@ void read_log(JsonReader& reader, const Json& root, Config& config) {
 }
 
 }  // namespace
+
+bool is_loopback_host(std::string_view host) {
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  if (host == "::1" || host == "0:0:0:0:0:0:0:1") return true;
+  std::string lower;
+  for (const char c : host) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  if (lower == "localhost" || lower == "localhost.") return true;
+  // 127.a.b.c, each part a decimal number 0-255 without leading zeros (inet_aton's octal and
+  // short forms are not taken: what is allowed must be plain to read).
+  int parts = 0;
+  std::size_t start = 0;
+  while (start <= host.size()) {
+    const std::size_t end = std::min(host.find('.', start), host.size());
+    const std::string_view part = host.substr(start, end - start);
+    if (part.empty() || part.size() > 3 || (part.size() > 1 && part.front() == '0') ||
+        part.find_first_not_of("0123456789") != std::string_view::npos) {
+      return false;
+    }
+    int value = 0;
+    for (const char digit : part) value = value * 10 + (digit - '0');
+    if (value > 255 || (parts == 0 && value != 127)) return false;
+    ++parts;
+    start = end + 1;
+  }
+  return parts == 4;
+}
+
+std::optional<std::vector<std::uint8_t>> parse_certificate_sha256(std::string_view text) {
+  std::vector<std::uint8_t> bytes;
+  int high = -1;
+  for (const char c : text) {
+    if (c == ':' || c == ' ') continue;
+    int digit = -1;
+    if (c >= '0' && c <= '9') digit = c - '0';
+    if (c >= 'a' && c <= 'f') digit = c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') digit = c - 'A' + 10;
+    if (digit < 0) return std::nullopt;
+    if (high < 0) {
+      high = digit;
+      continue;
+    }
+    bytes.push_back(static_cast<std::uint8_t>(high * 16 + digit));
+    high = -1;
+  }
+  if (high >= 0 || bytes.size() != 32) return std::nullopt;
+  return bytes;
+}
 
 std::string_view to_string(LogLevel level) {
   for (const auto& [name, value] : kLogLevels) {
@@ -106,12 +182,12 @@ Result<Config, ConfigErrc> parse_config(std::string_view json_text, std::string_
   } else if (!replies.empty() && replies != "flow") {
     reader.problem("/replies", "expected flow or echo");
   }
-  if (const auto relay = parsed.find("relay");
-      relay != parsed.end() && reader.expect_object(*relay, "/relay")) {
-    reader.reject_unknown_keys(*relay, "/relay", {"host", "port", "account"});
-    reader.read_string(*relay, "/relay", "host", config.relay.host);
-    reader.read_int(*relay, "/relay", "port", config.relay.port, 1, 65535);
-    reader.read_string(*relay, "/relay", "account", config.relay.account);
+  read_relay(reader, parsed, config.relay);
+  if (!config.relay.certificate_sha256.empty() &&
+      !parse_certificate_sha256(config.relay.certificate_sha256)) {
+    reader.problem("/relay/certificate_sha256",
+                   "expected 64 hex digits (SHA-256 of the certificate's DER; colons and spaces "
+                   "allowed), as `openssl x509 -noout -fingerprint -sha256` prints them");
   }
   std::string transport;
   reader.read_string(parsed, "", "transport", transport);

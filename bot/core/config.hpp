@@ -2,6 +2,8 @@
 // Pure: the caller reads the file; this turns its text into a Config or into every problem found.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,7 +32,20 @@ struct RelayConfig {
   int port = 8787;
   std::string account = "gvo-bot";  // the bot's account at the relay; its secret is made and kept
                                     // (sealed) in the database on first run
+  // wss://: on unless the host is a loopback one (plain ws:// is refused for any other host).
+  bool tls = false;
+  std::string ca_file;             // PEM; empty: the system's trust store. Relative: below data_dir
+  std::string certificate_sha256;  // hex SHA-256 of the relay certificate's DER: accept only it
 };
+
+// Whether host names this machine only: 127.0.0.0/8, ::1 or localhost. Plain ws:// is allowed
+// there and nowhere else.
+[[nodiscard]] bool is_loopback_host(std::string_view host);
+
+// A certificate pin as people copy it (64 hex digits, either case, colons or spaces between
+// them): the 32 bytes, or nothing when it is not one.
+[[nodiscard]] std::optional<std::vector<std::uint8_t>> parse_certificate_sha256(
+    std::string_view text);
 
 // signal-cli's JSON-RPC daemon (deploy/signal-cli.service): where it listens, and what the bot
 // sets through it.

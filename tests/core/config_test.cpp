@@ -179,3 +179,95 @@ TEST_CASE("the signal-cli transport: a socket, or host and port") {
     CHECK_FALSE(parse_config(bad, "b.json").ok());
   }
 }
+
+TEST_CASE("relay TLS: on by default away from loopback, plain ws:// only to this machine") {
+  struct Case {
+    const char* json;
+    bool ok;
+    bool tls;
+    const char* problem;
+  };
+  const Case cases[] = {
+      {R"({})", true, false, ""},
+      {R"({"relay": {"host": "localhost"}})", true, false, ""},
+      {R"({"relay": {"host": "127.8.9.10"}})", true, false, ""},
+      {R"({"relay": {"host": "::1"}})", true, false, ""},
+      {R"({"relay": {"host": "relay.example.org"}})", true, true, ""},
+      {R"({"relay": {"host": "192.0.2.1", "tls": true}})", true, true, ""},
+      {R"({"relay": {"tls": true}})", true, true, ""},
+      {R"({"relay": {"ca_file": "/etc/gvo-bot/relay-ca.pem"}})", true, true, ""},
+      {R"({"relay": {"certificate_sha256": ")"
+       R"(AB:CD:EF:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:ab:cd:ef:01:23:45:67:89"}})",
+       true, true, ""},
+      {R"({"relay": {"host": "192.0.2.1", "tls": false}})", false, false,
+       "/relay/tls: expected true: plain ws:// is for a relay on this machine only"},
+      {R"({"relay": {"host": "127.0.0.1.example.org", "tls": false}})", false, false,
+       "/relay/tls: expected true"},
+      {R"({"relay": {"tls": false, "ca_file": "ca.pem"}})", false, false,
+       "/relay/tls: expected true with ca_file or certificate_sha256"},
+      {R"({"relay": {"certificate_sha256": "abcd"}})", false, false,
+       "/relay/certificate_sha256: expected 64 hex digits"},
+      {R"({"relay": {"tls": "yes"}})", false, false, "/relay/tls: expected"},
+  };
+  for (const auto& each : cases) {
+    INFO(each.json);
+    const auto config = parse_config(each.json, "relay.json");
+    REQUIRE(config.ok() == each.ok);
+    if (each.ok) {
+      CHECK(config->relay.tls == each.tls);
+    } else {
+      CHECK_THAT(config.error().detail, Catch::Matchers::Contains(each.problem));
+    }
+  }
+  const auto pinned = parse_config(
+      R"({"relay": {"host": "relay.example.org", "ca_file": "ca.pem", "certificate_sha256": ")"
+      R"(00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"}})",
+      "relay.json");
+  REQUIRE(pinned.ok());
+  CHECK(pinned->relay.ca_file == "ca.pem");
+  CHECK(pinned->relay.certificate_sha256.size() == 64);
+}
+
+TEST_CASE("loopback hosts and certificate pins are recognised exactly") {
+  const std::pair<const char*, bool> hosts[] = {
+      {"127.0.0.1", true},
+      {"127.255.255.254", true},
+      {"localhost", true},
+      {"LocalHost", true},
+      {"::1", true},
+      {"[::1]", true},
+      {"0:0:0:0:0:0:0:1", true},
+      {"128.0.0.1", false},
+      {"127.0.0", false},
+      {"127.0.0.1.", false},
+      {"127.0.0.256", false},
+      {"127.0.0.01", false},
+      {"0177.0.0.1", false},
+      {"127.1", false},
+      {"", false},
+      {"192.0.2.1", false},
+      {"localhost.example.org", false},
+      {"::2", false},
+      {"::ffff:7f00:1", false},
+      {"127.0.0.1 ", false},
+  };
+  for (const auto& [host, loopback] : hosts) {
+    INFO(host);
+    CHECK(gvo::core::is_loopback_host(host) == loopback);
+  }
+  const std::string hex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+  const auto bytes = gvo::core::parse_certificate_sha256(hex);
+  REQUIRE(bytes);
+  CHECK(bytes->size() == 32);
+  CHECK(bytes->at(0) == 0x00);
+  CHECK(bytes->at(31) == 0x1f);
+  std::string colons;
+  for (std::size_t i = 0; i < hex.size(); i += 2) colons += (i ? ":" : "") + hex.substr(i, 2);
+  CHECK(gvo::core::parse_certificate_sha256(colons) == bytes);
+  const char* const bad[] = {"", "00", "0g" /* not hex */, "0", "abc", "-1"};
+  for (const char* text : bad) CHECK_FALSE(gvo::core::parse_certificate_sha256(text));
+  CHECK_FALSE(gvo::core::parse_certificate_sha256(hex + "00"));     // 33 bytes
+  CHECK_FALSE(gvo::core::parse_certificate_sha256(hex.substr(1)));  // an odd digit count
+  CHECK(gvo::core::parse_certificate_sha256(" AB " + hex.substr(2)) ==
+        gvo::core::parse_certificate_sha256("ab" + hex.substr(2)));
+}
