@@ -22,6 +22,7 @@
 
 #include <openssl/rand.h>
 
+#include "bot/cases/enrolment.hpp"
 #include "bot/core/config.hpp"
 #include "bot/daemon/command_line.hpp"
 #include "bot/daemon/log.hpp"
@@ -39,6 +40,7 @@
 #include "flows/loader.hpp"
 #include "storage/cases.hpp"
 #include "storage/checkpoints.hpp"
+#include "storage/outbox.hpp"
 #include "storage/staff.hpp"
 
 namespace {
@@ -209,7 +211,8 @@ int run_bot(const gvo::core::Config& config) {
 
   gvo::transport::EventLoop loop;
   // The transport in use, once it exists: queue a message (in the open transaction), send.
-  std::function<bool(const std::string&, const std::string&)> queue;
+  using Audience = gvo::storage::Audience;
+  std::function<bool(const std::string&, const std::string&, Audience)> queue;
   std::function<void()> flush = [] {};
   // The identity key the transport holds for an address: the relay's is in our own store (the
   // bot does the encryption); signal-cli's is read from it (listIdentities), with the safety
@@ -222,7 +225,9 @@ int run_bot(const gvo::core::Config& config) {
   if (flows) {
     desk = std::make_unique<gvo::desk::Desk>(
         store, *flows, config.flow,
-        [&](const std::string& address, const std::string& text) { return queue(address, text); },
+        [&](const std::string& address, const std::string& text, Audience audience) {
+          return queue(address, text, audience);
+        },
         random_reference_bits,
         [&](const std::string& address) -> std::optional<gvo::desk::Identity> {
           return identity_source(address);
@@ -267,12 +272,20 @@ int run_bot(const gvo::core::Config& config) {
   // Inside the transaction that decrypted the message: the conversation moves on, and its
   // replies join the outbox, all in one commit.
   handlers.received = [&](const gvo::transport::Inbound& inbound) {
-    if (!desk) return queue(inbound.peer, "echo: " + inbound.text);
+    if (!desk) return queue(inbound.peer, "echo: " + inbound.text, Audience::host);
     return desk->on_message(inbound.peer, inbound.text, clock());
   };
   handlers.committed = [&](const gvo::transport::Inbound&) {
     after_commit();
     rearm();
+  };
+  // The confidentiality gate: asked by the transport as each message leaves. Echo replies go
+  // back to whoever wrote.
+  handlers.clearance = [&](const std::string& address, Audience audience,
+                           const std::optional<gvo::storage::Bytes>& key)
+      -> gvo::storage::Result<gvo::storage::Clearance> {
+    if (!desk) return gvo::storage::Clearance::send;
+    return desk->clear_to_send(address, audience, key, clock());
   };
   handlers.identity_changed = [&](const std::string& peer) {
     log::notice("the identity key of " + log_name(store, peer) + " changed");
@@ -297,8 +310,8 @@ int run_bot(const gvo::core::Config& config) {
                                          static_cast<unsigned short>(config.relay.port),
                                          config.relay.account, relay_secret(store)};
     gvo::transport::Messenger live(loop.context(), store, *endpoint, std::move(account), handlers);
-    queue = [&](const std::string& address, const std::string& text) {
-      return live.send(address, text).ok();
+    queue = [&](const std::string& address, const std::string& text, Audience audience) {
+      return live.send(address, text, audience).ok();
     };
     flush = [&] { live.flush(); };
     live.start();
@@ -335,8 +348,8 @@ int run_bot(const gvo::core::Config& config) {
     identity_source = [&](const std::string& address) {
       return identity_of(live.identity(address));
     };
-    queue = [&](const std::string& address, const std::string& text) {
-      return live.send(address, text).ok();
+    queue = [&](const std::string& address, const std::string& text, Audience audience) {
+      return live.send(address, text, audience).ok();
     };
     flush = [&] { live.flush(); };
     live.start();
@@ -427,7 +440,17 @@ int export_cases(const gvo::core::Config& config, const std::string& output) {
   return 0;
 }
 
-// gvo-bot staff add | list | remove | verify: the registry, offline, on the database.
+constexpr long kDefaultEnrolmentHours = 72;
+
+// A relay account name or a Signal ACI/number: printable, no spaces, not too long.
+bool valid_address(const std::string& address) {
+  if (address.empty() || address.size() > 128 || address.front() == '-') return false;
+  return std::all_of(address.begin(), address.end(), [](char c) {
+    return static_cast<unsigned char>(c) > 0x20 && static_cast<unsigned char>(c) < 0x7f;
+  });
+}
+
+// gvo-bot staff add | enrol | list | remove | verify: the registry, offline, on the database.
 int manage_staff(const gvo::core::Config& config, const std::vector<std::string>& arguments) {
   gvo::storage::Store store = daemon::open_store(config, daemon::KeyCreation::refused);
   gvo::storage::StaffStore staff(store);
@@ -466,6 +489,9 @@ int manage_staff(const gvo::core::Config& config, const std::vector<std::string>
   const std::string& address = arguments[1];
   if (action == "remove") {
     auto removed = store.db().transact([&]() -> gvo::storage::Result<bool> {
+      // What waits for them in the outbox goes with them, in this transaction.
+      auto dropped = gvo::storage::Outbox(store).drop_all_but_notices(address);
+      if (!dropped) return std::move(dropped).error();
       auto done = staff.remove(address);
       if (done && done.value()) {
         gvo::storage::AuditLog audit(store);
@@ -501,8 +527,14 @@ int manage_staff(const gvo::core::Config& config, const std::vector<std::string>
     if (!identity)
       return usage("staff verify: no key for this address yet (they must write first)");
     if (digits(identity->fingerprint) != digits(given)) {
-      std::fprintf(stderr, "gvo-bot: the fingerprint does not match the key held for %s (%s)\n",
-                   address.c_str(), identity->fingerprint.c_str());
+      // Never the fingerprint held: the check would become copy and paste.
+      gvo::storage::AuditLog audit(store);
+      (void)store.db().transact(
+          [&] { return audit.record(now, "admin", std::nullopt, "verify_refused", address); });
+      std::fprintf(stderr,
+                   "gvo-bot: that is not the fingerprint of the key held for %s: check it with "
+                   "them again (this attempt is recorded)\n",
+                   address.c_str());
       return daemon::kExitFailure;
     }
     auto verified = store.db().transact([&]() -> gvo::storage::Result<void> {
@@ -514,24 +546,37 @@ int manage_staff(const gvo::core::Config& config, const std::vector<std::string>
     std::printf("gvo-bot: %s verified; their role is active\n", address.c_str());
     return 0;
   }
-  // add ADDRESS ROLE [--centres a,b] [--language fr] [--trust-first-key]
-  if (arguments.size() < 3) return usage("staff add ADDRESS coordinator|referent");
-  const std::string& role = arguments[2];
-  if (role != "coordinator" && role != "referent")
+  // add ADDRESS ROLE [--centres a,b] [--language fr] [--valid-hours H]
+  // enrol ADDRESS [--valid-hours H]
+  const bool adding = action == "add";
+  if (adding && arguments.size() < 3) return usage("staff add ADDRESS coordinator|referent");
+  const std::string role = adding ? arguments[2] : std::string();
+  if (adding && role != "coordinator" && role != "referent")
     return usage("staff add: the role is coordinator or referent");
+  if (!valid_address(address))
+    return usage("staff: an address is a relay account or a Signal ACI, without spaces");
   std::vector<std::string> centres;
   std::string language = "fr";
-  bool trust_first_key = false;
-  for (std::size_t i = 3; i < arguments.size(); ++i) {
+  long valid_hours = kDefaultEnrolmentHours;
+  for (std::size_t i = adding ? 3 : 2; i < arguments.size(); ++i) {
     const std::string& option = arguments[i];
     if (option == "--trust-first-key") {
-      trust_first_key = true;
-    } else if ((option == "--centres" || option == "--language") && i + 1 < arguments.size()) {
-      const std::string& value = arguments[++i];
-      if (option == "--language") {
-        language = value;
-        continue;
-      }
+      return usage(
+          "staff add: --trust-first-key is gone: the member enrols with the code this command "
+          "prints, or is verified by fingerprint");
+    }
+    if (i + 1 >= arguments.size()) return usage("staff: unknown option or missing value");
+    const std::string& value = arguments[++i];
+    if (option == "--valid-hours") {
+      char* end = nullptr;
+      valid_hours = std::strtol(value.c_str(), &end, 10);
+      if (end == value.c_str() || *end != '\0' || valid_hours < 1 || valid_hours > 24 * 30)
+        return usage("staff: --valid-hours is a number of hours from 1 to 720");
+    } else if (adding && option == "--language") {
+      language = value;
+      if (language != "fr" && language != "nl" && language != "en" && language != "ar")
+        return usage("staff add: --language is fr, nl, en or ar");
+    } else if (adding && option == "--centres") {
       std::size_t start = 0;
       while (start <= value.size()) {
         const std::size_t end = std::min(value.find(',', start), value.size());
@@ -539,29 +584,65 @@ int manage_staff(const gvo::core::Config& config, const std::vector<std::string>
         start = end + 1;
       }
     } else {
-      return usage("staff add: unknown option or missing value");
+      return usage("staff: unknown option or missing value");
     }
   }
-  if (role == "referent" && centres.empty())
+  if (adding && role == "referent" && centres.empty())
     return usage("staff add: a referent needs --centres (ids of centres.json)");
-  auto added = store.db().transact([&]() -> gvo::storage::Result<void> {
-    auto id = staff.add(address, role, centres, language, now);
-    if (!id) return std::move(id).error();
-    // Trust on first use: active at once, the first key seen is pinned (weaker than verifying).
-    if (trust_first_key) {
-      if (auto done = staff.verify(id.value(), {}, now); !done) return done;
+  if (adding && !centres.empty()) {
+    const auto flows = daemon::load_flows(config.flows_dir);
+    for (const auto& centre : centres) {
+      if (flows->validators->centres().find(centre) == nullptr)
+        return usage(("staff add: no centre '" + centre + "' in centres.json").c_str());
     }
-    gvo::storage::AuditLog audit(store);
-    return audit.record(now, "admin", std::nullopt, "staff_added", address);
-  });
-  if (!added) {
-    if (added.code() == gvo::storage::Errc::constraint)
-      return usage("staff add: this address is already registered");
-    return failed(added.error());
   }
-  std::printf("gvo-bot: %s added as %s%s\n", address.c_str(), role.c_str(),
-              trust_first_key ? " (active; the first key seen will be pinned)"
-                              : " (inactive until 'gvo-bot staff verify')");
+  std::array<std::uint8_t, gvo::cases::kEnrolmentRandomBytes> random{};
+  if (RAND_bytes(random.data(), static_cast<int>(random.size())) != 1)
+  {
+    std::fprintf(stderr, "gvo-bot: no randomness for an enrolment code\n");
+    return daemon::kExitFailure;
+  }
+  const std::string code = gvo::cases::make_enrolment_code(random);
+  const std::int64_t expires_at = now + valid_hours * 3600;
+  bool missing = false;
+  auto issued = store.db().transact([&]() -> gvo::storage::Result<void> {
+    gvo::storage::StaffId id = 0;
+    if (adding) {
+      auto added = staff.add(address, role, centres, language, now);
+      if (!added) return std::move(added).error();
+      id = added.value();
+    } else {
+      auto member = staff.find(address);
+      if (!member) return std::move(member).error();
+      if (!member.value()) {
+        missing = true;
+        return {};
+      }
+      id = member.value()->id;
+    }
+    auto normalised = gvo::cases::find_enrolment_code(code);
+    if (auto done = staff.set_enrolment(id, normalised.value_or(code), expires_at); !done)
+      return done;
+    gvo::storage::AuditLog audit(store);
+    return audit.record(now, "admin", std::nullopt, adding ? "staff_added" : "enrolment_issued",
+                        address);
+  });
+  if (!issued) {
+    if (issued.code() == gvo::storage::Errc::constraint)
+      return usage("staff add: this address is already registered (a new code: staff enrol)");
+    return failed(issued.error());
+  }
+  if (missing) return usage("staff enrol: no such member");
+  std::fprintf(stderr,
+               "gvo-bot: %s%s. Their enrolment code, shown this once, valid %ld hours:\n",
+               address.c_str(), adding ? (" added as " + role).c_str() : ": a new code",
+               valid_hours);
+  std::printf("%s\n", code.c_str());
+  std::fprintf(stderr,
+               "Give it to them by another way than this chat. Their first message to the bot "
+               "carries it (\"enrol %s\"; gvo-chat --enrol CODE); their identity key is pinned "
+               "then, and their role is active.\n",
+               code.c_str());
   return 0;
 }
 

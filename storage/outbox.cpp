@@ -1,8 +1,29 @@
 #include "storage/outbox.hpp"
 
 namespace gvo::storage {
+namespace {
 
-Result<void> Outbox::queue(const std::string& address, std::string_view text, std::int64_t now_ms) {
+Audience audience_of(std::string_view text) {
+  if (text == "staff") return Audience::staff;
+  if (text == "notice") return Audience::notice;
+  return Audience::host;
+}
+
+}  // namespace
+
+const char* to_string(Audience audience) {
+  switch (audience) {
+    case Audience::staff:
+      return "staff";
+    case Audience::notice:
+      return "notice";
+    default:
+      return "host";
+  }
+}
+
+Result<void> Outbox::queue(const std::string& address, std::string_view text, std::int64_t now_ms,
+                           Audience audience) {
   return store_.db().transact([&]() -> Result<void> {
     Peers peers(store_);
     auto peer = peers.find_or_add(address, now_ms / 1000);
@@ -10,20 +31,22 @@ Result<void> Outbox::queue(const std::string& address, std::string_view text, st
     auto row = store_.seal_for_new_row("outbox", "body", text);
     if (!row) return std::move(row).error();
     auto insert = store_.db().prepare(
-        "INSERT INTO outbox(id, peer_id, body, created_at, next_attempt_at) "
-        "VALUES (?1, ?2, ?3, ?4, 0)");
+        "INSERT INTO outbox(id, peer_id, body, created_at, next_attempt_at, audience) "
+        "VALUES (?1, ?2, ?3, ?4, 0, ?5)");
     if (!insert) return std::move(insert).error();
     return insert->bind(1, row->id)
         .bind(2, peer.value())
         .bind_blob(3, row->sealed)
         .bind(4, now_ms / 1000)
+        .bind(5, std::string_view(to_string(audience)))
         .run();
   });
 }
 
 Result<std::vector<Outbox::Waiting>> Outbox::waiting(std::size_t limit, std::int64_t after_id) {
   auto rows = store_.db().prepare(
-      "SELECT id, peer_id, next_attempt_at FROM outbox WHERE id > ?1 ORDER BY id LIMIT ?2");
+      "SELECT id, peer_id, next_attempt_at, audience, attempts FROM outbox WHERE id > ?1 "
+      "ORDER BY id LIMIT ?2");
   if (!rows) return std::move(rows).error();
   rows->bind(1, after_id).bind(2, static_cast<std::int64_t>(limit));
   std::vector<Waiting> found;
@@ -31,7 +54,8 @@ Result<std::vector<Outbox::Waiting>> Outbox::waiting(std::size_t limit, std::int
     auto row = rows->step();
     if (!row) return std::move(row).error();
     if (!row.value()) break;
-    found.push_back({rows->column_int64(0), rows->column_int64(1), rows->column_int64(2)});
+    found.push_back({rows->column_int64(0), rows->column_int64(1), rows->column_int64(2),
+                     audience_of(rows->column_text(3)), static_cast<int>(rows->column_int64(4))});
   }
   return found;
 }
@@ -65,6 +89,16 @@ Result<void> Outbox::postpone(std::int64_t id, std::int64_t due_ms) {
       "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2 WHERE id = ?1");
   if (!later) return std::move(later).error();
   return store_.db().transact([&] { return later->bind(1, id).bind(2, due_ms).run(); });
+}
+
+Result<int> Outbox::drop_all_but_notices(const std::string& address) {
+  auto peer = Peers(store_).find(address);
+  if (!peer) return std::move(peer).error();
+  if (!peer.value()) return 0;
+  auto drop = store_.db().prepare("DELETE FROM outbox WHERE peer_id = ?1 AND audience != 'notice'");
+  if (!drop) return std::move(drop).error();
+  if (auto done = drop->bind(1, *peer.value()).run(); !done) return std::move(done).error();
+  return store_.db().changes();
 }
 
 Result<bool> first_time_seen(Store& store, PeerId peer, std::int64_t sent_at_ms,

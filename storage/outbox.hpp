@@ -13,6 +13,22 @@
 
 namespace gvo::storage {
 
+// Whom a queued message is for; the confidentiality gate reads it when the message leaves.
+enum class Audience {
+  host,    // a reply in a person's own conversation with the bot
+  staff,   // case data: only to an active member whose key is the pinned, verified one
+  notice,  // holds no case data (what a member who is not active yet is told)
+};
+
+// What the gate says of a message at the moment it would leave.
+enum class Clearance {
+  send,  // it may go now
+  wait,  // not yet (the recipient's key is not known yet, storage could not be read)
+  drop,  // never to this recipient as they stand now: it leaves the outbox unsent
+};
+
+const char* to_string(Audience audience);
+
 class Outbox {
  public:
   explicit Outbox(Store& store) : store_(store) {}
@@ -21,10 +37,13 @@ class Outbox {
     std::int64_t id = 0;
     PeerId peer = 0;
     std::int64_t due_ms = 0;  // not before (Unix milliseconds)
+    Audience audience = Audience::host;
+    int attempts = 0;  // postponements so far
   };
 
   // In the caller's transaction, if one is open. The body is sealed, bound to its row.
-  Result<void> queue(const std::string& address, std::string_view text, std::int64_t now_ms);
+  Result<void> queue(const std::string& address, std::string_view text, std::int64_t now_ms,
+                     Audience audience = Audience::host);
   // The oldest rows first (each peer's messages in the order they were queued), from the row
   // after after_id: a caller pages through with the last id it read.
   Result<std::vector<Waiting>> waiting(std::size_t limit, std::int64_t after_id = 0);
@@ -33,6 +52,9 @@ class Outbox {
   Result<std::string> body(std::int64_t id);
   Result<void> remove(std::int64_t id);
   Result<void> postpone(std::int64_t id, std::int64_t due_ms);
+  // Everything queued for address but notices (a member suspended or removed), in the caller's
+  // transaction: how many rows went.
+  Result<int> drop_all_but_notices(const std::string& address);
 
  private:
   Store& store_;

@@ -28,6 +28,15 @@ Result<PeerId> Peers::find_or_add(std::string_view address, std::int64_t now) {
   });
 }
 
+Result<std::optional<PeerId>> Peers::find(std::string_view address) {
+  auto query = store_.db().prepare("SELECT id FROM peers WHERE lookup = ?1");
+  if (!query) return std::move(query).error();
+  auto found = query->bind_blob(1, store_.sealer().blind_index(kAddressIndex, address)).step();
+  if (!found) return std::move(found).error();
+  if (!found.value()) return std::optional<PeerId>();
+  return std::optional<PeerId>(query->column_int64(0));
+}
+
 Result<std::string> Peers::address(PeerId id) {
   auto query = store_.db().prepare("SELECT address FROM peers WHERE id = ?1");
   if (!query) return std::move(query).error();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,8 @@ class Peers {
 
   // The peer with this address, added (at now, Unix seconds) if new.
   Result<PeerId> find_or_add(std::string_view address, std::int64_t now);
+  // The peer with this address, if the bot knows it.
+  Result<std::optional<PeerId>> find(std::string_view address);
   Result<std::string> address(PeerId id);
 
  private:

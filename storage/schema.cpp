@@ -219,6 +219,23 @@ const std::vector<Migration>& schema_migrations() {
         ) STRICT;
         CREATE INDEX inbox_by_peer ON inbox(peer_id);
       )sql"},
+      {11, "the confidentiality gate and staff enrolment", R"sql(
+        -- Whom a queued message is for, read by the gate at the moment it leaves: a host's own
+        -- conversation, case data for staff (only to an active member whose key is the pinned
+        -- one), or a notice that holds no case data (the answer to a member not yet active).
+        ALTER TABLE outbox ADD COLUMN audience TEXT NOT NULL DEFAULT 'host'
+          CHECK (audience IN ('host', 'staff', 'notice'));
+
+        -- Staff are enrolled, never first-come: a one-time code (kept only as a keyed hash, with
+        -- its expiry and the wrong tries against it) that the member's first message carries.
+        ALTER TABLE staff ADD COLUMN enrol_key BLOB;
+        ALTER TABLE staff ADD COLUMN enrol_expires_at INTEGER;
+        ALTER TABLE staff ADD COLUMN enrol_failures INTEGER NOT NULL DEFAULT 0;
+        -- Members made active "on first use" whose key was never seen are not active: they
+        -- need an enrolment code or a verified fingerprint.
+        UPDATE staff SET state = 'unverified'
+          WHERE state = 'active' AND (pinned_key IS NULL OR length(pinned_key) = 0);
+      )sql"},
   };
   return kMigrations;
 }

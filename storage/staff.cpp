@@ -1,11 +1,14 @@
 #include "storage/staff.hpp"
 
+#include <openssl/crypto.h>
+
 namespace gvo::storage {
 namespace {
 
 constexpr char kColumns[] =
-    "SELECT id, address, role, centres, language, state, pinned_key, added_at, changed_at "
-    "FROM staff ";
+    "SELECT id, address, role, centres, language, state, pinned_key, added_at, changed_at, "
+    "enrol_key IS NOT NULL FROM staff ";
+constexpr std::string_view kEnrolmentIndex = "staff enrolment";
 
 SealedPlace address_place(StaffId id) { return {"staff", "address", std::to_string(id)}; }
 
@@ -82,6 +85,7 @@ Result<std::vector<StaffRow>> StaffStore::rows(Statement& query) {
     if (!query.column_is_null(6)) member.pinned_key = query.column_blob(6);
     member.added_at = query.column_int64(7);
     member.changed_at = query.column_int64(8);
+    member.enrolment_pending = query.column_int64(9) != 0;
     found.push_back(std::move(member));
   }
   return found;
@@ -117,7 +121,8 @@ Result<void> StaffStore::set_state(StaffId id, const char* state, const Bytes* k
                                    std::int64_t now) {
   auto update = store_.db().prepare(
       key != nullptr
-          ? "UPDATE staff SET state = ?2, changed_at = ?3, pinned_key = ?4 WHERE id = ?1"
+          ? "UPDATE staff SET state = ?2, changed_at = ?3, pinned_key = ?4, enrol_key = NULL, "
+            "enrol_expires_at = NULL, enrol_failures = 0 WHERE id = ?1"
           : "UPDATE staff SET state = ?2, changed_at = ?3, pinned_key = NULL WHERE id = ?1");
   if (!update) return std::move(update).error();
   update->bind(1, id).bind(2, std::string_view(state)).bind(3, now);
@@ -131,6 +136,46 @@ Result<void> StaffStore::verify(StaffId id, const Bytes& identity_key, std::int6
 
 Result<void> StaffStore::suspend(StaffId id, std::int64_t now) {
   return set_state(id, "suspended", nullptr, now);
+}
+
+Result<void> StaffStore::set_enrolment(StaffId id, std::string_view code, std::int64_t expires_at) {
+  auto update = store_.db().prepare(
+      "UPDATE staff SET enrol_key = ?2, enrol_expires_at = ?3, enrol_failures = 0 WHERE id = ?1");
+  if (!update) return std::move(update).error();
+  const Bytes key =
+      store_.sealer().blind_index(kEnrolmentIndex, std::to_string(id) + ":" + std::string(code));
+  return update->bind(1, id).bind_blob(2, key).bind(3, expires_at).run();
+}
+
+Result<Enrolment> StaffStore::use_enrolment(StaffId id, std::string_view code, std::int64_t now) {
+  auto query = store_.db().prepare(
+      "SELECT enrol_key, enrol_expires_at, enrol_failures FROM staff "
+      "WHERE id = ?1 AND enrol_key IS NOT NULL");
+  if (!query) return std::move(query).error();
+  auto found = query->bind(1, id).step();
+  if (!found) return std::move(found).error();
+  if (!found.value()) return Enrolment::none;
+  const Bytes expected = query->column_blob(0);
+  const std::int64_t expires_at = query->column_int64(1);
+  const std::int64_t failures = query->column_int64(2);
+  const Bytes given =
+      store_.sealer().blind_index(kEnrolmentIndex, std::to_string(id) + ":" + std::string(code));
+  const bool same = given.size() == expected.size() &&
+                    CRYPTO_memcmp(given.data(), expected.data(), given.size()) == 0;
+  Enrolment outcome = Enrolment::wrong;
+  if (now > expires_at) {
+    outcome = Enrolment::expired;
+  } else if (same) {
+    outcome = Enrolment::matched;
+  }
+  const bool burnt = outcome != Enrolment::wrong || failures + 1 >= kMaxEnrolmentFailures;
+  auto update = store_.db().prepare(
+      burnt ? "UPDATE staff SET enrol_key = NULL, enrol_expires_at = NULL, enrol_failures = 0 "
+              "WHERE id = ?1"
+            : "UPDATE staff SET enrol_failures = enrol_failures + 1 WHERE id = ?1");
+  if (!update) return std::move(update).error();
+  if (auto done = update->bind(1, id).run(); !done) return std::move(done).error();
+  return outcome;
 }
 
 Result<void> AuditLog::record(std::int64_t now, const std::string& actor,

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "storage/store.hpp"
@@ -21,11 +22,22 @@ struct StaffRow {
   std::string role;  // coordinator, referent
   std::vector<std::string> centres;
   std::string language;
-  std::string state;  // unverified, active, suspended
-  Bytes pinned_key;   // empty until verified
+  std::string state;               // unverified, active, suspended
+  Bytes pinned_key;                // empty until verified
+  bool enrolment_pending = false;  // a one-time code was issued and not used up
   std::int64_t added_at = 0;
   std::int64_t changed_at = 0;
 };
+
+// What a code a member sent does against the one issued to them.
+enum class Enrolment {
+  matched,  // the code is right and in time: it is used up
+  wrong,    // counted; the kMaxEnrolmentFailures-th wrong try burns the code
+  expired,  // too late: burnt
+  none,     // no code is pending for this member
+};
+
+inline constexpr int kMaxEnrolmentFailures = 5;
 
 class StaffStore {
  public:
@@ -44,6 +56,11 @@ class StaffStore {
   Result<void> verify(StaffId id, const Bytes& identity_key, std::int64_t now);
   // Their key changed: nothing reaches them until a coordinator verifies them again.
   Result<void> suspend(StaffId id, std::int64_t now);
+  // A new one-time enrolment code for the member, replacing any earlier one, valid until
+  // expires_at (Unix seconds). Only a keyed hash of it, bound to this member, is kept.
+  Result<void> set_enrolment(StaffId id, std::string_view code, std::int64_t expires_at);
+  // Compares a code the member sent (normalised by the caller) with theirs, in constant time.
+  Result<Enrolment> use_enrolment(StaffId id, std::string_view code, std::int64_t now);
 
  private:
   Result<std::vector<StaffRow>> rows(Statement& query);

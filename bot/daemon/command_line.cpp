@@ -54,11 +54,12 @@ Parsed parse_command_line(const std::vector<std::string>& args) {
       }
       line.arguments.assign(args.begin() + static_cast<std::ptrdiff_t>(i) + 1,
                             args.begin() + static_cast<std::ptrdiff_t>(end));
-      static const char* const kSubcommands[] = {"add", "list", "remove", "verify"};
+      static const char* const kSubcommands[] = {"add", "enrol", "list", "remove", "verify"};
       if (line.arguments.empty() || std::find(std::begin(kSubcommands), std::end(kSubcommands),
                                               line.arguments.front()) == std::end(kSubcommands)) {
         return core::fail(CommandLineErrc::unexpected_argument,
-                          "expected 'staff add', 'staff list', 'staff remove' or 'staff verify'");
+                          "expected 'staff add', 'staff enrol', 'staff list', 'staff remove' or "
+                          "'staff verify'");
       }
       i = end - 1;
       command = Command::staff;
@@ -134,7 +135,11 @@ std::string usage_text(std::string_view program) {
        PROGRAM cases export -o FILE [--config FILE]
                                               write every case as JSON to a new file
        PROGRAM staff add ADDRESS coordinator|referent [--centres ID,ID] [--language fr]
-                     [--trust-first-key] [--config FILE]
+                     [--valid-hours H] [--config FILE]
+                                              register a member; prints their one-time
+                                              enrolment code (their first message carries it)
+       PROGRAM staff enrol ADDRESS [--valid-hours H] [--config FILE]
+                                              a new enrolment code (device lost, code expired)
        PROGRAM staff list | remove ADDRESS | verify ADDRESS FINGERPRINT [--config FILE]
                                               manage GVO's coordinators and referents
        PROGRAM stats [--csv] [--config FILE]  anonymous counts by month, centre and status

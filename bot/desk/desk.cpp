@@ -100,9 +100,17 @@ bool Desk::tell_staff(const TextFor& text_for,
       continue;
     }
     const std::string text = text_for(member);
-    if (!text.empty() && !send_(member.address, text)) return false;
+    if (!text.empty() && !to_staff(member.address, text)) return false;
   }
   return true;
+}
+
+bool Desk::to_host(const std::string& address, const std::string& text) {
+  return send_(address, text, storage::Audience::host);
+}
+
+bool Desk::to_staff(const std::string& address, const std::string& text) {
+  return send_(address, text, storage::Audience::staff);
 }
 
 bool Desk::tell_coordinators(const TextFor& text_for, const std::string& except_address) {
@@ -192,7 +200,7 @@ bool Desk::talk(const Host& host, const std::optional<std::string>& saved,
     provided["case_reference"] = *reference;
   }
   for (const auto& reply : reaction.replies) {
-    if (!send_(host.address, flows::fill(reply, provided))) return false;
+    if (!to_host(host.address, flows::fill(reply, provided))) return false;
   }
   if (reaction.human_requested) {
     auto filed = cases_.of_host(host.peer);
@@ -242,7 +250,7 @@ std::optional<std::string> Desk::file_case(const Host& host, const std::string& 
                                std::string(cases::to_string(cases::Status::reported)), {})) {
     return std::nullopt;
   }
-  cases::CaseFlags flags{facts.wants_lawyer, facts.alias_only, {}};
+  cases::CaseFlags flags{facts.wants_lawyer, facts.alias_only, {}, facts.consent};
   for (storage::CaseId twin : twins.value()) {
     auto other = cases_.get(twin);
     if (!other || !cases_.link(id.value(), twin, seconds) ||
@@ -263,17 +271,46 @@ std::optional<std::string> Desk::file_case(const Host& host, const std::string& 
         return std::nullopt;
     }
   }
+  // Each referent of the centre gets what the person agreed to (nothing at all without it).
   const bool told = tell_staff(
       [&](const storage::StaffRow& member) {
-        return role_of(member) == cases::Role::coordinator
-                   ? cases::coordinator_notice(*wording, intake.value(), reference, flags,
-                                               member.language)
-                   : cases::referent_alert(*wording, intake.value(), reference, member.language);
+        if (role_of(member) == cases::Role::coordinator) {
+          return cases::coordinator_notice(*wording, intake.value(), reference, flags,
+                                           member.language);
+        }
+        return referent_alert_for(member, *wording, intake.value(), reference, facts.consent);
       },
       facts.centre);
   if (!told) return std::nullopt;
   log::info("a case was filed" + std::string(flags.duplicate_of.empty() ? "" : " and linked"));
   return reference;
+}
+
+std::string Desk::referent_alert_for(const storage::StaffRow& member,
+                                     const cases::Wording& wording, const flows::Session& intake,
+                                     const std::string& reference, cases::Consent consent) const {
+  const cases::Facts facts = cases::facts_of(intake);
+  switch (cases::view_of(role_of(member), member.centres, facts.centre, consent)) {
+    case cases::View::visit:
+      return cases::referent_alert(wording, cases::with_consent(intake, consent), reference,
+                                   member.language);
+    case cases::View::reduced:
+      return cases::referent_alert_reduced(wording, intake, reference, member.language);
+    case cases::View::full:
+    case cases::View::none:
+      break;
+  }
+  return {};
+}
+
+std::optional<cases::Consent> Desk::consent_now(storage::CaseId id, const cases::Facts& facts) {
+  auto events = cases_.events(id);
+  if (!events) return std::nullopt;
+  cases::Consent consent = facts.consent;
+  for (const auto& event : events.value()) {
+    if (event.kind == cases::kConsentEvent) consent = cases::parse_consent(event.detail);
+  }
+  return consent;
 }
 
 // After filing: news about the person, a status question, or anything else (the host is told
@@ -285,7 +322,7 @@ bool Desk::follow_up(const Host& host, const std::vector<storage::CaseId>& filed
   if (const auto command = flows_.catalog.command_words.find(folded);
       command != flows_.catalog.command_words.end() && command->second == flows::Command::stop) {
     return conversations_.save(host.peer, forget_question(language), unix_seconds(now)).ok() &&
-           send_(host.address, flows_.catalog.text("stop_confirm", language));
+           to_host(host.address, flows_.catalog.text("stop_confirm", language));
   }
   const auto update = cases::read_update(text, flows_.desk, *flows_.validators, flows_.folder,
                                          context(language, now));
@@ -298,7 +335,7 @@ bool Desk::follow_up(const Host& host, const std::vector<storage::CaseId>& filed
     auto found = cases_.by_reference(named);
     if (!found) return false;
     if (!found.value() || std::find(filed.begin(), filed.end(), *found.value()) == filed.end()) {
-      return send_(host.address, flows_.desk.text("host.no_case", language));
+      return to_host(host.address, flows_.desk.text("host.no_case", language));
     }
     target = *found.value();
   }
@@ -324,10 +361,10 @@ bool Desk::follow_up(const Host& host, const std::vector<storage::CaseId>& filed
                                  {"status", flows_.desk.text("status." + each->status, language)},
                                  {"date", flows_.validators->display_date(date, language)}});
     }
-    return send_(host.address, lines);
+    return to_host(host.address, lines);
   }
   if (update.kind == cases::UpdateKind::none) {
-    return send_(host.address,
+    return to_host(host.address,
                  flows_.desk.text("host.follow_up", language, {{"reference", row->reference}}));
   }
 
@@ -371,10 +408,30 @@ bool Desk::follow_up(const Host& host, const std::vector<storage::CaseId>& filed
   };
   const bool urgent = update.kind == cases::UpdateKind::flight;
   const std::string words(text);
+  const auto consent = consent_now(target, facts);
+  if (!consent) return false;
+  // A referent reads what the person agreed to: the host's own words only with their consent
+  // (they may name them), the news alone while it is not recorded, nothing once refused.
   auto notice = [&](const storage::StaffRow& member) {
-    return flows_.desk.text(
-        urgent ? "staff.host_update_urgent" : "staff.host_update", member.language,
-        {{"reference", row->reference}, {"update", describe(member.language)}, {"words", words}});
+    const std::map<std::string, std::string> values = {
+        {"reference", row->reference}, {"update", describe(member.language)}, {"words", words}};
+    const cases::View view =
+        role_of(member) == cases::Role::coordinator
+            ? cases::View::full
+            : cases::referent_view(*consent);
+    switch (view) {
+      case cases::View::full:
+      case cases::View::visit:
+        return flows_.desk.text(urgent ? "staff.host_update_urgent" : "staff.host_update",
+                                member.language, values);
+      case cases::View::reduced:
+        return flows_.desk.text(
+            urgent ? "staff.host_update_urgent_reduced" : "staff.host_update_reduced",
+            member.language, values);
+      case cases::View::none:
+        break;
+    }
+    return std::string();
   };
   if (!tell_staff(notice, facts.centre)) return false;
   if (update.kind == cases::UpdateKind::transferred && !update.centre.empty() &&
@@ -388,7 +445,7 @@ bool Desk::follow_up(const Host& host, const std::vector<storage::CaseId>& filed
     if (!tell_staff(moved, update.centre)) return false;
   }
   log::info("a host sent news on a case (" + std::string(cases::to_string(update.kind)) + ")");
-  return send_(host.address,
+  return to_host(host.address,
                flows_.desk.text(urgent ? "host.flight_noted" : "host.update_noted", language,
                                 {{"reference", row->reference}, {"update", describe(language)}}));
 }
@@ -409,7 +466,7 @@ bool Desk::answer_forget_question(const Host& host, const flows::Language& langu
   const auto* answer = std::get_if<flows::Answer>(&said);
   if (answer != nullptr && answer->value == "yes") {
     return conversations_.erase(host.peer).ok() && forget_host(host, now) &&
-           send_(host.address, flows_.catalog.text("stopped", language));
+           to_host(host.address, flows_.catalog.text("stopped", language));
   }
   // Anything else keeps them: their follow-up goes on as before.
   flows::Session kept;
@@ -417,7 +474,7 @@ bool Desk::answer_forget_question(const Host& host, const flows::Language& langu
   kept.language = language;
   kept.state = flows::SessionState::finished;
   return conversations_.save(host.peer, flows::to_json(kept), unix_seconds(now)).ok() &&
-         send_(host.address, flows_.catalog.text("stop_cancelled", language));
+         to_host(host.address, flows_.catalog.text("stop_cancelled", language));
 }
 
 // "Stop / forget me": their conversation is gone; their cases stay, without them, and the
@@ -445,6 +502,28 @@ bool Desk::forget_host(const Host& host, TimePoint now) {
   return true;
 }
 
+storage::Result<storage::Clearance> Desk::clear_to_send(const std::string& address,
+                                                         storage::Audience audience,
+                                                         const std::optional<storage::Bytes>& key,
+                                                         TimePoint now) {
+  using storage::Clearance;
+  auto member = staff_.find(address);
+  if (!member) return std::move(member).error();
+  if (!member.value()) {
+    // Never staff, or not any more (removed): case data for staff does not go to them.
+    return audience == storage::Audience::staff ? Clearance::drop : Clearance::send;
+  }
+  if (audience == storage::Audience::notice) return Clearance::send;
+  // Anything else to a member, whatever queued it (even a reply from before they were staff).
+  const storage::StaffRow& standing = *member.value();
+  if (standing.state != "active" || standing.pinned_key.empty()) return Clearance::drop;
+  if (!key) return Clearance::wait;
+  if (*key == standing.pinned_key) return Clearance::send;
+  if (!on_identity_changed(address, now))
+    return storage::fail(storage::Errc::sql_failed, "suspending a member whose key changed");
+  return Clearance::drop;
+}
+
 bool Desk::on_identity_changed(const std::string& address, TimePoint now) {
   auto member = staff_.find(address);
   if (!member) return false;
@@ -452,9 +531,16 @@ bool Desk::on_identity_changed(const std::string& address, TimePoint now) {
   const storage::StaffRow& changed = *member.value();
   if (changed.state == "suspended") return true;
   const std::int64_t seconds = unix_seconds(now);
-  if (!staff_.suspend(changed.id, seconds) ||
+  // Nothing queued for them leaves any more (but notices without case data), in this very
+  // transaction.
+  auto dropped = storage::Outbox(store_).drop_all_but_notices(changed.address);
+  if (!dropped || !staff_.suspend(changed.id, seconds) ||
       !audit_.record(seconds, "bot", std::nullopt, "staff_suspended", changed.address)) {
     return false;
+  }
+  if (dropped.value() > 0) {
+    log::notice(std::to_string(dropped.value()) +
+                " message(s) queued for the suspended member were dropped unsent");
   }
   log::warning("a staff member's identity key changed: their role is suspended");
   const bool told = tell_coordinators(

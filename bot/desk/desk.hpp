@@ -26,6 +26,7 @@
 #include "bot/daemon/startup.hpp"
 #include "storage/cases.hpp"
 #include "storage/conversations.hpp"
+#include "storage/outbox.hpp"
 #include "storage/staff.hpp"
 #include "storage/timers.hpp"
 
@@ -41,8 +42,9 @@ struct Identity {
 
 class Desk {
  public:
-  // Queues a message to an address (the outbox, in the same transaction).
-  using Send = std::function<bool(const std::string& address, const std::string& text)>;
+  // Queues a message to an address (the outbox, in the same transaction), for whom it is meant.
+  using Send = std::function<bool(const std::string& address, const std::string& text,
+                                  storage::Audience audience)>;
   using Random = std::function<std::array<std::uint8_t, cases::kReferenceRandomBytes>()>;
   // The identity key the transport holds for an address, if it has one yet.
   using IdentityOf = std::function<std::optional<Identity>(const std::string& address)>;
@@ -62,6 +64,15 @@ class Desk {
   // The transport saw a new identity key for address. A staff member is suspended and the
   // coordinators told. Returns whether to accept the key (the message is then read).
   bool on_identity_changed(const std::string& address, TimePoint now);
+  // The confidentiality gate, asked by the transport at the moment a queued message leaves (in
+  // its transaction), with the identity key it would encrypt to or hand the message over for
+  // (nothing: not known yet). Staff data goes only to an active member whose key is the pinned
+  // one; a key that is not suspends the member (dropping what waits for them) before anything is
+  // encrypted to it. A person who is not staff never gets staff data.
+  storage::Result<storage::Clearance> clear_to_send(const std::string& address,
+                                                    storage::Audience audience,
+                                                    const std::optional<storage::Bytes>& key,
+                                                    TimePoint now);
   // Whether rows were erased since the last call: the caller then truncates the WAL after its
   // commit, so that nothing of them stays there.
   bool take_erase_done();
@@ -94,10 +105,23 @@ class Desk {
                               std::string_view text, TimePoint now);
   bool run_timer(const storage::TimerRow& timer, TimePoint now);
   bool deadline_alert(storage::CaseId id, int days);
+  // The person's agreement as it stands: the intake's answer, then what coordinators recorded.
+  std::optional<cases::Consent> consent_now(storage::CaseId id, const cases::Facts& facts);
+  // A referent's new-case alert for that consent ("" when they get none).
+  std::string referent_alert_for(const storage::StaffRow& member, const cases::Wording& wording,
+                                 const flows::Session& intake, const std::string& reference,
+                                 cases::Consent consent) const;
   // A case's deadline alerts are no longer wanted (closed, erased, purged).
   bool cancel_deadlines(storage::CaseId id);
   // Retention: idle conversations without a case and old closed cases go; counts stay.
   bool purge(TimePoint now);
+
+  bool to_host(const std::string& address, const std::string& text);
+  bool to_staff(const std::string& address, const std::string& text);
+
+  // enrolment.cpp: a member who is not active yet, writing (their enrolment code, perhaps).
+  bool answer_inactive(storage::StaffRow& member, std::string_view text,
+                       const std::optional<Identity>& identity, TimePoint now);
 
   // staff_commands.cpp
   bool on_staff_message(storage::StaffRow member, std::string_view text, TimePoint now);
@@ -116,6 +140,13 @@ class Desk {
                      TimePoint now);
   bool list_staff(const storage::StaffRow& member);
   bool show_stats(const storage::StaffRow& member);
+  // "consent K7QM-3XPD yes|no" (coordinators): an event, an audit line, and the referents of the
+  // centre sent the case once it is yes.
+  bool record_consent(const storage::StaffRow& member, const cases::StaffCommand& command,
+                      const Loaded& loaded, TimePoint now);
+  // What member is shown of a case visible_case let them see (View::none: answered as a case
+  // that does not exist); nothing when the store failed.
+  std::optional<cases::View> view_for(const storage::StaffRow& member, const Loaded& loaded);
   // The case if member may see it; nothing (and "no such case" said) otherwise.
   std::optional<Loaded> visible_case(const storage::StaffRow& member, const std::string& reference,
                                      bool& failed);

@@ -36,7 +36,10 @@ std::string date_of(std::int64_t unix_seconds, const flows::Validators& validato
 
 bool Desk::reply(const storage::StaffRow& member, const std::string& key,
                  const std::map<std::string, std::string>& values) {
-  return send_(member.address, flows_.desk.text(key, member.language, values));
+  const std::string text = flows_.desk.text(key, member.language, values);
+  // A member who is not active is told only what holds no case data.
+  if (member.state != "active") return send_(member.address, text, storage::Audience::notice);
+  return to_staff(member.address, text);
 }
 
 bool Desk::audit(const storage::StaffRow& member, const std::string& action,
@@ -47,17 +50,11 @@ bool Desk::audit(const storage::StaffRow& member, const std::string& action,
 bool Desk::on_staff_message(storage::StaffRow member, std::string_view text, TimePoint now) {
   // A key that is not the pinned one means the person may not be who was verified.
   const auto identity = identity_of_ ? identity_of_(member.address) : std::nullopt;
-  if (member.state == "active" && identity) {
-    if (member.pinned_key.empty()) {
-      // Trust on first use, for members added so: the first key seen is pinned.
-      if (!staff_.verify(member.id, identity->key, unix_seconds(now))) return false;
-      member.pinned_key = identity->key;
-    } else if (member.pinned_key != identity->key) {
-      if (!on_identity_changed(member.address, now)) return false;
-      member.state = "suspended";
-    }
+  if (member.state == "active" && identity && member.pinned_key != identity->key) {
+    if (!on_identity_changed(member.address, now)) return false;
+    member.state = "suspended";
   }
-  if (member.state != "active") return reply(member, "staff.inactive");
+  if (member.state != "active") return answer_inactive(member, text, identity, now);
 
   const cases::StaffCommand command = cases::read_staff_command(text, flows_.desk, flows_.folder);
   const cases::Role role = role_of(member);
@@ -134,9 +131,20 @@ bool Desk::run_staff_command(const storage::StaffRow& member, const cases::Staff
   bool failed = false;
   const auto loaded = visible_case(member, command.references.front(), failed);
   if (!loaded) return !failed;
+  // A case the person did not want shared is, to a referent, a case that does not exist: the
+  // answer then given (nothing: the command goes on).
+  const auto hidden_answer = [&]() -> std::optional<bool> {
+    const auto view = view_for(member, *loaded);
+    if (!view) return false;
+    if (*view != cases::View::none) return std::nullopt;
+    return reply(member, "staff.no_such_case", {{"reference", command.references.front()}});
+  };
   switch (command.verb) {
     case StaffVerb::show:
+      if (const auto answer = hidden_answer()) return *answer;
       return show_case(member, *loaded) && audit(member, "viewed", loaded->row.reference, now);
+    case StaffVerb::consent:
+      return record_consent(member, command, *loaded, now);
     case StaffVerb::erase:
       return erase_case(member, command, *loaded, now);
     case StaffVerb::audit: {
@@ -155,9 +163,10 @@ bool Desk::run_staff_command(const storage::StaffRow& member, const cases::Staff
                                    {"actor", actor},
                                    {"action", entry.action}});
       }
-      return send_(member.address, lines.empty() ? loaded->row.reference : lines);
+      return to_staff(member.address, lines.empty() ? loaded->row.reference : lines);
     }
     default:
+      if (const auto answer = hidden_answer()) return *answer;
       return change_case(member, command, *loaded, now);
   }
 }
@@ -198,6 +207,14 @@ bool Desk::list_cases(const storage::StaffRow& member, const cases::StaffCommand
     const cases::Facts facts = cases::facts_of(intake.value());
     if (!cases::may_see(role_of(member), member.centres, facts.centre)) continue;
     if (!centre.empty() && facts.centre != centre) continue;
+    // A referent lists what the person agreed to: no name without consent, no line once refused.
+    cases::View view = cases::View::full;
+    if (role_of(member) != cases::Role::coordinator) {
+      const auto consent = consent_now(*it, facts);
+      if (!consent) return false;
+      view = cases::view_of(role_of(member), member.centres, facts.centre, *consent);
+    }
+    if (view == cases::View::none) continue;
     if (!status.empty() && row->status != status) continue;
     if (mine && row->assigned != member.id) continue;
     if (urgent) {
@@ -213,6 +230,8 @@ bool Desk::list_cases(const storage::StaffRow& member, const cases::StaffCommand
     const auto* where = flows_.validators->centres().find(facts.centre);
     std::string name = facts.names.empty() ? std::string() : facts.names.front();
     if (name.empty() && !facts.aliases.empty()) name = facts.aliases.front();
+    if (view == cases::View::reduced)
+      name = flows_.desk.text("staff.consent_not_recorded_short", member.language);
     lines.push_back(
         flows_.desk.text("staff.case_line", member.language,
                          {{"reference", row->reference},
@@ -227,18 +246,24 @@ bool Desk::list_cases(const storage::StaffRow& member, const cases::StaffCommand
     text += "\n" + flows_.desk.text("staff.more_cases", member.language,
                                     {{"count", std::to_string(matched - lines.size())}});
   }
-  return send_(member.address, text);
+  return to_staff(member.address, text);
 }
 
 bool Desk::show_case(const storage::StaffRow& member, const Loaded& loaded) {
   const auto wording = wording_for(loaded.intake);
   if (!wording) return false;
-  // Referents see what a visit needs; coordinators everything.
-  const std::string fields =
-      role_of(member) == cases::Role::coordinator
-          ? cases::field_lines(*wording, loaded.intake, cases::summary_results(wording->flow),
-                               member.language)
-          : cases::field_lines(*wording, loaded.intake, cases::referent_results(), member.language);
+  // Coordinators see everything, and what the referents see; referents what the person agreed
+  // to (a visit's needs, or the centre and dates only).
+  const auto consent = consent_now(loaded.row.id, loaded.facts);
+  if (!consent) return false;
+  const cases::View view =
+      cases::view_of(role_of(member), member.centres, loaded.facts.centre, *consent);
+  std::string fields = cases::view_fields(*wording, cases::with_consent(loaded.intake, *consent),
+                                          view, member.language);
+  if (view == cases::View::full) {
+    fields += "\n" + flows_.desk.text("staff.sharing_" + std::string(cases::to_string(*consent)),
+                                      member.language);
+  }
   auto events = cases_.events(loaded.row.id);
   if (!events) return false;
   std::string event_lines;
@@ -246,7 +271,8 @@ bool Desk::show_case(const storage::StaffRow& member, const Loaded& loaded) {
     std::string kind = event.kind;
     if (!event.status.empty())
       kind += " → " + flows_.desk.text("status." + event.status, member.language);
-    if (!event.detail.empty()) kind += " : " + event.detail;
+    // Notes and hosts' words may name the person: not without their consent.
+    if (!event.detail.empty() && view != cases::View::reduced) kind += " : " + event.detail;
     event_lines +=
         (event_lines.empty() ? "" : "\n") +
         flows_.desk.text("staff.event_line", member.language,
@@ -355,11 +381,15 @@ bool Desk::change_case(const storage::StaffRow& member, const cases::StaffComman
                         role_of(*target.value()) == cases::Role::referent &&
                         follows(*target.value(), loaded.facts.centre);
       if (!fits) return reply(member, "staff.not_a_referent", {{"address", address}});
+      const auto consent = consent_now(loaded.row.id, loaded.facts);
+      if (!consent) return false;
+      if (cases::referent_view(*consent) == cases::View::none)
+        return reply(member, "staff.not_shared", {{"reference", reference}});
       if (!cases_.assign(loaded.row.id, target.value()->id, seconds) ||
           !event("assigned", {}, {})) {
         return false;
       }
-      return send_(target.value()->address,
+      return to_staff(target.value()->address,
                    flows_.desk.text("staff.assigned_you", target.value()->language,
                                     {{"reference", reference}})) &&
              reply(member, "staff.assigned", {{"reference", reference}, {"address", address}});
@@ -367,6 +397,55 @@ bool Desk::change_case(const storage::StaffRow& member, const cases::StaffComman
     default:
       return reply(member, "staff.no_such_case", {{"reference", reference}});
   }
+}
+
+std::optional<cases::View> Desk::view_for(const storage::StaffRow& member, const Loaded& loaded) {
+  if (role_of(member) == cases::Role::coordinator) return cases::View::full;
+  const auto consent = consent_now(loaded.row.id, loaded.facts);
+  if (!consent) return std::nullopt;
+  return cases::view_of(role_of(member), member.centres, loaded.facts.centre, *consent);
+}
+
+// "consent K7QM-3XPD yes": the event holds the value (sealed), the audit line who and when only.
+bool Desk::record_consent(const storage::StaffRow& member, const cases::StaffCommand& command,
+                          const Loaded& loaded, TimePoint now) {
+  const std::string& reference = loaded.row.reference;
+  std::string value;
+  if (!command.words.empty()) {
+    const auto it = flows_.desk.consent_words.find(command.words.front());
+    if (it != flows_.desk.consent_words.end()) value = it->second;
+  }
+  if (value.empty()) return reply(member, "staff.which_consent", {{"reference", reference}});
+  const cases::Consent wanted = cases::parse_consent(value);
+  const auto before = consent_now(loaded.row.id, loaded.facts);
+  if (!before) return false;
+  if (*before == wanted) return reply(member, "staff.consent_same", {{"reference", reference}});
+  const std::int64_t seconds = unix_seconds(now);
+  auto actor = peers_.find_or_add(member.address, seconds);
+  if (!actor ||
+      !cases_.add_event(loaded.row.id, seconds, member.role, actor.value(), cases::kConsentEvent,
+                        {}, value) ||
+      !audit(member, cases::kConsentEvent, reference, now)) {
+    return false;
+  }
+  log::info("a coordinator recorded a detained person's consent");
+  // No: nothing more reaches the referents (what they were sent before cannot be taken back).
+  if (wanted == cases::Consent::no)
+    return reply(member, "staff.consent_recorded_no", {{"reference", reference}});
+  // Yes: the referents of the centre get the alert a case filed with consent gets.
+  const auto wording = wording_for(loaded.intake);
+  if (!wording) return false;
+  const bool told = tell_staff(
+      [&](const storage::StaffRow& other) {
+        return role_of(other) == cases::Role::referent
+                   ? referent_alert_for(other, *wording, loaded.intake, reference, wanted)
+                   : std::string();
+      },
+      loaded.facts.centre);
+  const auto* centre = flows_.validators->centres().find(loaded.facts.centre);
+  return told && reply(member, "staff.consent_recorded_yes",
+                       {{"reference", reference},
+                        {"centre", centre != nullptr ? centre->name : loaded.facts.centre}});
 }
 
 bool Desk::link_cases(const storage::StaffRow& member, const cases::StaffCommand& command,
@@ -433,8 +512,10 @@ bool Desk::verify_member(const storage::StaffRow& member, const cases::StaffComm
   const auto identity = identity_of_ ? identity_of_(address) : std::nullopt;
   if (!identity) return reply(member, "staff.no_key_yet", {{"address", address}});
   if (fingerprint.empty() || compact(identity->fingerprint) != fingerprint) {
-    return reply(member, "staff.fingerprint_mismatch",
-                 {{"address", address}, {"fingerprint", identity->fingerprint}});
+    // Never the fingerprint held: the check would become copy and paste.
+    log::notice("a verification with a wrong fingerprint was refused");
+    return audit(member, "verify_refused", address, now) &&
+           reply(member, "staff.fingerprint_mismatch", {{"address", address}});
   }
   if (!staff_.verify(target.value()->id, identity->key, unix_seconds(now)) ||
       !audit(member, "staff_verified", address, now)) {
@@ -457,9 +538,11 @@ bool Desk::list_staff(const storage::StaffRow& member) {
                                {"role", each.role},
                                {"centres", centres.empty() ? "-" : centres},
                                {"state", each.state},
-                               {"fingerprint", identity ? identity->fingerprint : "-"}});
+                               {"fingerprint", identity && each.state == "active"
+                                                   ? identity->fingerprint
+                                                   : std::string("-")}});
   }
-  return send_(member.address, lines);
+  return to_staff(member.address, lines);
 }
 
 // Anonymous counts: by centre, status and month; no names, no references.

@@ -1,7 +1,9 @@
 #include "bot/transport/messenger.hpp"
 
 #include <chrono>
+#include <algorithm>
 #include <map>
+#include <random>
 #include <set>
 
 #include <boost/asio/io_context.hpp>
@@ -16,10 +18,15 @@
 namespace gvo::transport {
 namespace {
 
+namespace log = daemon::log;
+
 constexpr std::size_t kPreKeysPerUpload = 50;
 constexpr std::size_t kPreKeysLow = 20;  // below this many left at the relay, upload more
 constexpr std::size_t kSendWindow = 32;
 constexpr std::int64_t kSignedPreKeyMaxAgeMs = 7LL * 24 * 3600 * 1000;
+constexpr std::int64_t kStorageRetryMs = 1000;
+constexpr int kBundleTries = 10;
+constexpr std::int64_t kGivenUpRetryMs = 24LL * 3600 * 1000;
 
 std::int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -55,24 +62,34 @@ class Messenger::Impl : public std::enable_shared_from_this<Messenger::Impl> {
   bool connected() const { return client_.connected(); }
   const MessengerStatus& status() const { return status_; }
 
-  storage::Result<void> send(const std::string& peer, std::string_view text) {
-    return storage::Outbox(store_).queue(peer, text, wall_ms());
+  storage::Result<void> send(const std::string& peer, std::string_view text,
+                             storage::Audience audience) {
+    return storage::Outbox(store_).queue(peer, text, wall_ms(), audience);
   }
 
   // Sends what the outbox holds, keeping a window in flight and each peer's messages in order:
-  // a message that must wait (a retry not yet due, a session not yet built) holds back the
-  // later messages to the same peer.
+  // at most one of a peer's messages is on its way at a time, and one that must wait (a retry
+  // not yet due, a session not yet built, a key bundle being fetched) holds back the later ones
+  // to the same peer, not other peers'. Wakes again when the earliest postponed row is due.
   void flush() {
     if (!client_.connected()) return;
     const std::int64_t now = wall_ms();
     auto waiting = storage::Outbox(store_).waiting(kSendWindow * 4);
     if (!waiting) return;
     std::set<std::int64_t> held_back;
+    for (const auto& [id, peer] : in_flight_) held_back.insert(peer);
+    std::int64_t next_due = 0;
     for (const auto& row : waiting.value()) {
       if (in_flight_.size() >= kSendWindow) break;
-      if (in_flight_.count(row.id) != 0 || held_back.count(row.peer) != 0) continue;
-      if (row.due_ms > now || !send_row(row.id, row.peer)) held_back.insert(row.peer);
+      if (held_back.count(row.peer) != 0) continue;
+      held_back.insert(row.peer);
+      if (row.due_ms > now) {
+        if (next_due == 0 || row.due_ms < next_due) next_due = row.due_ms;
+        continue;
+      }
+      send_row(row);
     }
+    if (next_due > 0) flush_later(std::chrono::milliseconds(next_due - now));
   }
 
  private:
@@ -190,54 +207,79 @@ class Messenger::Impl : public std::enable_shared_from_this<Messenger::Impl> {
 
   // --- Sending -------------------------------------------------------------------------------
 
-  // Encrypts the row if it is not yet, then sends it. false: the peer has to wait (no session
-  // yet, a bundle is being fetched).
-  bool send_row(std::int64_t id, std::int64_t peer_id) {
+  // Asks the gate, encrypts the row if it is not yet, then sends it. Nothing happens when the
+  // peer has to wait (no session yet: a bundle is fetched) or the gate holds the row back.
+  void send_row(const storage::Outbox::Waiting& row) {
     storage::Peers peers(store_);
-    auto address = peers.address(peer_id);
-    if (!address) return false;
+    auto address = peers.address(row.peer);
+    if (!address) return;
     const signal::Address to{address.value()};
     auto session = endpoint_.has_session(to);
-    if (!session) return false;
-    if (!session.value()) {
-      fetch_bundle(address.value());
-      return false;
+    if (!session) return;
+    if (!session.value()) return fetch_bundle(address.value(), row);
+    auto prepared = prepare_row(row, to);
+    if (!prepared) {
+      log::warning("an outbox row could not be prepared (" + storage::describe(prepared.error()) +
+                   "); tried again later");
+      return postpone(row, kStorageRetryMs);
     }
-    auto prepared = prepare_row(id, to);
-    if (!prepared) return false;
+    if (!prepared.value()) return flush_soon();  // withheld or waiting: the next row may go
     auto registration = endpoint_.remote_registration_id(to);
-    if (!registration) return false;
-    const auto& [kind, ciphertext, sent_at] = prepared.value();
+    if (!registration) return;
+    const auto& [kind, ciphertext, sent_at] = *prepared.value();
     Json body{{"timestamp", sent_at},
               {"messages", Json::array({{{"type", kind},
                                          {"destination_device_id", 1},
                                          {"destination_registration_id", registration.value()},
                                          {"content", core::base64_encode(ciphertext)}}})}};
-    in_flight_.insert(id);
+    in_flight_.emplace(row.id, row.peer);
     auto self = shared_from_this();
     client_.request("PUT", "/v1/messages/" + address.value(), body,
-                    [self, id, to, prekey = kind == 3](int status, const Json& answer) {
-                      self->on_sent(id, to, prekey, status, answer);
+                    [self, row, to, prekey = kind == 3](int status, const Json& answer) {
+                      self->on_sent(row, to, prekey, status, answer);
                     });
-    return true;
   }
 
-  // The row's ciphertext: made now (and committed with the ratchet state) or read back.
-  storage::Result<std::tuple<int, storage::Bytes, std::int64_t>> prepare_row(
-      std::int64_t id, const signal::Address& to) {
-    return store_.db().transact([&]() -> storage::Result<
-                                          std::tuple<int, storage::Bytes, std::int64_t>> {
+  using Prepared = std::tuple<int, storage::Bytes, std::int64_t>;
+
+  // The row's ciphertext: made now (and committed with the ratchet state) or read back; nothing
+  // when the gate says the row may not go to this peer now (dropped, or waiting), decided in the
+  // same transaction and against the identity key the session encrypts to.
+  storage::Result<std::optional<Prepared>> prepare_row(const storage::Outbox::Waiting& waiting,
+                                                       const signal::Address& to) {
+    using Outcome = std::optional<Prepared>;
+    return store_.db().transact([&]() -> storage::Result<Outcome> {
+      if (handlers_.clearance) {
+        auto key = endpoint_.peer_identity_key(to);
+        if (!key) return storage::fail(storage::Errc::sql_failed, signal::describe(key.error()));
+        auto clearance = handlers_.clearance(to.name, waiting.audience, key.value());
+        if (!clearance) return std::move(clearance).error();
+        if (clearance.value() == storage::Clearance::drop) {
+          if (auto gone = storage::Outbox(store_).remove(waiting.id); !gone)
+            return std::move(gone).error();
+          ++status_.withheld;
+          log::notice("a message was withheld: its recipient may not receive it now (" +
+                      std::to_string(status_.withheld) + " so far)");
+          return Outcome();
+        }
+        if (clearance.value() == storage::Clearance::wait) {
+          if (auto later = storage::Outbox(store_).postpone(waiting.id, wall_ms() + 1000); !later)
+            return std::move(later).error();
+          return Outcome();
+        }
+      }
       auto row = store_.db().prepare(
           "SELECT body, ciphertext, kind, sent_at_ms FROM outbox WHERE id = ?1");
       if (!row) return std::move(row).error();
-      auto found = row->bind(1, id).step();
+      auto found = row->bind(1, waiting.id).step();
       if (!found) return std::move(found).error();
       if (!found.value()) return storage::fail(storage::Errc::not_found, "outbox row");
       if (!row->column_is_null(1)) {
-        return std::make_tuple(static_cast<int>(row->column_int64(2)), row->column_blob(1),
-                               row->column_int64(3));
+        return Outcome(Prepared(static_cast<int>(row->column_int64(2)), row->column_blob(1),
+                                row->column_int64(3)));
       }
-      auto body = store_.sealer().open({"outbox", "body", std::to_string(id)}, row->column_blob(0));
+      const std::string id_text = std::to_string(waiting.id);
+      auto body = store_.sealer().open({"outbox", "body", id_text}, row->column_blob(0));
       if (!body) return std::move(body).error();
       auto encrypted = endpoint_.encrypt(to, body.value());
       if (!encrypted)
@@ -247,7 +289,7 @@ class Messenger::Impl : public std::enable_shared_from_this<Messenger::Impl> {
       auto update = store_.db().prepare(
           "UPDATE outbox SET ciphertext = ?2, kind = ?3, sent_at_ms = ?4 WHERE id = ?1");
       if (!update) return std::move(update).error();
-      if (auto done = update->bind(1, id)
+      if (auto done = update->bind(1, waiting.id)
                           .bind_blob(2, encrypted->bytes)
                           .bind(3, kind)
                           .bind(4, sent_at)
@@ -255,7 +297,7 @@ class Messenger::Impl : public std::enable_shared_from_this<Messenger::Impl> {
           !done) {
         return std::move(done).error();
       }
-      return std::make_tuple(kind, std::move(encrypted->bytes), sent_at);
+      return Outcome(Prepared(kind, std::move(encrypted->bytes), sent_at));
     });
   }
 
@@ -265,54 +307,90 @@ class Messenger::Impl : public std::enable_shared_from_this<Messenger::Impl> {
     return last_timestamp_;
   }
 
-  void on_sent(std::int64_t id, const signal::Address& to, bool prekey, int status,
-               const Json& answer) {
-    in_flight_.erase(id);
+  void on_sent(const storage::Outbox::Waiting& row, const signal::Address& to, bool prekey,
+               int status, const Json& answer) {
+    in_flight_.erase(row.id);
     daemon::log::debug("send: status " + std::to_string(status));
     if (status == 0) return;  // the connection ended: sent again on the next one
     if (status == 200 || status == 404 || status == 400 || status == 413) {
       // Stored by the relay, or never deliverable: either way it leaves the outbox.
-      (void)storage::Outbox(store_).remove(id);
+      (void)storage::Outbox(store_).remove(row.id);
       if (status == 200) {
         ++status_.sent;
         if (prekey) ++status_.prekey_sent;
       }
       return flush();
     }
-    if (status == 410) {  // the peer re-registered: new session, new ciphertexts
+    if (status == 410) {
+      // The peer re-registered: their session goes, and every ciphertext made for it. Nothing
+      // is encrypted to their new key before the gate has seen it (a new bundle, a new session).
       (void)endpoint_.drop_session(to);
       auto reset = store_.db().prepare(
           "UPDATE outbox SET ciphertext = NULL, kind = NULL, sent_at_ms = NULL "
-          "WHERE peer_id = (SELECT peer_id FROM outbox WHERE id = ?1)");
-      if (reset) (void)store_.db().transact([&] { return reset->bind(1, id).run(); });
+          "WHERE peer_id = ?1");
+      if (reset) (void)store_.db().transact([&] { return reset->bind(1, row.peer).run(); });
       return flush();
     }
     // 429 and anything else: later.
     const double wait_s = status == 429 ? answer.value("retry_after", 1.0) : 2.0;
-    const auto wait_ms = static_cast<std::int64_t>(wait_s * 1000.0);
-    (void)storage::Outbox(store_).postpone(id, wall_ms() + wait_ms);
-    flush_later(std::chrono::milliseconds(wait_ms));
+    postpone(row, static_cast<std::int64_t>(wait_s * 1000.0));
+  }
+
+  void postpone(const storage::Outbox::Waiting& row, std::int64_t wait_ms) {
+    (void)storage::Outbox(store_).postpone(row.id, wall_ms() + wait_ms);
+    flush_soon();
+  }
+
+  // Once per turn of the loop, after the answers that arrived in it.
+  void flush_soon() {
+    if (flush_posted_) return;
+    flush_posted_ = true;
+    boost::asio::post(io_, [weak = weak_from_this()] {
+      if (auto self = weak.lock()) {
+        self->flush_posted_ = false;
+        self->flush();
+      }
+    });
   }
 
   void flush_later(std::chrono::milliseconds wait) {
-    retry_timer_.expires_after(wait);
+    retry_timer_.expires_after(std::max(wait, std::chrono::milliseconds(1)));
     retry_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
       if (auto self = weak.lock(); self && !ec) self->flush();
     });
   }
 
-  void fetch_bundle(const std::string& peer) {
+  // A peer without a session: their bundle is fetched. One that is missing or cannot be used is
+  // tried again with backoff (on the peer's first row, so it survives restarts), and after
+  // kBundleTries given up on: the rows stay for an operator to see, tried once a day.
+  void fetch_bundle(const std::string& peer, const storage::Outbox::Waiting& row) {
     if (!fetching_.insert(peer).second) return;
     auto self = shared_from_this();
     client_.request("GET", "/v2/keys/" + peer, Json::object(),
-                    [self, peer](int status, const Json& body) {
+                    [self, peer, row](int status, const Json& body) {
                       daemon::log::debug("bundle fetch: status " + std::to_string(status));
                       self->fetching_.erase(peer);
                       if (status == 0) return;  // the connection ended: tried again on the next
                       if (status == 200 && self->start_session(peer, body)) return self->flush();
-                      // Not registered yet (404), or a bundle that would not do: try again soon.
-                      self->flush_later(std::chrono::seconds(1));
+                      self->bundle_failed(row);
                     });
+  }
+
+  void bundle_failed(const storage::Outbox::Waiting& row) {
+    if (row.attempts + 1 >= kBundleTries) {
+      ++status_.given_up;
+      log::error("no usable key bundle for a recipient after " + std::to_string(kBundleTries) +
+                 " tries: their messages stay in the outbox and are tried again daily");
+      return postpone(row, kGivenUpRetryMs);
+    }
+    postpone(row, backoff_ms(row.attempts));
+  }
+
+  // 1 s, 2 s, 4 s ... up to 10 minutes, with up to a quarter more at random.
+  std::int64_t backoff_ms(int attempts) {
+    const std::int64_t base = std::min<std::int64_t>(1000LL << std::min(attempts, 20), 600 * 1000);
+    std::uniform_int_distribution<std::int64_t> jitter(0, base / 4);
+    return base + jitter(random_);
   }
 
   bool start_session(const std::string& peer, const Json& body) {
@@ -345,7 +423,9 @@ class Messenger::Impl : public std::enable_shared_from_this<Messenger::Impl> {
   Handlers handlers_;
   boost::asio::steady_timer retry_timer_;
   RelayClient client_;
-  std::set<std::int64_t> in_flight_;
+  std::map<std::int64_t, storage::PeerId> in_flight_;  // row id -> peer
+  bool flush_posted_ = false;
+  std::minstd_rand random_{std::random_device{}()};
   std::set<std::string> fetching_;
   std::int64_t last_timestamp_ = 0;
   MessengerStatus status_;
@@ -364,8 +444,9 @@ Messenger::~Messenger() {
 void Messenger::start() { impl_->start(); }
 void Messenger::stop() { impl_->stop(); }
 bool Messenger::connected() const { return impl_->connected(); }
-storage::Result<void> Messenger::send(const std::string& peer, std::string_view text) {
-  return impl_->send(peer, text);
+storage::Result<void> Messenger::send(const std::string& peer, std::string_view text,
+                                      storage::Audience audience) {
+  return impl_->send(peer, text, audience);
 }
 void Messenger::flush() { impl_->flush(); }
 const MessengerStatus& Messenger::status() const { return impl_->status(); }

@@ -12,11 +12,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "bot/signal/endpoint.hpp"
 #include "bot/transport/relay_client.hpp"
+#include "storage/outbox.hpp"
 #include "storage/store.hpp"
 
 namespace gvo::transport {
@@ -34,6 +36,8 @@ struct MessengerStatus {
   std::uint64_t undecryptable = 0;
   std::uint64_t sent = 0;
   std::uint64_t prekey_sent = 0;  // of those, pre-key messages (the first ones of a session)
+  std::uint64_t withheld = 0;     // dropped unsent by the confidentiality gate
+  std::uint64_t given_up = 0;     // peers whose key bundle could not be used after many tries
 };
 
 class Messenger {
@@ -48,6 +52,13 @@ class Messenger {
     std::function<bool(const std::string& peer)> identity_changed;
     // Connected, keys published, outbox resumed.
     std::function<void()> ready;
+    // The confidentiality gate, at the moment a queued message leaves (before it is encrypted,
+    // and again before a ciphertext made earlier is sent), inside a transaction: may it go to
+    // address now, encrypted to key (the identity key its session uses)? Unset: everything goes.
+    std::function<storage::Result<storage::Clearance>(const std::string& address,
+                                                      storage::Audience audience,
+                                                      const std::optional<storage::Bytes>& key)>
+        clearance;
     // The relay refused the login (RelayClient::Handlers::refused).
     std::function<void(int status, const std::string& reason)> refused;
   };
@@ -64,7 +75,8 @@ class Messenger {
 
   // Queues a message to peer, in the caller's transaction if one is open. Call flush() after
   // that transaction commits to send it.
-  storage::Result<void> send(const std::string& peer, std::string_view text);
+  storage::Result<void> send(const std::string& peer, std::string_view text,
+                             storage::Audience audience = storage::Audience::host);
   void flush();
 
   const MessengerStatus& status() const;

@@ -124,8 +124,9 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
   }
   const SignalCliStatus& status() const { return status_; }
 
-  storage::Result<void> send(const std::string& address, std::string_view text) {
-    return storage::Outbox(store_).queue(address, text, now_ms());
+  storage::Result<void> send(const std::string& address, std::string_view text,
+                             storage::Audience audience) {
+    return storage::Outbox(store_).queue(address, text, now_ms(), audience);
   }
 
   void set_expiration(const std::string& address, int seconds) {
@@ -185,7 +186,7 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
           if (next_due == 0 || row.due_ms < next_due) next_due = row.due_ms;
           continue;
         }
-        send_row(row.id, row.peer);
+        send_row(row);
         held_back.insert(row.peer);  // one at a time per recipient: order is kept
       }
     }
@@ -439,7 +440,38 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
         });
   }
 
-  void send_row(std::int64_t id, storage::PeerId peer) {
+  // What the gate says of a row, against the identity key signal-cli holds for its recipient
+  // (the one it would encrypt to), in one transaction with what it decides (a suspension, the
+  // row dropped).
+  storage::Clearance clear(const storage::Outbox::Waiting& row, const std::string& recipient) {
+    if (!handlers_.clearance) return storage::Clearance::send;
+    storage::Clearance clearance = storage::Clearance::wait;
+    const auto decided = store_.db().transact([&]() -> storage::Result<void> {
+      std::optional<storage::Bytes> key;
+      if (const auto known = identity(recipient); known && !known->fingerprint.empty())
+        key = storage::Bytes(known->fingerprint.begin(), known->fingerprint.end());
+      auto verdict = handlers_.clearance(recipient, row.audience, key);
+      if (!verdict) return std::move(verdict).error();
+      clearance = verdict.value();
+      if (clearance == storage::Clearance::drop) return storage::Outbox(store_).remove(row.id);
+      return {};
+    });
+    if (!decided) {
+      log::warning("signal-cli: the gate could not decide on a message (" +
+                   storage::describe(decided.error()) + "); tried again later");
+      return storage::Clearance::wait;
+    }
+    if (clearance == storage::Clearance::drop) {
+      ++status_.withheld;
+      log::notice("signal-cli: a message was withheld: its recipient may not receive it now (" +
+                  std::to_string(status_.withheld) + " so far)");
+    }
+    return clearance;
+  }
+
+  void send_row(const storage::Outbox::Waiting& row) {
+    const std::int64_t id = row.id;
+    const storage::PeerId peer = row.peer;
     storage::Peers peers(store_);
     auto address = peers.address(peer);
     auto body = storage::Outbox(store_).body(id);
@@ -447,6 +479,16 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
       log::error("signal-cli: an outbox row cannot be read; it is dropped");
       (void)storage::Outbox(store_).remove(id);
       return;
+    }
+    switch (clear(row, address.value())) {
+      case storage::Clearance::drop:
+        return flush();
+      case storage::Clearance::wait:
+        // The key is not known yet (or storage failed): read it, and try again shortly.
+        read_identities(address.value());
+        return postpone(id, kIdentityRetryMs);
+      default:
+        break;
     }
     // Other parts of the same answer waiting behind this one: "typing..." once it is taken.
     bool more = false;
@@ -497,13 +539,15 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
       case Type::identity: {
         // The recipient's key changed: the owner decides; if it accepts, signal-cli trusts the
         // new key and the message goes again shortly.
+        // A staff member is suspended, and what waits for them dropped, in that transaction; a
+        // refusal rolls it back whole.
         bool accept = true;
         if (handlers_.identity_changed) {
           const auto decided = store_.db().transact([&]() -> storage::Result<void> {
-            accept = handlers_.identity_changed(recipient);
-            return {};
+            if (handlers_.identity_changed(recipient)) return {};
+            return storage::fail(storage::Errc::sql_failed, "the key change was not taken");
           });
-          if (!decided) accept = false;
+          accept = decided.ok();
         }
         if (accept) trust(recipient);
         return postpone(id, kIdentityRetryMs);
@@ -673,8 +717,9 @@ SignalCliTransport::~SignalCliTransport() { impl_->stop(); }
 void SignalCliTransport::start() { impl_->start(); }
 void SignalCliTransport::stop() { impl_->stop(); }
 bool SignalCliTransport::connected() const { return impl_->connected(); }
-storage::Result<void> SignalCliTransport::send(const std::string& address, std::string_view text) {
-  return impl_->send(address, text);
+storage::Result<void> SignalCliTransport::send(const std::string& address, std::string_view text,
+                                               storage::Audience audience) {
+  return impl_->send(address, text, audience);
 }
 void SignalCliTransport::flush() { impl_->flush(); }
 void SignalCliTransport::set_expiration(const std::string& address, int seconds) {

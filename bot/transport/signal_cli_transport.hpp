@@ -41,9 +41,10 @@ struct SignalCliStatus {
   std::uint64_t ignored = 0;  // sync, typing, receipts, the account's own
   std::uint64_t sent = 0;
   std::uint64_t retried = 0;
-  std::uint64_t commits = 0;  // transactions that took messages in
-  std::uint64_t typing = 0;   // typing indicators sent
-  bool challenged = false;    // Signal asks for a captcha before the account may send again
+  std::uint64_t commits = 0;   // transactions that took messages in
+  std::uint64_t typing = 0;    // typing indicators sent
+  std::uint64_t withheld = 0;  // dropped unsent by the confidentiality gate
+  bool challenged = false;     // Signal asks for a captcha before the account may send again
 };
 
 class SignalCliTransport {
@@ -62,7 +63,8 @@ class SignalCliTransport {
   bool connected() const;
 
   // Queues a message to an address (a sourceUuid), in the caller's transaction if one is open.
-  storage::Result<void> send(const std::string& address, std::string_view text);
+  storage::Result<void> send(const std::string& address, std::string_view text,
+                             storage::Audience audience = storage::Audience::host);
   void flush();
   // The disappearing-message timer of the conversation with address (signal-cli keeps it as
   // contact state; 0 turns it off).

@@ -64,8 +64,9 @@ struct Bench {
     fake.start();
     desk = std::make_unique<gvo::desk::Desk>(
         *store, *flows, "intake",
-        [this](const std::string& address, const std::string& text) {
-          return transport->send(address, text).ok();
+        [this](const std::string& address, const std::string& text,
+               gvo::storage::Audience audience) {
+          return transport->send(address, text, audience).ok();
         },
         gvo::bench::counting_reference_bits(),
         [](const std::string&) { return std::optional<gvo::desk::Identity>(); },

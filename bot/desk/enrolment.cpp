@@ -1,0 +1,41 @@
+// Staff who are not active yet: their first message carries the one-time code an admin issued
+// (`gvo-bot staff add`, `gvo-bot staff enrol`); only then is the identity key they write with
+// pinned. Whoever holds the address without the code gets nothing but "not active". Runs inside
+// the transaction of the message.
+#include "bot/cases/enrolment.hpp"
+
+#include "bot/daemon/log.hpp"
+#include "bot/desk/desk.hpp"
+
+namespace gvo::desk {
+
+namespace log = daemon::log;
+
+bool Desk::answer_inactive(storage::StaffRow& member, std::string_view text,
+                           const std::optional<Identity>& identity, TimePoint now) {
+  const auto code = cases::find_enrolment_code(text);
+  if (!code || !member.enrolment_pending) return reply(member, "staff.inactive");
+  // The key is what the code vouches for: without it the code is kept for the next try.
+  if (!identity) return reply(member, "staff.enrol_again");
+  const std::int64_t seconds = unix_seconds(now);
+  auto outcome = staff_.use_enrolment(member.id, *code, seconds);
+  if (!outcome) return false;
+  if (outcome.value() != storage::Enrolment::matched) {
+    log::notice("a staff enrolment with a wrong or expired code was refused");
+    return audit(member, "enrol_refused", member.address, now) &&
+           reply(member, "staff.enrol_refused");
+  }
+  // Queued before this moment for the address, under whoever held it: not for this member.
+  if (!storage::Outbox(store_).drop_all_but_notices(member.address) ||
+      !staff_.verify(member.id, identity->key, seconds) ||
+      !audit(member, "staff_enrolled", member.address, now)) {
+    return false;
+  }
+  log::notice("a staff member enrolled; their identity key is pinned");
+  member.state = "active";
+  member.pinned_key = identity->key;
+  member.enrolment_pending = false;
+  return reply(member, "staff.enrolled", {{"role", member.role}});
+}
+
+}  // namespace gvo::desk

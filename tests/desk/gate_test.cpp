@@ -1,0 +1,291 @@
+// The confidentiality gate and staff enrolment at the desk, over a real store and the real
+// outbox: what a message may become at the moment it leaves, for each standing of its recipient,
+// and how a member's first message with their one-time code pins their key (and nothing else
+// does). The attacker holds the address, not the code.
+#include <map>
+#include <memory>
+#include <optional>
+
+#include <catch2/catch.hpp>
+
+#include "bot/cases/enrolment.hpp"
+#include "bot/desk/desk.hpp"
+#include "storage/outbox.hpp"
+#include "tests/flows/flow_fixture.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace {
+
+using namespace gvo;
+using storage::Audience;
+using storage::Clearance;
+
+storage::Bytes bytes(const std::string& text) { return storage::Bytes(text.begin(), text.end()); }
+
+class World {
+ public:
+  World() {
+    auto key = storage::SealingKey::generate();
+    REQUIRE(key.ok());
+    auto store =
+        storage::Store::open(dir_.file("bot.db"), storage::Sealer({std::move(key).value()}),
+                             storage::OpenMode::create_if_missing);
+    REQUIRE(store.ok());
+    store_ = std::make_unique<storage::Store>(std::move(store).value());
+    desk_ = std::make_unique<desk::Desk>(
+        *store_, test::flow_world(), "intake",
+        [this](const std::string& address, const std::string& text, Audience audience) {
+          return storage::Outbox(*store_).queue(address, text, 0, audience).ok();
+        },
+        [] {
+          return std::array<std::uint8_t, cases::kReferenceRandomBytes>{1, 2, 3, 4, 5};
+        },
+        [this](const std::string& address) -> std::optional<desk::Identity> {
+          const auto it = keys_.find(address);
+          if (it == keys_.end()) return std::nullopt;
+          return desk::Identity{bytes(it->second), "fp " + it->second};
+        });
+  }
+
+  storage::Store& store() { return *store_; }
+  std::string db_file() const { return dir_.file("bot.db"); }
+  desk::Desk& desk() { return *desk_; }
+  void set_key(const std::string& address, const std::string& key) { keys_[address] = key; }
+
+  template <typename Body>
+  void commit(Body body) {
+    const auto done = store_->db().transact([&]() -> storage::Result<void> {
+      if (body()) return {};
+      return storage::fail(storage::Errc::sql_failed, "refused");
+    });
+    REQUIRE(done.ok());
+  }
+
+  storage::StaffId add(const std::string& address, const std::string& role,
+                       const std::vector<std::string>& centres = {}) {
+    storage::StaffStore staff(*store_);
+    storage::StaffId id = 0;
+    commit([&] {
+      auto added = staff.add(address, role, centres, "en", 0);
+      id = added.value_or(0);
+      return added.ok();
+    });
+    return id;
+  }
+
+  void pin(storage::StaffId id, const std::string& key) {
+    storage::StaffStore staff(*store_);
+    commit([&] { return staff.verify(id, bytes(key), 0).ok(); });
+  }
+
+  Clearance clear(const std::string& address, Audience audience, std::optional<std::string> key) {
+    std::optional<storage::Bytes> held;
+    if (key) held = bytes(*key);
+    Clearance clearance = Clearance::wait;
+    commit([&] {
+      auto verdict = desk_->clear_to_send(address, audience, held, now_);
+      if (!verdict) return false;
+      clearance = verdict.value();
+      return true;
+    });
+    return clearance;
+  }
+
+  void write(const std::string& address, const std::string& text) {
+    commit([&] { return desk_->on_message(address, text, now_); });
+  }
+
+  // The bodies and audiences waiting for address, oldest first.
+  std::vector<std::pair<std::string, Audience>> waiting_for(const std::string& address) {
+    storage::Outbox outbox(*store_);
+    storage::Peers peers(*store_);
+    std::vector<std::pair<std::string, Audience>> found;
+    auto rows = outbox.waiting(1000);
+    REQUIRE(rows.ok());
+    for (const auto& row : rows.value()) {
+      if (peers.address(row.peer).value_or("") != address) continue;
+      found.emplace_back(outbox.body(row.id).value_or("?"), row.audience);
+    }
+    return found;
+  }
+
+  std::optional<storage::StaffRow> member(const std::string& address) {
+    storage::StaffStore staff(*store_);
+    auto found = staff.find(address);
+    REQUIRE(found.ok());
+    return found.value();
+  }
+
+  flows::TimePoint now_ = test::utc("2026-03-16T10:00:00Z");
+
+ private:
+  test::TempDir dir_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<desk::Desk> desk_;
+  std::map<std::string, std::string> keys_;
+};
+
+std::int64_t seconds_of(flows::TimePoint now) { return desk::unix_seconds(now); }
+
+}  // namespace
+
+TEST_CASE("the gate: a person who is not staff never gets staff data") {
+  World world;
+  CHECK(world.clear("host-1", Audience::host, std::nullopt) == Clearance::send);
+  CHECK(world.clear("host-1", Audience::notice, std::nullopt) == Clearance::send);
+  CHECK(world.clear("host-1", Audience::staff, std::string("any key")) == Clearance::drop);
+}
+
+TEST_CASE("the gate: staff data only to an active member, encrypted to their pinned key") {
+  World world;
+  const auto id = world.add("coord", "coordinator");
+  // Not active yet: nothing but notices.
+  CHECK(world.clear("coord", Audience::staff, std::string("K1")) == Clearance::drop);
+  CHECK(world.clear("coord", Audience::host, std::string("K1")) == Clearance::drop);
+  CHECK(world.clear("coord", Audience::notice, std::string("K1")) == Clearance::send);
+
+  world.pin(id, "K1");
+  CHECK(world.clear("coord", Audience::staff, std::string("K1")) == Clearance::send);
+  // A reply queued before they were staff is staff data too, now.
+  CHECK(world.clear("coord", Audience::host, std::string("K1")) == Clearance::send);
+  // The transport does not know the key yet: it waits, and asks again.
+  CHECK(world.clear("coord", Audience::staff, std::nullopt) == Clearance::wait);
+  CHECK(world.member("coord")->state == "active");
+}
+
+TEST_CASE("the gate: a key change seen on the way out suspends and purges before anything goes") {
+  World world;
+  const auto coord = world.add("coord", "coordinator");
+  const auto other = world.add("coord2", "coordinator");
+  world.pin(coord, "K1");
+  world.pin(other, "O1");
+  storage::Outbox outbox(world.store());
+  world.commit([&] {
+    return outbox.queue("coord", "case data PLANTED-7731", 0, Audience::staff).ok() &&
+           outbox.queue("coord", "more case data", 0, Audience::staff).ok() &&
+           outbox.queue("coord", "no case data", 0, Audience::notice).ok();
+  });
+  REQUIRE(world.waiting_for("coord").size() == 3);
+
+  // The session would now encrypt to K2 (re-registered, or an attacker with the credentials).
+  CHECK(world.clear("coord", Audience::staff, std::string("K2")) == Clearance::drop);
+  const auto member = world.member("coord");
+  CHECK(member->state == "suspended");
+  CHECK(member->pinned_key.empty());
+  // Only the notice is left for them; the other coordinator is told.
+  const auto left = world.waiting_for("coord");
+  REQUIRE(left.size() == 1);
+  CHECK(left.front().second == Audience::notice);
+  const auto told = world.waiting_for("coord2");
+  REQUIRE(told.size() == 1);
+  CHECK(told.front().second == Audience::staff);
+  CHECK_THAT(told.front().first, Catch::Matchers::Contains("coord"));
+
+  // Suspended: nothing with case data, even to the old key.
+  CHECK(world.clear("coord", Audience::staff, std::string("K1")) == Clearance::drop);
+  CHECK(world.clear("coord", Audience::staff, std::string("K2")) == Clearance::drop);
+}
+
+TEST_CASE("enrolment codes are unguessable in shape, read back as written by people") {
+  std::array<std::uint8_t, cases::kEnrolmentRandomBytes> random{0x12, 0x34, 0x56, 0x78,
+                                                                0x9a, 0xbc, 0xde, 0xf0};
+  const std::string code = cases::make_enrolment_code(random);
+  REQUIRE(code.size() == 14);
+  CHECK(code[4] == '-');
+  CHECK(code[9] == '-');
+  random[7] ^= 1;
+  CHECK(cases::make_enrolment_code(random) != code);
+  const std::string plain = code.substr(0, 4) + code.substr(5, 4) + code.substr(10, 4);
+  std::string lower = plain;
+  for (char& c : lower) c = static_cast<char>(std::tolower(c));
+  const std::string groups = lower.substr(0, 4) + " " + lower.substr(4, 4) + " " + lower.substr(8);
+  for (const std::string& text : std::vector<std::string>{
+           code, plain, "enrol " + code, "enrol " + lower, groups, "inscription " + code + ".",
+           "\xd8\xaa\xd8\xb3\xd8\xac\xd9\x8a\xd9\x84 " + code}) {
+    INFO(text);
+    CHECK(cases::find_enrolment_code(text) == plain);
+  }
+  const std::vector<std::string> no_code{"hello",
+                                         "help",
+                                         "cases vottem",
+                                         "",
+                                         "enrol",
+                                         code.substr(0, 9),
+                                         "I would like to be enrolled please",
+                                         "enrol " + plain + "X",
+                                         "enrol 0000-1111-IIII"};
+  for (const std::string& text : no_code) {
+    INFO(text);
+    CHECK_FALSE(cases::find_enrolment_code(text).has_value());
+  }
+}
+
+TEST_CASE("enrolment: only the code issued to that address pins the key it writes with") {
+  World world;
+  const auto ana = world.add("ana", "coordinator");
+  const auto bram = world.add("bram", "referent", {"vottem"});
+  storage::StaffStore staff(world.store());
+  const std::int64_t valid_until = seconds_of(world.now_) + 3600;
+  world.commit([&] {
+    return staff.set_enrolment(ana, "AAAABBBBCCCC", valid_until).ok() &&
+           staff.set_enrolment(bram, "DDDDEEEEFFFF", valid_until).ok();
+  });
+  world.set_key("ana", "attacker key");
+  world.set_key("bram", "bram key");
+
+  // Whoever holds the name "ana" (the first to take it) writes: nothing pins.
+  world.write("ana", "hello, I am the coordinator");
+  CHECK(world.member("ana")->state == "unverified");
+  world.write("ana", "enrol 2222-3333-4444");  // a guess
+  world.write("ana", "enrol DDDD-EEEE-FFFF");  // bram's code, from ana's address
+  auto member = world.member("ana");
+  CHECK(member->state == "unverified");
+  CHECK(member->enrolment_pending);
+  // Every answer they got was a notice: no case data can be in it.
+  for (const auto& [text, audience] : world.waiting_for("ana")) CHECK(audience == Audience::notice);
+  storage::AuditLog audit(world.store());
+  auto trail = audit.about("ana");
+  REQUIRE(trail.ok());
+  CHECK(std::count_if(trail->begin(), trail->end(),
+                      [](const auto& row) { return row.action == "enrol_refused"; }) == 2);
+
+  // Bram, with his own code, as people type it.
+  world.write("bram", "enrol dddd eeee ffff");
+  member = world.member("bram");
+  CHECK(member->state == "active");
+  CHECK(member->pinned_key == bytes("bram key"));
+  CHECK_FALSE(member->enrolment_pending);
+  // Used up: the same code again changes nothing, and counts as nothing new to pin.
+  world.set_key("bram", "another key");
+  world.write("bram", "enrol DDDD-EEEE-FFFF");
+  CHECK(world.member("bram")->state == "suspended");  // the key it writes with changed
+}
+
+TEST_CASE("enrolment: five wrong tries burn the code; an expired code pins nothing") {
+  World world;
+  const auto id = world.add("ana", "coordinator");
+  storage::StaffStore staff(world.store());
+  world.set_key("ana", "ana key");
+  world.commit(
+      [&] { return staff.set_enrolment(id, "AAAABBBBCCCC", seconds_of(world.now_) + 60).ok(); });
+  for (int i = 0; i < storage::kMaxEnrolmentFailures; ++i) world.write("ana", "2222-3333-4444");
+  CHECK_FALSE(world.member("ana")->enrolment_pending);
+  world.write("ana", "AAAA-BBBB-CCCC");  // right, but burnt
+  CHECK(world.member("ana")->state == "unverified");
+
+  world.commit(
+      [&] { return staff.set_enrolment(id, "AAAABBBBCCCC", seconds_of(world.now_) + 60).ok(); });
+  world.now_ += std::chrono::minutes(2);
+  world.write("ana", "AAAA-BBBB-CCCC");
+  CHECK(world.member("ana")->state == "unverified");
+  CHECK_FALSE(world.member("ana")->enrolment_pending);
+
+  world.commit(
+      [&] { return staff.set_enrolment(id, "AAAABBBBCCCC", seconds_of(world.now_) + 60).ok(); });
+  world.write("ana", "AAAA-BBBB-CCCC");
+  CHECK(world.member("ana")->state == "active");
+  // The code is kept only as a keyed hash.
+  for (const std::string& file : {world.db_file(), world.db_file() + "-wal"}) {
+    CHECK(test::read_text(file).find("AAAABBBBCCCC") == std::string::npos);
+  }
+}
