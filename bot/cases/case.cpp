@@ -75,6 +75,31 @@ bool is_final(Status status) {
   return status == Status::released || status == Status::deported || status == Status::closed;
 }
 
+std::string_view to_string(Consent consent) {
+  switch (consent) {
+    case Consent::yes:
+      return "yes";
+    case Consent::no:
+      return "no";
+    case Consent::not_asked:
+      break;
+  }
+  return "not_asked";
+}
+
+Consent parse_consent(std::string_view value) {
+  if (value == "yes") return Consent::yes;
+  if (value == "no") return Consent::no;
+  return Consent::not_asked;
+}
+
+flows::Session with_consent(flows::Session intake, Consent consent) {
+  flows::Answer& answer = intake.results[result::consent];
+  answer = flows::Answer{};
+  answer.value = std::string(to_string(consent));
+  return intake;
+}
+
 Facts facts_of(const flows::Session& intake) {
   Facts facts;
   if (const auto* alias_only = answered(intake, result::alias_only))
@@ -103,6 +128,8 @@ Facts facts_of(const flows::Session& intake) {
   }
   if (const auto* lawyer = answered(intake, result::wants_lawyer))
     facts.wants_lawyer = lawyer->value == "yes";
+  if (const auto* consent = answered(intake, result::consent))
+    facts.consent = parse_consent(consent->value);
   return facts;
 }
 

@@ -49,6 +49,21 @@ inline constexpr char wants_lawyer[] = "wants_lawyer";
 inline constexpr char consent[] = "consent";
 }  // namespace result
 
+// Whether the detained person agreed that what GVO knows of them is shared (domain/PROCEDURE.md,
+// "Confidentiality"). The intake's answer first; a coordinator may record it later ("consent
+// K7QM-3XPD yes"), as an event of kind kConsentEvent whose detail is "yes" or "no".
+enum class Consent { yes, not_asked, no };
+
+inline constexpr char kConsentEvent[] = "consent";
+
+std::string_view to_string(Consent consent);  // "yes", "not_asked", "no": the intake's values
+// "yes" and "no" are answers; anything else (skipped, "I don't know", not reached) is not_asked.
+Consent parse_consent(std::string_view value);
+
+// The intake as it reads with consent now: the consent result replaced (its label is then shown
+// in the reader's language), so that no one reads an answer a coordinator has since corrected.
+flows::Session with_consent(flows::Session intake, Consent consent);
+
 // What the bot acts on, read from a filed session's results.
 struct Facts {
   std::vector<std::string> names;    // the registered name(s), as written
@@ -58,6 +73,7 @@ struct Facts {
   std::string centre;       // centre id, "unknown", "police_station" or ""
   std::optional<flows::CivilDate> arrest_date;
   bool wants_lawyer = false;
+  Consent consent = Consent::not_asked;  // as the intake says: events may have changed it
 };
 
 Facts facts_of(const flows::Session& intake);

@@ -18,7 +18,7 @@ constexpr std::array<std::pair<UpdateKind, const char*>, 6> kUpdateKinds{{
     {UpdateKind::flight, "flight"},
 }};
 
-constexpr std::array<std::pair<StaffVerb, const char*>, 15> kVerbs{{
+constexpr std::array<std::pair<StaffVerb, const char*>, 16> kVerbs{{
     {StaffVerb::help, "help"},
     {StaffVerb::cases, "cases"},
     {StaffVerb::show, "show"},
@@ -34,7 +34,11 @@ constexpr std::array<std::pair<StaffVerb, const char*>, 15> kVerbs{{
     {StaffVerb::acknowledge, "acknowledge"},
     {StaffVerb::verify, "verify"},
     {StaffVerb::staff, "staff"},
+    {StaffVerb::consent, "consent"},
 }};
+
+// What a coordinator may record of the person's agreement ("consent K7QM-3XPD yes").
+constexpr std::array<const char*, 2> kConsentValues{{"yes", "no"}};
 
 constexpr std::array<const char*, 11> kFilters{{"urgent", "mine", "new", "acknowledged", "located",
                                                 "not_found", "lawyer", "released", "deported",
@@ -111,6 +115,24 @@ const std::vector<std::string>& required_desk_keys() {
                                                  "staff.staff_line",
                                                  "staff.host_forgotten",
                                                  "staff.fingerprint_later",
+                                                 "staff.enrolled",
+                                                 "staff.enrol_refused",
+                                                 "staff.flag_consent_not_asked",
+                                                 "staff.flag_consent_no",
+                                                 "staff.referent_alert_reduced",
+                                                 "staff.deadline_line",
+                                                 "staff.consent_not_recorded",
+                                                 "staff.consent_not_recorded_short",
+                                                 "staff.sharing_yes",
+                                                 "staff.sharing_not_asked",
+                                                 "staff.sharing_no",
+                                                 "staff.host_update_reduced",
+                                                 "staff.host_update_urgent_reduced",
+                                                 "staff.consent_recorded_yes",
+                                                 "staff.consent_recorded_no",
+                                                 "staff.consent_same",
+                                                 "staff.which_consent",
+                                                 "staff.not_shared",
                                                  "host.update_noted",
                                                  "host.flight_noted",
                                                  "host.status_line",
@@ -146,7 +168,7 @@ flows::Result<DeskTexts> load_desk_texts(std::string_view json_text, std::string
   if (!reader.expect_object(root, "")) return core::fail(flows::FlowErrc::invalid, reader.report());
   reader.reject_unknown_keys(root, "",
                              {"format", "comment", "languages", "messages", "updates", "commands",
-                              "filters", "confirm", "tomorrow", "weekdays"});
+                              "filters", "confirm", "tomorrow", "weekdays", "consent"});
   int format = 0;
   reader.read_int(root, "", "format", format, 1, 1, true);
   reader.read_string_list(root, "", "languages", texts.languages);
@@ -220,6 +242,25 @@ flows::Result<DeskTexts> load_desk_texts(std::string_view json_text, std::string
       }
       for (const auto& word : words((*filters)[name], path)) texts.filter_words.emplace(word, name);
     }
+  }
+  // A word means yes or no, not both.
+  if (const auto consent = root.find("consent");
+      consent == root.end() || !reader.expect_object(*consent, "/consent")) {
+    if (consent == root.end()) reader.problem("/consent", "missing (expected yes and no words)");
+  } else {
+    for (const char* value : kConsentValues) {
+      const std::string path = std::string("/consent/") + value;
+      if (!consent->contains(value)) {
+        reader.problem(path, "missing (expected words in each language)");
+        continue;
+      }
+      for (const auto& word : words((*consent)[value], path)) {
+        const auto [it, added] = texts.consent_words.emplace(word, value);
+        if (!added && it->second != value)
+          reader.problem(path, "'" + word + "' already means " + it->second);
+      }
+    }
+    reader.reject_unknown_keys(*consent, "/consent", {"yes", "no"});
   }
   if (const auto weekdays = root.find("weekdays"); weekdays == root.end()) {
     reader.problem("/weekdays", "missing (expected seven names, Monday first, in each language)");

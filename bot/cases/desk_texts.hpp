@@ -37,6 +37,7 @@ enum class StaffVerb {
   acknowledge,
   verify,
   staff,
+  consent,
 };
 
 std::string_view to_string(StaffVerb verb);  // "cases", "show"... as in desk.json
@@ -46,10 +47,11 @@ struct DeskTexts {
   std::map<std::string, flows::LocalText> messages;
   std::map<UpdateKind, std::vector<std::string>> update_words;  // folded, every language
   std::vector<std::string> tomorrow_words;                      // folded
-  std::map<std::string, int> weekdays;              // folded name -> 0 Monday ... 6 Sunday
-  std::map<std::string, StaffVerb> command_words;   // folded word -> verb, every language
-  std::map<std::string, std::string> filter_words;  // folded word -> "urgent", "mine", a status
-  std::vector<std::string> confirm_words;           // folded: "confirm", "confirmer"...
+  std::map<std::string, int> weekdays;               // folded name -> 0 Monday ... 6 Sunday
+  std::map<std::string, StaffVerb> command_words;    // folded word -> verb, every language
+  std::map<std::string, std::string> filter_words;   // folded word -> "urgent", "mine", a status
+  std::vector<std::string> confirm_words;            // folded: "confirm", "confirmer"...
+  std::map<std::string, std::string> consent_words;  // folded word -> "yes" or "no"
 
   // The message in language (else the first that has it), {placeholders} filled.
   std::string text(const std::string& key, const flows::Language& language,

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "bot/cases/case.hpp"
+#include "bot/cases/deadlines.hpp"
 
 namespace gvo::cases {
 namespace {
@@ -12,6 +13,11 @@ namespace {
 constexpr const char* kReferentResults[] = {
     result::registered_name, result::other_names,    result::nationality, result::centre,
     result::arrest_date,     result::detainee_phone, result::consent};
+
+// Without consent: what the deadlines and a visit's planning need, nothing that points to a
+// person. Nationality is left out too: in a centre of a hundred, with the day of arrest, it can
+// name one.
+constexpr const char* kReducedResults[] = {result::centre, result::arrest_date};
 
 std::string local(const flows::LocalText& text, const flows::Language& language,
                   const flows::Flow& flow) {
@@ -102,6 +108,11 @@ std::string coordinator_notice(const Wording& wording, const flows::Session& int
   auto add = [&](const std::string& flag) { flag_list += (flag_list.empty() ? "" : " · ") + flag; };
   if (flags.wants_lawyer) add(desk.text("staff.flag_lawyer", language));
   if (flags.alias_only) add(desk.text("staff.flag_alias_only", language));
+  if (flags.consent != Consent::yes) {
+    add(desk.text(
+        flags.consent == Consent::no ? "staff.flag_consent_no" : "staff.flag_consent_not_asked",
+        language, {{"reference", reference}}));
+  }
   if (!flags.duplicate_of.empty()) {
     std::string references;
     for (const auto& other : flags.duplicate_of)
@@ -123,6 +134,55 @@ std::string referent_alert(const Wording& wording, const flows::Session& intake,
   return wording.desk.text(
       "staff.referent_alert", language,
       {{"reference", reference}, {"fields", field_lines(wording, intake, results, language)}});
+}
+
+std::vector<std::string> reduced_results() {
+  return {std::begin(kReducedResults), std::end(kReducedResults)};
+}
+
+std::string deadline_lines(const Wording& wording, const flows::Session& intake,
+                           const flows::Language& language) {
+  const Facts facts = facts_of(intake);
+  if (!facts.arrest_date) return {};
+  std::string lines;
+  for (const auto& deadline : deadlines_from(*facts.arrest_date)) {
+    if (!lines.empty()) lines += '\n';
+    lines += wording.desk.text("staff.deadline_line", language,
+                               {{"days", std::to_string(deadline.days)},
+                                {"due", wording.validators.display_date(deadline.due, language)}});
+  }
+  return lines;
+}
+
+std::string referent_alert_reduced(const Wording& wording, const flows::Session& intake,
+                                   const std::string& reference, const flows::Language& language) {
+  return wording.desk.text(
+      "staff.referent_alert_reduced", language,
+      {{"reference", reference},
+       {"fields", field_lines(wording, intake, reduced_results(), language)},
+       {"deadlines", deadline_lines(wording, intake, language)},
+       {"consent", wording.desk.text("staff.consent_not_recorded", language)}});
+}
+
+std::string view_fields(const Wording& wording, const flows::Session& intake, View view,
+                        const flows::Language& language) {
+  switch (view) {
+    case View::full:
+      return field_lines(wording, intake, summary_results(wording.flow), language);
+    case View::visit:
+      return field_lines(wording, intake, referent_results(), language);
+    case View::reduced: {
+      std::string lines = field_lines(wording, intake, reduced_results(), language);
+      for (const std::string& more : {deadline_lines(wording, intake, language),
+                                      wording.desk.text("staff.consent_not_recorded", language)}) {
+        if (!more.empty()) lines += (lines.empty() ? "" : "\n") + more;
+      }
+      return lines;
+    }
+    case View::none:
+      break;
+  }
+  return {};
 }
 
 std::string centre_phone_lines(const flows::CentreDirectory& directory, const DeskTexts& desk,

@@ -286,9 +286,9 @@ std::optional<std::string> Desk::file_case(const Host& host, const std::string& 
   return reference;
 }
 
-std::string Desk::referent_alert_for(const storage::StaffRow& member,
-                                     const cases::Wording& wording, const flows::Session& intake,
-                                     const std::string& reference, cases::Consent consent) const {
+std::string Desk::referent_alert_for(const storage::StaffRow& member, const cases::Wording& wording,
+                                     const flows::Session& intake, const std::string& reference,
+                                     cases::Consent consent) const {
   const cases::Facts facts = cases::facts_of(intake);
   switch (cases::view_of(role_of(member), member.centres, facts.centre, consent)) {
     case cases::View::visit:
@@ -415,10 +415,9 @@ bool Desk::follow_up(const Host& host, const std::vector<storage::CaseId>& filed
   auto notice = [&](const storage::StaffRow& member) {
     const std::map<std::string, std::string> values = {
         {"reference", row->reference}, {"update", describe(member.language)}, {"words", words}};
-    const cases::View view =
-        role_of(member) == cases::Role::coordinator
-            ? cases::View::full
-            : cases::referent_view(*consent);
+    const cases::View view = role_of(member) == cases::Role::coordinator
+                                 ? cases::View::full
+                                 : cases::referent_view(*consent);
     switch (view) {
       case cases::View::full:
       case cases::View::visit:
