@@ -3,13 +3,16 @@
 #include <algorithm>
 #include <random>
 #include <set>
+#include <tuple>
 
 #include <catch2/catch.hpp>
 
+#include "bot/cases/access.hpp"
 #include "bot/cases/case.hpp"
 #include "bot/cases/deadlines.hpp"
 #include "bot/cases/desk_texts.hpp"
 #include "bot/cases/matching.hpp"
+#include "bot/cases/notices.hpp"
 #include "bot/cases/updates.hpp"
 #include "tests/flows/flow_fixture.hpp"
 
@@ -213,4 +216,103 @@ TEST_CASE("desk texts: every problem of a broken file is named") {
   std::string unknown = good;
   unknown.replace(unknown.find("\"acknowledge\""), 13, "\"acknowledged\"");
   CHECK_THAT(broken(unknown), Catch::Matchers::Contains("acknowledged"));
+  // A consent word means yes or no, never both; the section is required.
+  std::string both = good;
+  both.replace(both.find("\"non\", \"refus\""), 5, "\"oui\"");
+  CHECK_THAT(broken(both), Catch::Matchers::Contains("/consent/no: 'oui' already means yes"));
+  std::string no_consent = good;
+  no_consent.replace(no_consent.find("\"consent\": {\n    \"yes\""), 9, "\"agreement\"");
+  CHECK_THAT(broken(no_consent), Catch::Matchers::Contains("/consent: missing"));
+}
+
+TEST_CASE("consent: the intake's answer, read and replaced") {
+  flows::Session intake;
+  CHECK(cases::facts_of(intake).consent == cases::Consent::not_asked);  // never reached
+  for (const auto& [value, skipped, expected] :
+       std::vector<std::tuple<std::string, bool, cases::Consent>>{
+           {"yes", false, cases::Consent::yes},
+           {"no", false, cases::Consent::no},
+           {"not_asked", false, cases::Consent::not_asked},
+           {"yes", true, cases::Consent::not_asked},  // skipped
+           {"maybe", false, cases::Consent::not_asked},
+       }) {
+    INFO(value << (skipped ? " skipped" : ""));
+    flows::Answer given;
+    given.value = given.display = given.raw = value;
+    given.skipped = skipped;
+    intake.results[cases::result::consent] = given;
+    CHECK(cases::facts_of(intake).consent == expected);
+  }
+  const auto changed = cases::with_consent(intake, cases::Consent::yes);
+  CHECK(cases::facts_of(changed).consent == cases::Consent::yes);
+  CHECK(changed.results.at(cases::result::consent).raw.empty());  // nothing of the old answer
+  for (auto consent : {cases::Consent::yes, cases::Consent::not_asked, cases::Consent::no})
+    CHECK(cases::parse_consent(cases::to_string(consent)) == consent);
+}
+
+TEST_CASE("who sees what of a case: role, centre and consent") {
+  using cases::Consent;
+  using cases::Role;
+  using cases::View;
+  const std::vector<std::string> vottem = {"vottem"};
+  struct Row {
+    Role role;
+    std::string case_centre;
+    Consent consent;
+    View expected;
+  };
+  for (const auto& row : std::vector<Row>{
+           {Role::coordinator, "vottem", Consent::yes, View::full},
+           {Role::coordinator, "bruges", Consent::not_asked, View::full},
+           {Role::coordinator, "bruges", Consent::no, View::full},
+           {Role::referent, "vottem", Consent::yes, View::visit},
+           {Role::referent, "vottem", Consent::not_asked, View::reduced},
+           {Role::referent, "vottem", Consent::no, View::none},
+           {Role::referent, "bruges", Consent::yes, View::none},
+           {Role::referent, "bruges", Consent::not_asked, View::none},
+           {Role::referent, "", Consent::yes, View::none},
+       }) {
+    INFO(row.case_centre << " " << cases::to_string(row.consent));
+    CHECK(cases::view_of(row.role, vottem, row.case_centre, row.consent) == row.expected);
+  }
+  CHECK(cases::may_use(Role::coordinator, cases::StaffVerb::consent));
+  CHECK_FALSE(cases::may_use(Role::referent, cases::StaffVerb::consent));
+}
+
+TEST_CASE("a reduced view names no detail of the person") {
+  const auto& world = test::flow_world();
+  const flows::Flow* flow = world.library.latest("intake");
+  REQUIRE(flow != nullptr);
+  const cases::Wording wording{*flow, world.catalog, *world.validators, world.desk};
+  auto answer = [](std::string value, std::string display) {
+    flows::Answer given;
+    given.value = std::move(value);
+    given.display = std::move(display);
+    return given;
+  };
+  flows::Session intake;
+  intake.flow_id = "intake";
+  intake.flow_version = flow->version;
+  intake.results["registered_name"] = answer("QUISPE Wilmer", "");
+  intake.results["other_names"] = answer("Wilo", "");
+  intake.results["nationality"] = answer("PE", "Peru");
+  intake.results["birth_date"] = answer("1990-04-12", "");
+  intake.results["detainee_phone"] = answer("+32470987654", "+32 470 98 76 54");
+  intake.results["centre"] = answer("vottem", "");
+  intake.results["arrest_date"] = answer("2026-03-15", "");
+  const std::string reduced = cases::referent_alert_reduced(wording, intake, "K7QM-3XPD", "en");
+  for (const char* detail : {"QUISPE", "Wilo", "Peru", "1990", "470", "98 76 54"}) {
+    INFO(reduced);
+    CHECK(reduced.find(detail) == std::string::npos);
+  }
+  CHECK_THAT(reduced, Catch::Matchers::Contains("Vottem"));
+  CHECK_THAT(reduced, Catch::Matchers::Contains("Sunday, 15 March 2026"));
+  CHECK_THAT(reduced, Catch::Matchers::Contains("10-day deadline: Wednesday, 25 March 2026"));
+  CHECK(cases::view_fields(wording, intake, cases::View::none, "en").empty());
+  const std::string visit = cases::view_fields(wording, intake, cases::View::visit, "en");
+  CHECK_THAT(visit, Catch::Matchers::Contains("QUISPE Wilmer"));
+  CHECK_THAT(visit, Catch::Matchers::Contains("+32 470 98 76 54"));
+  CHECK(visit.find("1990") == std::string::npos);  // a visit does not need the date of birth
+  const std::string full = cases::view_fields(wording, intake, cases::View::full, "en");
+  CHECK_THAT(full, Catch::Matchers::Contains("1990"));
 }

@@ -136,7 +136,7 @@ class Run {
     store_ = std::make_unique<storage::Store>(std::move(store).value());
     desk_ = std::make_unique<desk::Desk>(
         *store_, test::flow_world(), "intake",
-        [this](const std::string& address, const std::string& text) {
+        [this](const std::string& address, const std::string& text, storage::Audience) {
           inbox_[address].push_back(text);
           return true;
         },
@@ -450,4 +450,56 @@ TEST_CASE("staff commands: each command by each role is allowed, or answered as 
   // A host naming a case reference gets nothing of it.
   run.line("h2> case " + a);
   CHECK(run.take_messages("h2").find("FOFANA") == std::string::npos);
+}
+
+// Consent "no": to a referent of the case's centre, every command on the case answers exactly as
+// for a case that does not exist, and the list leaves it out; a coordinator still works on it.
+TEST_CASE("a case the person did not want shared is, to referents, a case that does not exist") {
+  Run run;
+  run.line("staff: coordinator coord en");
+  run.line("staff: referent ref-vottem en vottem");
+  for (const char* answer : {"hello",         "3",        "1",    "QUISPE MAMANI Wilmer",
+                             "skip",          "peruvian", "yes",  "skip",
+                             "vottem",        "yes",      "skip", "skip",
+                             "yesterday",     "yes",      "skip", "skip",
+                             "0470 98 76 54", "yes",      "no",   "no",
+                             "skip",          "yes"}) {
+    run.line(std::string("host> ") + answer);
+  }
+  run.line("host<~ Its reference: [2-9A-Z]{4}-[2-9A-Z]{4}");
+  run.line("@ ref A host");
+  const std::string a = run.reference("A");
+  const std::string missing = "2345-ABCD";
+  CHECK(run.take_messages("ref-vottem").empty());
+  CHECK(run.take_messages("coord").find("QUISPE MAMANI Wilmer") != std::string::npos);
+  auto swap = [](std::string text, const std::string& from, const std::string& to) {
+    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+      text.replace(at, from.size(), to);
+    return text;
+  };
+  int checked = 0;
+  for (const char* command : {"case {R}", "note {R} visited today", "status {R} located", "ok {R}",
+                              "consent {R} yes", "assign {R} ref-vottem", "close {R} closed",
+                              "audit {R}", "erase {R} confirm", "link {R} {R}"}) {
+    INFO(command);
+    const std::string text = swap(command, "{R}", a);
+    run.line("ref-vottem> " + text);
+    const std::string real = run.take_messages("ref-vottem");
+    run.line("ref-vottem> " + swap(text, a, missing));
+    const std::string none = run.take_messages("ref-vottem");
+    REQUIRE_FALSE(real.empty());
+    CHECK(swap(real, a, missing) == none);
+    CHECK(real.find("QUISPE") == std::string::npos);
+    ++checked;
+    // The coordinator's answer to the same command is not the missing case's (consent aside:
+    // it would change what the referent may see).
+    if (text.rfind("consent", 0) == 0) continue;
+    run.line("coord> " + swap(text, "confirm", ""));
+    CHECK(run.take_messages("coord").find("No case " + a) == std::string::npos);
+  }
+  CHECK(checked == 10);
+  run.line("ref-vottem> cases");
+  CHECK(run.take_messages("ref-vottem").find(a) == std::string::npos);
+  run.line("coord> cases");
+  CHECK(run.take_messages("coord").find(a) != std::string::npos);
 }
