@@ -170,6 +170,54 @@ std::array<std::uint8_t, gvo::cases::kReferenceRandomBytes> random_reference_bit
   return bits;
 }
 
+std::string relay_address(const gvo::core::Config& config) {
+  return std::string(config.relay.tls ? "wss://" : "ws://") + config.relay.host + ":" +
+         std::to_string(config.relay.port);
+}
+
+// The bot's login at the relay, checked before any connection (78 when it must not connect).
+gvo::transport::RelayAccount relay_account(const gvo::core::Config& config, std::string secret) {
+  gvo::transport::RelayAccount account;
+  account.host = config.relay.host;
+  account.port = static_cast<unsigned short>(config.relay.port);
+  account.account = config.relay.account;
+  account.secret = std::move(secret);
+  account.tls.enabled = config.relay.tls;
+  if (!config.relay.ca_file.empty())
+    account.tls.ca_file = gvo::core::resolve_in_data_dir(config, config.relay.ca_file);
+  account.tls.certificate_sha256 = config.relay.certificate_sha256;
+  if (auto checked = gvo::transport::check_relay_setup(account); !checked)
+    throw daemon::StartupError(daemon::kExitConfig, "relay: " + checked.error().detail);
+  return account;
+}
+
+// What the log says when the relay refuses the bot's login (or the bot refuses the relay), with
+// what would fix it.
+std::string relay_refusal(const gvo::core::Config& config, int status, const std::string& reason) {
+  const std::string later = "; the bot is not ready until then and tries again with backoff";
+  if (status == 0) {
+    return "cannot trust the relay at " + relay_address(config) + ": " + reason +
+           ": set relay.ca_file (the CA that signed its certificate) or relay.certificate_sha256 "
+           "(the certificate's pin)" +
+           later;
+  }
+  const std::string refused = "the relay refused the login as " + config.relay.account + " (" +
+                              std::to_string(status) + ": " + reason + "): ";
+  if (status == 401) {
+    return refused +
+           "it holds another secret for this account (someone else claimed it, or this database "
+           "is not the one that registered it): have the relay's admin provision it again "
+           "(gvo-relay accounts add " +
+           config.relay.account +
+           ") and run 'gvo-bot relay-claim CODE', or set another "
+           "relay.account" +
+           later;
+  }
+  return refused + "if the relay's admin provisioned it (gvo-relay accounts add " +
+         config.relay.account + "), run 'gvo-bot relay-claim CODE' with the code it printed" +
+         later;
+}
+
 int run_bot(const gvo::core::Config& config) {
   gvo::storage::Store store =
       daemon::open_store(config, config.sealing.create_key ? daemon::KeyCreation::allowed
@@ -291,13 +339,17 @@ int run_bot(const gvo::core::Config& config) {
     log::notice("the identity key of " + log_name(store, peer) + " changed");
     return desk ? desk->on_identity_changed(peer, clock()) : true;
   };
-  auto run = [&](const std::string& where) {
+  auto report_ready = [&](const std::string& where) {
+    const std::string status =
+        "ready, database schema version " + std::to_string(migration.to) + ", " + where;
+    log::info(status);
+    daemon::notify_ready(status);
+  };
+  // ready_at_start: ready once the loop runs (signal-cli); otherwise the transport says when.
+  auto run = [&](const std::string& where, bool ready_at_start) {
     rearm();
     const int signal_number = loop.run_until_signal([&] {
-      const std::string status =
-          "ready, database schema version " + std::to_string(migration.to) + ", " + where;
-      log::info(status);
-      daemon::notify_ready(status);
+      if (ready_at_start) report_ready(where);
     });
     daemon::notify_stopping();
     alarm->cancel();
@@ -305,17 +357,27 @@ int run_bot(const gvo::core::Config& config) {
   };
   int signal_number = 0;
   if (on_relay) {
-    handlers.ready = [&] { log::info("connected to the relay as " + config.relay.account); };
-    gvo::transport::RelayAccount account{config.relay.host,
-                                         static_cast<unsigned short>(config.relay.port),
-                                         config.relay.account, relay_secret(store)};
-    gvo::transport::Messenger live(loop.context(), store, *endpoint, std::move(account), handlers);
+    // Ready (systemd's READY=1, the "ready" line) only once logged in as itself with its keys
+    // uploaded: a bot the relay refuses says why, keeps trying, and is never reported ready.
+    const std::string where = "relay " + relay_address(config);
+    bool reported_ready = false;
+    handlers.ready = [&] {
+      log::info("connected to the relay as " + config.relay.account);
+      if (reported_ready) return;
+      reported_ready = true;
+      report_ready(where);
+    };
+    handlers.refused = [&](int status, const std::string& reason) {
+      log::error(relay_refusal(config, status, reason));
+    };
+    gvo::transport::Messenger live(loop.context(), store, *endpoint,
+                                   relay_account(config, relay_secret(store)), handlers);
     queue = [&](const std::string& address, const std::string& text, Audience audience) {
       return live.send(address, text, audience).ok();
     };
     flush = [&] { live.flush(); };
     live.start();
-    signal_number = run("relay " + config.relay.host + ":" + std::to_string(config.relay.port));
+    signal_number = run(where, false);
     live.stop();
   } else {
     const auto& cli = config.signal_cli;
@@ -355,7 +417,8 @@ int run_bot(const gvo::core::Config& config) {
     live.start();
     signal_number =
         run("signal-cli " +
-            (cli.socket.empty() ? cli.host + ":" + std::to_string(cli.port) : cli.socket));
+                (cli.socket.empty() ? cli.host + ":" + std::to_string(cli.port) : cli.socket),
+            true);
     live.stop();
   }
   log::info(std::string("stopping on ") + (signal_number == SIGINT ? "SIGINT" : "SIGTERM"));
@@ -597,8 +660,7 @@ int manage_staff(const gvo::core::Config& config, const std::vector<std::string>
     }
   }
   std::array<std::uint8_t, gvo::cases::kEnrolmentRandomBytes> random{};
-  if (RAND_bytes(random.data(), static_cast<int>(random.size())) != 1)
-  {
+  if (RAND_bytes(random.data(), static_cast<int>(random.size())) != 1) {
     std::fprintf(stderr, "gvo-bot: no randomness for an enrolment code\n");
     return daemon::kExitFailure;
   }
@@ -633,8 +695,7 @@ int manage_staff(const gvo::core::Config& config, const std::vector<std::string>
     return failed(issued.error());
   }
   if (missing) return usage("staff enrol: no such member");
-  std::fprintf(stderr,
-               "gvo-bot: %s%s. Their enrolment code, shown this once, valid %ld hours:\n",
+  std::fprintf(stderr, "gvo-bot: %s%s. Their enrolment code, shown this once, valid %ld hours:\n",
                address.c_str(), adding ? (" added as " + role).c_str() : ": a new code",
                valid_hours);
   std::printf("%s\n", code.c_str());
@@ -704,6 +765,65 @@ int answer_captcha(const gvo::core::Config& config, const std::string& challenge
   }
 }
 
+// gvo-bot relay-claim CODE: one login as the bot's account with its claim code; the relay then
+// keeps the bot's secret (made now if the database has none yet).
+int claim_relay_account(const gvo::core::Config& config, const std::string& code) {
+  if (config.transport != gvo::core::TransportKind::relay) {
+    std::fprintf(stderr,
+                 "gvo-bot: 'relay-claim' is for the relay transport; this configuration "
+                 "uses signal-cli\n");
+    return daemon::kExitConfig;
+  }
+  gvo::storage::Store store =
+      daemon::open_store(config, config.sealing.create_key ? daemon::KeyCreation::allowed
+                                                           : daemon::KeyCreation::refused);
+  gvo::transport::RelayAccount account = relay_account(config, relay_secret(store));
+  account.claim = code;
+  const auto outcome = gvo::transport::login_once(account, std::chrono::seconds(20));
+  using Kind = gvo::transport::LoginOutcome::Kind;
+  if (outcome.kind == Kind::accepted) {
+    std::printf("gvo-bot: the relay at %s accepted the claim: the account %s is the bot's\n",
+                relay_address(config).c_str(), config.relay.account.c_str());
+    return 0;
+  }
+  if (outcome.kind == Kind::refused) {
+    std::fprintf(stderr, "gvo-bot: %s\n",
+                 outcome.status == 0
+                     ? ("cannot trust the relay at " + relay_address(config) + ": " +
+                        outcome.reason + ": set relay.ca_file or relay.certificate_sha256")
+                           .c_str()
+                     : ("the relay refused the claim as " + config.relay.account + " (" +
+                        std::to_string(outcome.status) + ": " + outcome.reason + ")")
+                           .c_str());
+    return daemon::kExitFailure;
+  }
+  std::fprintf(stderr, "gvo-bot: the relay at %s could not be reached: %s\n",
+               relay_address(config).c_str(),
+               outcome.reason.empty() ? "no answer" : outcome.reason.c_str());
+  return daemon::kExitFailure;
+}
+
+// gvo-bot fingerprint: the bot's identity key as people compare it (gvo-chat --expect-bot).
+int print_fingerprint(const gvo::core::Config& config) {
+  if (config.transport != gvo::core::TransportKind::relay) {
+    std::fprintf(stderr,
+                 "gvo-bot: on signal-cli the bot's keys are signal-cli's: people compare "
+                 "its safety number in the Signal app\n");
+    return daemon::kExitConfig;
+  }
+  gvo::storage::Store store =
+      daemon::open_store(config, config.sealing.create_key ? daemon::KeyCreation::allowed
+                                                           : daemon::KeyCreation::refused);
+  auto endpoint =
+      gvo::signal::Endpoint::open(store, gvo::desk::unix_millis(std::chrono::system_clock::now()));
+  if (!endpoint) {
+    std::fprintf(stderr, "gvo-bot: %s\n", gvo::signal::describe(endpoint.error()).c_str());
+    return daemon::kExitFailure;
+  }
+  std::printf("%s\n", gvo::signal::fingerprint_of(endpoint.value()->identity_key()).c_str());
+  return 0;
+}
+
 int check_config(const gvo::core::Config& config, const std::string& source) {
   const std::string key_status = daemon::check_keys(config);
   std::printf("%s: configuration is valid\n%s\n",
@@ -748,6 +868,10 @@ int main(int argc, char** argv) {
         return manage_staff(config, command_line->arguments);
       case daemon::Command::stats:
         return print_stats(config, command_line->csv);
+      case daemon::Command::relay_claim:
+        return claim_relay_account(config, command_line->arguments.at(0));
+      case daemon::Command::fingerprint:
+        return print_fingerprint(config);
       case daemon::Command::captcha:
         return answer_captcha(config, command_line->arguments.at(0), command_line->arguments.at(1));
       default:

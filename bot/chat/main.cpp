@@ -15,14 +15,19 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/buffers_iterator.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <openssl/rand.h>
 
+#include "bot/chat/bot_key_check.hpp"
+#include "bot/chat/options.hpp"
+#include "bot/chat/terminal_text.hpp"
 #include "bot/daemon/log.hpp"
 #include "bot/signal/endpoint.hpp"
 #include "bot/transport/messenger.hpp"
@@ -33,117 +38,13 @@ namespace {
 
 namespace asio = boost::asio;
 namespace log = gvo::daemon::log;
+using gvo::chat::kExitConfig;
+using gvo::chat::kExitUsage;
+using gvo::chat::kMaxLineBytes;
+using gvo::chat::Options;
 
-constexpr int kExitUsage = 64;
-constexpr int kExitConfig = 78;
 constexpr int kExitScriptFailed = 1;
-
-constexpr const char* kUsage = R"(Usage: gvo-chat [options]
-
-A terminal client of gvo-relay: talks, end-to-end encrypted, with one account (gvo-bot by
-default). Type a line and press Enter to send it; replies appear as they arrive. Ctrl-D or
-Ctrl-C ends.
-
-Options:
-  --relay HOST:PORT   the relay (default 127.0.0.1:8787)
-  --to ACCOUNT        who to talk with (default gvo-bot)
-  --data DIR          this client's keys and messages (default gvo-chat-data), made owner-only;
-                      its account name is chosen at the first run
-  --account NAME      the account name to take at the first run (default: a random one); a
-                      name already taken at the relay is refused there
-  --script FILE       instead of the keyboard: run FILE's lines, then exit 0 if every
-                      expectation was met, 1 otherwise. Lines:
-                        > TEXT       send TEXT
-                        < TEXT       expect a message containing TEXT (next in order)
-                        <~ REGEX     expect a message matching REGEX (next in order)
-                        <* TEXT      expect a later message containing TEXT (those before
-                                     it are passed over)
-                        # ...        a comment
-  --timeout SECONDS   how long each expectation may wait (default 20)
-  --fingerprint       print the fingerprint of this client's identity key and exit (what a
-                      GVO coordinator compares before `gvo-bot staff verify`)
-  --verbose           log each step of the messaging on stderr (never message contents)
-  --idle-timeout S    take the relay connection for dead after S seconds without any frame,
-                      pings included (default 20)
-  --version           print the version and exit
-  -h, --help          print this help and exit
-)";
-
-struct Options {
-  std::string host = "127.0.0.1";
-  unsigned short port = 8787;
-  std::string to = "gvo-bot";
-  std::string data_dir = "gvo-chat-data";
-  std::string account;  // first run: this name instead of a random one
-  bool fingerprint = false;
-  std::string script;
-  int timeout_s = 20;
-  int idle_timeout_s = 20;
-};
-
-int parse(const std::vector<std::string>& args, Options& options) {
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "-h" || arg == "--help") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    }
-    if (arg == "--version") {
-      std::printf("gvo-chat %s\n", GVO_VERSION);
-      return 0;
-    }
-    if (arg == "--fingerprint") {
-      options.fingerprint = true;
-      continue;
-    }
-    if (arg == "--verbose") {
-      log::set_level(gvo::core::LogLevel::debug);
-      continue;
-    }
-    if (i + 1 >= args.size() ||
-        (arg != "--relay" && arg != "--to" && arg != "--data" && arg != "--script" &&
-         arg != "--timeout" && arg != "--idle-timeout" && arg != "--account")) {
-      std::fprintf(stderr, "gvo-chat: %s '%s'\nTry 'gvo-chat --help'.\n",
-                   i + 1 >= args.size() ? "missing value or unknown option" : "unknown option",
-                   arg.c_str());
-      return kExitUsage;
-    }
-    const std::string& value = args[++i];
-    if (arg == "--relay") {
-      const auto colon = value.rfind(':');
-      const std::string port = colon == std::string::npos ? "" : value.substr(colon + 1);
-      if (port.empty() || port.size() > 5 ||
-          port.find_first_not_of("0123456789") != std::string::npos || std::stol(port) > 65535) {
-        std::fprintf(stderr, "gvo-chat: --relay expects HOST:PORT, got '%s'\n", value.c_str());
-        return kExitUsage;
-      }
-      options.host = value.substr(0, colon);
-      options.port = static_cast<unsigned short>(std::stol(port));
-    } else if (arg == "--to") {
-      options.to = value;
-    } else if (arg == "--data") {
-      options.data_dir = value;
-    } else if (arg == "--account") {
-      if (value.empty() || value.size() > 64 ||
-          value.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos) {
-        std::fprintf(stderr, "gvo-chat: --account expects up to 64 of a-z 0-9 - _, got '%s'\n",
-                     value.c_str());
-        return kExitUsage;
-      }
-      options.account = value;
-    } else if (arg == "--script") {
-      options.script = value;
-    } else {
-      const int seconds = std::atoi(value.c_str());
-      if (seconds <= 0) {
-        std::fprintf(stderr, "gvo-chat: %s expects a number of seconds\n", arg.c_str());
-        return kExitUsage;
-      }
-      (arg == "--timeout" ? options.timeout_s : options.idle_timeout_s) = seconds;
-    }
-  }
-  return -1;
-}
+constexpr int kExitRefused = 1;
 
 std::string random_hex(std::size_t bytes) {
   std::vector<unsigned char> random(bytes);
@@ -159,10 +60,16 @@ std::string random_hex(std::size_t bytes) {
 
 // This client's relay account, chosen at the first run and kept in its database (the secret
 // sealed).
-gvo::transport::RelayAccount account_of(gvo::storage::Store& store, const Options& options) {
+gvo::transport::RelayAccount relay_of(const Options& options) {
   gvo::transport::RelayAccount account;
   account.host = options.host;
   account.port = options.port;
+  account.tls = {options.tls, options.ca_file, options.certificate_sha256};
+  return account;
+}
+
+gvo::transport::RelayAccount account_of(gvo::storage::Store& store, const Options& options) {
+  gvo::transport::RelayAccount account = relay_of(options);
   auto query = store.db().prepare(
       "SELECT (SELECT value FROM meta WHERE name = 'chat_account'), "
       "(SELECT value FROM meta WHERE name = 'chat_secret')");
@@ -244,28 +151,71 @@ class Chat {
   void use_keyboard(int fd) { input_.assign(fd); }
 
   void on_ready() {
-    if (!announced_ && !scripted()) {
+    if (announced_) return;
+    announced_ = true;
+    if (!scripted()) {
       std::printf("[connected; talking with %s — type a message and press Enter]\n",
                   options_.to.c_str());
       std::fflush(stdout);
     }
-    if (!announced_) {
-      announced_ = true;
-      if (scripted()) {
-        advance();
-      } else {
-        read_line();
-      }
+    // Staff enrolment: the code GVO gave is the first thing the bot reads from this client.
+    if (!options_.enrol.empty() && !send("enrol " + options_.enrol)) {
+      return finish(kExitScriptFailed, "could not queue the enrolment message");
     }
+    if (scripted()) return advance();
+    read_line();
   }
 
   void on_message(const gvo::transport::Inbound& inbound) {
     if (inbound.peer != options_.to) return;
-    std::printf("%s> %s\n", inbound.peer.c_str(), inbound.text.c_str());
+    // What others write is shown so that it cannot drive this terminal (escape sequences,
+    // reordering characters), and never cut silently.
+    if (inbound.text.size() > kMaxLineBytes) {
+      std::printf("[a message of %zu bytes from %s, over the limit of %zu: not shown]\n",
+                  inbound.text.size(), inbound.peer.c_str(), kMaxLineBytes);
+    } else {
+      std::printf("%s> %s\n", inbound.peer.c_str(), gvo::chat::visible_text(inbound.text).c_str());
+    }
     std::fflush(stdout);
     if (!scripted()) return;
     received_.push_back(inbound.text);
     advance();
+  }
+
+  // The bot's identity key changed from the one pinned here: nothing more is sent or shown.
+  void on_identity_changed(const std::string& peer) {
+    finish(kExitRefused, "REFUSED: the identity key of " + peer +
+                             " changed from the one pinned here. Someone may be standing in for "
+                             "it, or it was installed again. Nothing more is sent to it or shown "
+                             "from it. Ask GVO for the bot's fingerprint (gvo-bot fingerprint) "
+                             "before trusting a new key.");
+  }
+
+  void on_refused_bot(const std::string& why) { finish(kExitRefused, why); }
+
+  void on_refused(const std::string& account, int status, const std::string& reason) {
+    if (status == 0) {
+      return finish(kExitRefused,
+                    "cannot trust the relay at " + options_.host + ":" +
+                        std::to_string(options_.port) + ": " + reason +
+                        ". Give the relay's CA with --ca-file FILE or pin its certificate with "
+                        "--certificate-sha256 HEX (ask the relay's admin for either)");
+    }
+    const std::string hint =
+        status == 401 ? "the relay holds another secret for this name: someone else took it, or "
+                        "this data folder is not the one that registered it"
+                      : "if the relay's admin made this account for you, give its claim code "
+                        "with --claim CODE (and --account NAME at the first run)";
+    finish(kExitRefused, "the relay refused the login as " + account + " (" +
+                             std::to_string(status) + ": " + reason + "): " + hint);
+  }
+
+  void finish(int status, const std::string& why) {
+    if (finished_) return;
+    finished_ = true;
+    status_ = status;
+    if (!why.empty()) std::fprintf(stderr, "gvo-chat: %s\n", why.c_str());
+    io_.stop();
   }
 
  private:
@@ -275,6 +225,10 @@ class Chat {
     while (!steps.empty()) {
       Step& step = steps.front();
       if (step.kind == Step::send) {
+        if (step.text.size() > kMaxLineBytes) {
+          return finish(kExitScriptFailed,
+                        "line " + std::to_string(step.line) + ": " + too_long(step.text.size()));
+        }
         if (!send(step.text)) return finish(kExitScriptFailed, "could not queue a message");
         steps.pop_front();
         continue;
@@ -324,24 +278,41 @@ class Chat {
     return true;
   }
 
-  void read_line() {
-    asio::async_read_until(input_, line_buffer_, '\n',
-                           [this](const boost::system::error_code& ec, std::size_t) {
-                             if (ec) return finish(0, "");  // end of input
-                             std::istream in(&line_buffer_);
-                             std::string line;
-                             std::getline(in, line);
-                             if (!line.empty() && !send(line)) {
-                               std::fprintf(stderr, "gvo-chat: could not queue the message\n");
-                             }
-                             read_line();
-                           });
+  static std::string too_long(std::size_t bytes) {
+    return "the message is " + std::string(bytes > kMaxLineBytes + 1 ? "over " : "") +
+           std::to_string(std::min(bytes, kMaxLineBytes + 1)) + " bytes, over the limit of " +
+           std::to_string(kMaxLineBytes) + ": not sent";
   }
 
-  void finish(int status, const std::string& why) {
-    status_ = status;
-    if (!why.empty()) std::fprintf(stderr, "gvo-chat: %s\n", why.c_str());
-    io_.stop();
+  // A line longer than the limit is not sent, and said so (the buffer stops at the limit; the
+  // rest of that line is passed over).
+  void read_line() {
+    asio::async_read_until(
+        input_, line_buffer_, '\n', [this](const boost::system::error_code& ec, std::size_t size) {
+          if (ec == asio::error::not_found) {
+            if (!passing_over_) std::fprintf(stderr, "gvo-chat: %s\n", too_long(size + 1).c_str());
+            passing_over_ = true;
+            line_buffer_.consume(line_buffer_.size());
+            return read_line();
+          }
+          if (ec) return finish(0, "");  // end of input
+          std::string line(
+              asio::buffers_begin(line_buffer_.data()),
+              asio::buffers_begin(line_buffer_.data()) + static_cast<std::ptrdiff_t>(size));
+          line_buffer_.consume(size);
+          if (passing_over_) {
+            passing_over_ = false;  // the end of the line that was too long
+            return read_line();
+          }
+          line.pop_back();  // the newline
+          if (!line.empty() && line.back() == '\r') line.pop_back();
+          if (line.size() > kMaxLineBytes) {
+            std::fprintf(stderr, "gvo-chat: %s\n", too_long(line.size()).c_str());
+          } else if (!line.empty() && !send(line)) {
+            std::fprintf(stderr, "gvo-chat: could not queue the message\n");
+          }
+          read_line();
+        });
   }
 
   asio::io_context& io_;
@@ -355,10 +326,41 @@ class Chat {
   Script script_;
   std::deque<std::string> received_;
   asio::posix::stream_descriptor input_;
-  asio::streambuf line_buffer_;
+  asio::streambuf line_buffer_{kMaxLineBytes + 2};  // the line, its \r\n
+  bool passing_over_ = false;
   bool announced_ = false;
+  bool finished_ = false;
   int status_ = 0;
 };
+
+// What --bot-fingerprint prints: the bot's key pinned here, if any.
+int print_bot_fingerprint(gvo::signal::Endpoint& endpoint, const Options& options) {
+  auto pinned = endpoint.peer_identity_key({options.to});
+  if (!pinned) {
+    std::fprintf(stderr, "gvo-chat: %s\n", gvo::signal::describe(pinned.error()).c_str());
+    return kExitConfig;
+  }
+  if (!pinned.value()) {
+    std::printf("no key of %s pinned yet: it is pinned at the first conversation\n",
+                options.to.c_str());
+    return 1;
+  }
+  std::printf("%s\n", gvo::signal::fingerprint_of(*pinned.value()).c_str());
+  return 0;
+}
+
+// --expect-bot against a key already pinned: refused at once, without connecting.
+std::string pinned_mismatch(gvo::signal::Endpoint& endpoint, const Options& options) {
+  if (options.expect_bot.empty()) return {};
+  auto pinned = endpoint.peer_identity_key({options.to});
+  if (!pinned || !pinned.value()) return {};
+  const std::string fingerprint = gvo::signal::fingerprint_of(*pinned.value());
+  if (gvo::chat::fingerprint_digits(fingerprint) == options.expect_bot) return {};
+  return "REFUSED: the key of " + options.to +
+         " pinned here does not have the expected "
+         "fingerprint.\n  expected: " +
+         options.expect_bot + "\n  pinned:   " + fingerprint + "\nNothing was sent.";
+}
 
 }  // namespace
 
@@ -366,10 +368,16 @@ int main(int argc, char** argv) {
   ::umask(077);
   log::set_program_name("gvo-chat");
   log::set_level(gvo::core::LogLevel::warning);
-  Options options;  // --verbose lowers the level while parsing
-  if (const int status = parse(std::vector<std::string>(argv + 1, argv + argc), options);
-      status >= 0) {
-    return status;
+  const auto parsed = gvo::chat::parse_options(std::vector<std::string>(argv + 1, argv + argc));
+  std::fputs(parsed.output.c_str(), stdout);
+  std::fputs(parsed.error.c_str(), stderr);
+  if (parsed.exit_status >= 0) return parsed.exit_status;
+  const Options& options = parsed.options;
+  if (options.verbose) log::set_level(gvo::core::LogLevel::debug);
+  // Refused here, before the data folder is opened or anything is connected.
+  if (auto setup = gvo::transport::check_relay_setup(relay_of(options)); !setup) {
+    std::fprintf(stderr, "gvo-chat: refused before connecting: %s\n", setup.error().detail.c_str());
+    return kExitUsage;
   }
   if (::mkdir(options.data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
     std::fprintf(stderr, "gvo-chat: cannot create %s: %s\n", options.data_dir.c_str(),
@@ -405,6 +413,11 @@ int main(int argc, char** argv) {
     std::printf("%s\n", gvo::signal::fingerprint_of(endpoint.value()->identity_key()).c_str());
     return 0;
   }
+  if (options.bot_fingerprint) return print_bot_fingerprint(*endpoint.value(), options);
+  if (const std::string mismatch = pinned_mismatch(*endpoint.value(), options); !mismatch.empty()) {
+    std::fprintf(stderr, "gvo-chat: %s\n", mismatch.c_str());
+    return kExitRefused;
+  }
 
   asio::io_context io(1);
   gvo::transport::Messenger* messenger = nullptr;
@@ -415,26 +428,52 @@ int main(int argc, char** argv) {
   }
   if (!chat.scripted()) chat.use_keyboard(::dup(STDIN_FILENO));
 
+  gvo::transport::RelayAccount account = account_of(store.value(), options);
   gvo::transport::Messenger::Handlers handlers;
   handlers.ready = [&] { chat.on_ready(); };
   handlers.committed = [&](const gvo::transport::Inbound& inbound) { chat.on_message(inbound); };
   handlers.received = [](const gvo::transport::Inbound&) { return true; };
-  handlers.identity_changed = [](const std::string& peer) {
-    std::printf("[the safety number of %s changed]\n", peer.c_str());
-    return true;
+  handlers.identity_changed = [&](const std::string& peer) {
+    if (peer != options.to) {
+      std::printf("[the safety number of %s changed]\n", peer.c_str());
+      return true;
+    }
+    chat.on_identity_changed(peer);
+    return false;  // the new key is refused: its messages stay unread, nothing is encrypted to it
+  };
+  handlers.refused = [&](int status, const std::string& reason) {
+    chat.on_refused(account.account, status, reason);
   };
   gvo::transport::RelayTimings timings;
   timings.idle_timeout = std::chrono::seconds(options.idle_timeout_s);
-  gvo::transport::Messenger live(io, store.value(), *endpoint.value(),
-                                 account_of(store.value(), options), handlers, timings);
+  // The claim code goes with the first login only (the key check's); the relay knows the secret
+  // after it.
+  gvo::transport::RelayAccount messenger_account = account;
+  messenger_account.claim.clear();
+  account.claim = options.claim;
+  gvo::transport::Messenger live(io, store.value(), *endpoint.value(), messenger_account, handlers,
+                                 timings);
   messenger = &live;
+  bool live_started = false;
+  gvo::chat::BotKeyCheck key_check(
+      io, *endpoint.value(), account, options.to, options.expect_bot, handlers.refused,
+      [&](const gvo::chat::KeyCheckOutcome& outcome) {
+        if (!outcome.go_on) return chat.on_refused_bot(outcome.message);
+        if (!outcome.message.empty())
+          std::fprintf(stderr, "gvo-chat: %s\n", outcome.message.c_str());
+        // Posted: the check's connection is closed from inside its own callback first.
+        asio::post(io, [&] {
+          live_started = true;
+          live.start();
+        });
+      });
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int) {
     if (!ec) io.stop();
   });
-  live.start();
+  key_check.start();
   io.run();
-  live.stop();
+  if (live_started) live.stop();
   const auto& status = live.status();
   std::fprintf(stderr, "gvo-chat: sent %llu (%llu as pre-key messages), received %llu\n",
                static_cast<unsigned long long>(status.sent),

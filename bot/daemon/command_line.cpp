@@ -73,6 +73,16 @@ Parsed parse_command_line(const std::vector<std::string>& args) {
       line.arguments = {args[i + 1], args[i + 2]};
       i += 2;
       command = Command::captcha;
+    } else if (arg == "relay-claim") {
+      if (i + 1 >= args.size() || args[i + 1].empty() || args[i + 1].front() == '-') {
+        return core::fail(CommandLineErrc::missing_value,
+                          "expected 'relay-claim CODE': the code `gvo-relay accounts add` printed "
+                          "for the bot's account");
+      }
+      line.arguments = {args[++i]};
+      command = Command::relay_claim;
+    } else if (arg == "fingerprint") {
+      command = Command::fingerprint;
     } else if (arg == "stats") {
       command = Command::stats;
     } else if (arg == "--csv") {
@@ -145,6 +155,11 @@ std::string usage_text(std::string_view program) {
        PROGRAM stats [--csv] [--config FILE]  anonymous counts by month, centre and status
        PROGRAM captcha CHALLENGE CAPTCHA [--config FILE]
                                               signal-cli: answer Signal's captcha challenge
+       PROGRAM relay-claim CODE [--config FILE]
+                                              relay: claim the bot's account with the code
+                                              the relay's admin got (gvo-relay accounts add)
+       PROGRAM fingerprint [--config FILE]    relay: print the bot's identity key fingerprint
+                                              (publish it: hosts check it with gvo-chat)
        PROGRAM --version | --help
 
 gvo-bot is Getting the Voice Out's Signal bot. Without --config it runs on its embedded

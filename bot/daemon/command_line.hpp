@@ -18,6 +18,8 @@ enum class Command {
   staff,         // add, list, remove or verify staff members, then exit
   stats,         // print anonymous counts of cases, then exit
   captcha,       // hand a solved captcha to signal-cli (a proof-required rate limit), then exit
+  relay_claim,   // log in to the relay once with the claim code of the bot's account, then exit
+  fingerprint,   // print the fingerprint of the bot's identity key (relay transport), then exit
   help,
   version,
 };
@@ -28,7 +30,8 @@ struct CommandLine {
   std::vector<std::string> files;      // check_flows
   std::string output_path;             // export_cases
   std::vector<std::string> arguments;  // staff: the subcommand and its arguments; captcha:
-                                       // the challenge token and the captcha
+                                       // the challenge token and the captcha; relay_claim:
+                                       // the claim code
   bool csv = false;                    // stats
 };
 

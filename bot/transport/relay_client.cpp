@@ -2,22 +2,131 @@
 
 #include <deque>
 #include <map>
+#include <optional>
+#include <utility>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
 
 #include "bot/core/base64.hpp"
+#include "bot/core/config.hpp"
 #include "bot/daemon/log.hpp"
 #include "bot/transport/backoff.hpp"
 
 namespace gvo::transport {
 
 namespace beast = boost::beast;
+namespace ssl = boost::asio::ssl;
 namespace websocket = beast::websocket;
 using tcp = boost::asio::ip::tcp;
+
+namespace {
+
+using PlainWebSocket = websocket::stream<beast::tcp_stream>;
+using TlsWebSocket = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
+
+// A connection's stream, plain or TLS: each step is written once, for either kind.
+struct Stream {
+  std::unique_ptr<PlainWebSocket> plain;
+  std::unique_ptr<TlsWebSocket> tls;
+
+  explicit operator bool() const { return plain || tls; }
+  beast::tcp_stream& tcp() {
+    return tls ? beast::get_lowest_layer(*tls) : beast::get_lowest_layer(*plain);
+  }
+  template <typename Step>
+  void with(Step&& step) {
+    if (tls) return step(*tls);
+    step(*plain);
+  }
+};
+
+bool is_ip_literal(const std::string& host) {
+  boost::system::error_code ec;
+  (void)boost::asio::ip::make_address(host, ec);
+  return !ec;
+}
+
+// What the relay said, as one short line of plain ASCII: it reaches logs and terminals.
+std::string printable_reason(const std::string& body) {
+  std::string line = body.substr(0, std::min(body.find('\n'), std::size_t{200}));
+  for (char& c : line) {
+    if (c < 0x20 || c > 0x7e) c = '?';
+  }
+  while (!line.empty() && (line.back() == ' ' || line.back() == '?')) line.pop_back();
+  return line.empty() ? "no reason given" : line;
+}
+
+std::string hex_with_colons(const unsigned char* bytes, unsigned int size) {
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  std::string text;
+  for (unsigned int i = 0; i < size; ++i) {
+    if (i != 0) text += ':';
+    text += kDigits[bytes[i] >> 4];
+    text += kDigits[bytes[i] & 0x0f];
+  }
+  return text;
+}
+
+// The trust the account's settings ask for, in ctx. Empty, or why it cannot be set up.
+std::string set_up_trust(ssl::context& ctx, const RelayTls& tls) {
+  SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+  boost::system::error_code ec;
+  if (!tls.ca_file.empty()) {
+    ctx.load_verify_file(tls.ca_file, ec);
+    if (ec) return "cannot read the CA file " + tls.ca_file + ": " + ec.message();
+    ctx.set_verify_mode(ssl::verify_peer);
+    return {};
+  }
+  if (!tls.certificate_sha256.empty()) {
+    // The pin alone decides (the relay's certificate is often self-signed); it is checked once
+    // the handshake has shown the relay holds the certificate's key, before anything is sent.
+    ctx.set_verify_mode(ssl::verify_none);
+    return {};
+  }
+  ctx.set_default_verify_paths(ec);
+  if (ec) return "cannot read the system's trusted certificates: " + ec.message();
+  ctx.set_verify_mode(ssl::verify_peer);
+  return {};
+}
+
+}  // namespace
+
+core::Result<void, RelaySetupErrc> check_relay_setup(const RelayAccount& account) {
+  if (!account.tls.enabled && !core::is_loopback_host(account.host)) {
+    return core::fail(RelaySetupErrc::insecure,
+                      "plain ws:// is for a relay on this machine only (127.0.0.0/8, ::1, "
+                      "localhost): to " +
+                          account.host + " the login would travel in clear; use TLS");
+  }
+  if (!account.tls.certificate_sha256.empty() &&
+      !core::parse_certificate_sha256(account.tls.certificate_sha256)) {
+    return core::fail(RelaySetupErrc::bad_pin,
+                      "the certificate pin is not a SHA-256 (64 hex digits, colons and spaces "
+                      "allowed)");
+  }
+  if (account.tls.enabled && !account.tls.ca_file.empty()) {
+    ssl::context ctx(ssl::context::tls_client);
+    boost::system::error_code ec;
+    ctx.load_verify_file(account.tls.ca_file, ec);
+    if (ec) {
+      return core::fail(RelaySetupErrc::bad_ca_file,
+                        "cannot read the CA file " + account.tls.ca_file + ": " + ec.message());
+    }
+  }
+  return {};
+}
 
 class RelayClient::Impl : public std::enable_shared_from_this<RelayClient::Impl> {
  public:
@@ -26,11 +135,26 @@ class RelayClient::Impl : public std::enable_shared_from_this<RelayClient::Impl>
         account_(std::move(account)),
         handlers_(std::move(handlers)),
         timings_(timings),
+        tls_context_(ssl::context::tls_client),
         resolver_(io),
         retry_timer_(io),
-        backoff_(timings.first_backoff, timings.max_backoff) {}
+        backoff_(timings.first_backoff, timings.max_backoff) {
+    if (auto checked = check_relay_setup(account_); !checked) {
+      setup_problem_ = checked.error().detail;
+    } else if (account_.tls.enabled) {
+      setup_problem_ = set_up_trust(tls_context_, account_.tls);
+      if (const auto pin = core::parse_certificate_sha256(account_.tls.certificate_sha256))
+        pin_ = *pin;
+    }
+  }
 
   void start() {
+    // A setup that must not connect (plain ws:// away from loopback) opens nothing at all.
+    if (!setup_problem_.empty()) {
+      stopped_ = true;
+      if (handlers_.refused) handlers_.refused(0, setup_problem_);
+      return;
+    }
     stopped_ = false;
     connect();
   }
@@ -67,7 +191,11 @@ class RelayClient::Impl : public std::enable_shared_from_this<RelayClient::Impl>
     if (stopped_) return;
     ++generation_;
     retire_stream();
-    ws_ = std::make_unique<websocket::stream<beast::tcp_stream>>(io_);
+    if (account_.tls.enabled) {
+      stream_.tls = std::make_unique<TlsWebSocket>(io_, tls_context_);
+    } else {
+      stream_.plain = std::make_unique<PlainWebSocket>(io_);
+    }
     buffer_.clear();
     resolver_.async_resolve(account_.host, std::to_string(account_.port),
                             [self = shared_from_this(), generation = generation_](
@@ -79,8 +207,18 @@ class RelayClient::Impl : public std::enable_shared_from_this<RelayClient::Impl>
   }
 
   void on_resolve(const tcp::resolver::results_type& results) {
-    beast::get_lowest_layer(*ws_).expires_after(std::chrono::seconds(10));
-    beast::get_lowest_layer(*ws_).async_connect(
+    // Without TLS, a name must lead to this machine too (localhost may be mapped elsewhere).
+    if (!account_.tls.enabled) {
+      for (const auto& entry : results) {
+        if (!entry.endpoint().address().is_loopback()) {
+          return refusal(0, account_.host + " resolves to " +
+                                entry.endpoint().address().to_string() +
+                                ", not to this machine: plain ws:// is refused there");
+        }
+      }
+    }
+    stream_.tcp().expires_after(std::chrono::seconds(10));
+    stream_.tcp().async_connect(
         results, [self = shared_from_this(), generation = generation_](
                      beast::error_code ec, const tcp::resolver::results_type::endpoint_type&) {
           if (generation != self->generation_) return;
@@ -90,49 +228,138 @@ class RelayClient::Impl : public std::enable_shared_from_this<RelayClient::Impl>
   }
 
   void on_connect() {
-    beast::get_lowest_layer(*ws_).socket().set_option(tcp::no_delay(true));
+    stream_.tcp().socket().set_option(tcp::no_delay(true));
+    if (stream_.tls) return start_tls();
+    upgrade();
+  }
+
+  // --- TLS: the relay's certificate, checked before the login is sent ------------------------
+
+  void start_tls() {
+    SSL* ssl = stream_.tls->next_layer().native_handle();
+    if (is_ip_literal(account_.host)) {
+      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), account_.host.c_str());
+    } else {
+      // SNI, for names only (never addresses); SSL_set_tlsext_host_name without its C cast.
+      SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+               const_cast<char*>(account_.host.c_str()));
+      SSL_set1_host(ssl, account_.host.c_str());
+    }
+    stream_.tcp().expires_after(std::chrono::seconds(10));
+    stream_.tls->next_layer().async_handshake(
+        ssl::stream_base::client,
+        [self = shared_from_this(), generation = generation_](beast::error_code ec) {
+          if (generation != self->generation_) return;
+          if (ec) return self->on_tls_failed(ec);
+          if (const std::string wrong = self->pin_mismatch(); !wrong.empty())
+            return self->refusal(0, wrong);
+          self->upgrade();
+        });
+  }
+
+  void on_tls_failed(const beast::error_code& ec) {
+    const long verified = SSL_get_verify_result(stream_.tls->next_layer().native_handle());
+    if (verified != X509_V_OK) {
+      return refusal(0, std::string("the relay's certificate is not trusted: ") +
+                            X509_verify_cert_error_string(verified));
+    }
+    retry("tls: " + ec.message());
+  }
+
+  // Empty when no pin is set or the relay's certificate is the pinned one.
+  std::string pin_mismatch() {
+    if (pin_.empty()) return {};
+    X509* certificate = SSL_get1_peer_certificate(stream_.tls->next_layer().native_handle());
+    if (certificate == nullptr) return "the relay showed no certificate";
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    const bool digested = X509_digest(certificate, EVP_sha256(), digest, &size) == 1;
+    X509_free(certificate);
+    if (!digested) return "the relay's certificate could not be read";
+    if (std::vector<std::uint8_t>(digest, digest + size) == pin_) return {};
+    return "the relay's certificate is not the pinned one (its SHA-256 is " +
+           hex_with_colons(digest, size) + ")";
+  }
+
+  // --- The WebSocket upgrade: the login ------------------------------------------------------
+
+  void upgrade() {
     const std::string credentials = account_.account + ":" + account_.secret;
     const std::string authorization = "Basic " + core::base64_encode(std::vector<std::uint8_t>(
                                                      credentials.begin(), credentials.end()));
-    ws_->set_option(
-        websocket::stream_base::decorator([authorization](websocket::request_type& request) {
-          request.set(beast::http::field::authorization, authorization);
-        }));
-    ws_->async_handshake(
-        account_.host, "/v1/websocket",
-        [self = shared_from_this(), generation = generation_](beast::error_code ec) {
-          if (generation != self->generation_) return;
-          if (ec) return self->retry("handshake: " + ec.message());
-          self->on_handshake();
-        });
+    stream_.tcp().expires_after(std::chrono::seconds(10));
+    // The answer belongs to this attempt: a cancelled one may still write to its own.
+    auto answer = std::make_shared<websocket::response_type>();
+    stream_.with([&](auto& ws) {
+      ws.set_option(websocket::stream_base::decorator(
+          [authorization, claim = account_.claim](websocket::request_type& request) {
+            request.set(beast::http::field::authorization, authorization);
+            if (!claim.empty()) request.set("X-Gvo-Claim", claim);
+          }));
+      ws.async_handshake(
+          *answer, account_.host, "/v1/websocket",
+          [self = shared_from_this(), generation = generation_, answer](beast::error_code ec) {
+            if (generation != self->generation_) return;
+            if (ec == websocket::error::upgrade_declined) return self->on_declined(*answer);
+            if (ec) return self->retry("handshake: " + ec.message());
+            self->on_handshake();
+          });
+    });
+  }
+
+  void on_declined(const websocket::response_type& answer) {
+    const int status = static_cast<int>(answer.result_int());
+    if (status >= 400 && status < 500) return refusal(status, printable_reason(answer.body()));
+    retry("handshake: the relay answered " + std::to_string(status));
+  }
+
+  // A login that cannot succeed by trying again alone: said once per episode, then tried again
+  // with backoff (someone may fix it at the relay meanwhile).
+  void refusal(int status, const std::string& reason) {
+    if (!reported_refusal_ || reported_refusal_->first != status ||
+        reported_refusal_->second != reason) {
+      reported_refusal_ = std::make_pair(status, reason);
+      if (handlers_.refused) handlers_.refused(status, reason);
+    }
+    retry_after_failure("refused (" + std::to_string(status) + "): " + reason);
   }
 
   // A stream whose connection ended is closed, and kept until its cancelled operations have
   // run (they refer to it): by the time a new connection is up, they have.
   void retire_stream() {
-    if (!ws_) return;
+    if (!stream_) return;
     beast::error_code ignored;
-    beast::get_lowest_layer(*ws_).socket().close(ignored);
-    retired_.push_back(std::move(ws_));
+    stream_.tcp().socket().close(ignored);
+    retired_.push_back(std::move(stream_));
+    stream_ = Stream{};
   }
 
   void on_handshake() {
     retired_.clear();
-    beast::get_lowest_layer(*ws_).expires_never();
+    stream_.tcp().expires_never();
     websocket::stream_base::timeout timeout{};
     timeout.handshake_timeout = std::chrono::seconds(10);
     timeout.idle_timeout = timings_.idle_timeout;
     timeout.keep_alive_pings = true;  // a ping at half the idle time; silence after it is death
-    ws_->set_option(timeout);
-    ws_->read_message_max(512 * 1024);
-    ws_->text(true);
+    stream_.with([&](auto& ws) {
+      ws.set_option(timeout);
+      ws.read_message_max(512 * 1024);
+      ws.text(true);
+    });
     open_ = true;
     backoff_.reset();
+    reported_refusal_.reset();
+    account_.claim.clear();  // claimed: the relay knows this secret now
     do_read();
     if (handlers_.connected) handlers_.connected();
   }
 
   void retry(const std::string& why) {
+    if (!open_ && handlers_.attempt_failed) handlers_.attempt_failed(why);
+    retry_after_failure(why);
+  }
+
+  void retry_after_failure(const std::string& why) {
     drop(why);
     if (stopped_) return;
     retry_timer_.expires_after(backoff_.next());
@@ -157,11 +384,13 @@ class RelayClient::Impl : public std::enable_shared_from_this<RelayClient::Impl>
   // --- Frames in -----------------------------------------------------------------------------
 
   void do_read() {
-    ws_->async_read(buffer_, [self = shared_from_this(), generation = generation_](
+    stream_.with([&](auto& ws) {
+      ws.async_read(buffer_, [self = shared_from_this(), generation = generation_](
                                  beast::error_code ec, std::size_t) {
-      if (generation != self->generation_) return;
-      if (ec) return self->retry("read: " + ec.message());
-      self->on_frame();
+        if (generation != self->generation_) return;
+        if (ec) return self->retry("read: " + ec.message());
+        self->on_frame();
+      });
     });
   }
 
@@ -230,24 +459,30 @@ class RelayClient::Impl : public std::enable_shared_from_this<RelayClient::Impl>
   }
 
   void do_write() {
-    ws_->async_write(
-        boost::asio::buffer(outbox_.front()),
-        [self = shared_from_this(), generation = generation_](beast::error_code ec, std::size_t) {
-          if (generation != self->generation_) return;
-          if (ec) return self->retry("write: " + ec.message());
-          self->outbox_.pop_front();
-          if (!self->outbox_.empty()) self->do_write();
-        });
+    stream_.with([&](auto& ws) {
+      ws.async_write(
+          boost::asio::buffer(outbox_.front()),
+          [self = shared_from_this(), generation = generation_](beast::error_code ec, std::size_t) {
+            if (generation != self->generation_) return;
+            if (ec) return self->retry("write: " + ec.message());
+            self->outbox_.pop_front();
+            if (!self->outbox_.empty()) self->do_write();
+          });
+    });
   }
 
   boost::asio::io_context& io_;
   RelayAccount account_;
   Handlers handlers_;
   RelayTimings timings_;
+  ssl::context tls_context_;  // before the streams, which refer to it
+  std::string setup_problem_;
+  std::vector<std::uint8_t> pin_;
   tcp::resolver resolver_;
   boost::asio::steady_timer retry_timer_;
-  std::unique_ptr<websocket::stream<beast::tcp_stream>> ws_;
-  std::vector<std::unique_ptr<websocket::stream<beast::tcp_stream>>> retired_;
+  Stream stream_;
+  std::vector<Stream> retired_;
+  std::optional<std::pair<int, std::string>> reported_refusal_;
   beast::flat_buffer buffer_;
   std::deque<std::string> outbox_;
   std::map<std::uint64_t, Done> pending_;
@@ -273,6 +508,35 @@ bool RelayClient::connected() const { return impl_->connected(); }
 
 void RelayClient::request(const std::string& verb, const std::string& path, Json body, Done done) {
   impl_->request(verb, path, std::move(body), std::move(done));
+}
+
+LoginOutcome login_once(const RelayAccount& account, std::chrono::milliseconds timeout) {
+  boost::asio::io_context io(1);
+  LoginOutcome outcome;
+  RelayClient* client = nullptr;
+  auto finish = [&](LoginOutcome::Kind kind, int status, const std::string& reason) {
+    outcome = {kind, status, reason};
+    client->stop();
+    io.stop();
+  };
+  RelayClient::Handlers handlers;
+  handlers.connected = [&] { finish(LoginOutcome::Kind::accepted, 0, ""); };
+  handlers.refused = [&](int status, const std::string& reason) {
+    finish(LoginOutcome::Kind::refused, status, reason);
+  };
+  handlers.attempt_failed = [&](const std::string& why) { outcome.reason = why; };
+  RelayTimings timings;
+  timings.max_backoff = std::chrono::seconds(2);
+  RelayClient once(io, account, handlers, timings);
+  client = &once;
+  boost::asio::steady_timer deadline(io, timeout);
+  deadline.async_wait([&](const boost::system::error_code& ec) {
+    if (!ec) io.stop();
+  });
+  once.start();
+  if (outcome.kind == LoginOutcome::Kind::unreachable && !io.stopped()) io.run();
+  once.stop();
+  return outcome;
 }
 
 }  // namespace gvo::transport

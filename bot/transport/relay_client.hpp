@@ -1,8 +1,9 @@
-// A client of gvo-relay (bot/relay/PROTOCOL.md), used by gvo-bot and gvo-chat: connects and
-// authenticates, reconnects with exponential backoff and jitter, notices a half-open connection
-// by its ping timeout, correlates requests with responses, and hands each delivered envelope to
-// its owner, who acknowledges it only once it is durably taken in. Runs on one io_context thread;
-// Asio stays behind the pimpl.
+// A client of gvo-relay (bot/relay/PROTOCOL.md), used by gvo-bot and gvo-chat: connects (wss://
+// with the relay's certificate verified or pinned; plain ws:// to loopback only) and
+// authenticates, reports a refused login, reconnects with exponential backoff and jitter, notices a
+// half-open connection by its ping timeout, correlates requests with responses, and hands each
+// delivered envelope to its owner, who acknowledges it only once it is durably taken in. Runs on
+// one io_context thread; Asio stays behind the pimpl.
 #pragma once
 
 #include <chrono>
@@ -14,6 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bot/core/result.hpp"
+
 namespace boost::asio {
 class io_context;
 }  // namespace boost::asio
@@ -22,12 +25,35 @@ namespace gvo::transport {
 
 using Json = nlohmann::json;
 
+// How the client knows it talks with the relay: TLS, with the certificate checked against the
+// system's trust store (or ca_file) and the host name, or pinned (its DER's SHA-256; with a
+// ca_file as well, both must hold).
+struct RelayTls {
+  bool enabled = false;            // off: plain ws://, allowed to loopback hosts only
+  std::string ca_file;             // PEM; empty: the system's trust store
+  std::string certificate_sha256;  // hex, colons and spaces allowed; empty: no pin
+};
+
 struct RelayAccount {
   std::string host = "127.0.0.1";
   unsigned short port = 8787;
   std::string account;
   std::string secret;
+  // The one-time code of an account the relay's admin provisioned (X-Gvo-Claim): sent until the
+  // first login succeeds, then forgotten.
+  std::string claim;
+  RelayTls tls;
 };
+
+enum class RelaySetupErrc {
+  insecure,  // plain ws:// to a host that is not this machine
+  bad_pin,   // certificate_sha256 is not 32 bytes of hex
+  bad_ca_file,
+};
+
+// Whether the client may connect to account as it is set up, checked before any connection is
+// opened (the CA file is read). The detail is a sentence for the person who set it up.
+[[nodiscard]] core::Result<void, RelaySetupErrc> check_relay_setup(const RelayAccount& account);
 
 struct Envelope {
   std::string guid;
@@ -57,9 +83,14 @@ class RelayClient {
     std::function<void(Envelope, Ack)> envelope;
     std::function<void()> queue_empty;
     std::function<void(const std::string& why)> disconnected;
-    // The relay refused the upgrade (401: wrong secret; 403: the body's reason). Reported once
-    // per episode of refusals; the client keeps retrying with backoff unless stopped.
+    // The login cannot succeed without someone acting: the relay refused the upgrade (status
+    // 401: wrong secret, 403 and other 4xx: the reason its answer gives), or status 0: this
+    // client refused the relay (its certificate, or a setup check_relay_setup refuses). Reported
+    // once per episode (again when the reason changes, or after a login succeeded); the client
+    // keeps trying with backoff unless stopped (a setup refusal stops it).
     std::function<void(int status, const std::string& reason)> refused;
+    // An attempt failed for another reason (the relay unreachable, say); it is tried again.
+    std::function<void(const std::string& why)> attempt_failed;
   };
 
   RelayClient(boost::asio::io_context& io, RelayAccount account, Handlers handlers,
@@ -79,5 +110,14 @@ class RelayClient {
  private:
   std::shared_ptr<Impl> impl_;
 };
+
+// One login, for `gvo-bot relay-claim`: connects as account (claim code included), then closes.
+struct LoginOutcome {
+  enum class Kind { accepted, refused, unreachable } kind = Kind::unreachable;
+  int status = 0;      // refused: as RelayClient::Handlers::refused reports it
+  std::string reason;  // refused: the reason; unreachable: the last attempt's error
+};
+[[nodiscard]] LoginOutcome login_once(const RelayAccount& account,
+                                      std::chrono::milliseconds timeout);
 
 }  // namespace gvo::transport

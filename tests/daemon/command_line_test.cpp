@@ -27,6 +27,10 @@ TEST_CASE("command lines that gvo-bot accepts") {
       {{"--version", "--version"}, Command::version, ""},
       {{"flows", "check", "a.json"}, Command::check_flows, ""},
       {{"captcha", "tok", "signalcaptcha://x", "-c", "b.json"}, Command::captcha, "b.json"},
+      {{"relay-claim", "ABCD-EFGH-JKMN", "--config", "b.json"}, Command::relay_claim, "b.json"},
+      {{"-c", "b.json", "relay-claim", "ABCD-EFGH-JKMN"}, Command::relay_claim, "b.json"},
+      {{"fingerprint"}, Command::fingerprint, ""},
+      {{"fingerprint", "--config=c.json"}, Command::fingerprint, "c.json"},
   };
   for (const Case& c : cases) {
     const auto parsed = parse_command_line(c.args);
@@ -61,6 +65,14 @@ TEST_CASE("command lines that gvo-bot refuses, each with its reason") {
       {{"captcha", "tok", "--config", "b.json"},
        CommandLineErrc::missing_value,
        "expected 'captcha CHALLENGE CAPTCHA'"},
+      {{"relay-claim"}, CommandLineErrc::missing_value, "expected 'relay-claim CODE'"},
+      {{"relay-claim", "--config", "b.json"},
+       CommandLineErrc::missing_value,
+       "expected 'relay-claim CODE'"},
+      {{"relay-claim", "A-B", "C-D"},
+       CommandLineErrc::unexpected_argument,
+       "unknown command 'C-D'"},
+      {{"fingerprint", "init"}, CommandLineErrc::conflicting_commands, "'init' cannot"},
   };
   for (const Case& c : cases) {
     const auto parsed = parse_command_line(c.args);
@@ -82,10 +94,16 @@ TEST_CASE("captcha takes the challenge token and the captcha") {
   CHECK(parsed->arguments == std::vector<std::string>{"tok-1", "signalcaptcha://abc"});
 }
 
+TEST_CASE("relay-claim takes the claim code") {
+  const auto parsed = parse_command_line({"relay-claim", "ABCD-EFGH-JKMN"});
+  REQUIRE(parsed.ok());
+  CHECK(parsed->arguments == std::vector<std::string>{"ABCD-EFGH-JKMN"});
+}
+
 TEST_CASE("the usage text lists every option") {
   const std::string usage = gvo::daemon::usage_text("gvo-bot");
-  for (const char* option :
-       {"--config", "--check-config", "--version", "--help", "init", "flows check", "captcha"}) {
+  for (const char* option : {"--config", "--check-config", "--version", "--help", "init",
+                             "flows check", "captcha", "relay-claim CODE", "fingerprint"}) {
     CHECK_THAT(usage, Catch::Matchers::Contains(option));
   }
 }
