@@ -365,7 +365,7 @@ bool Desk::follow_up(const Host& host, const std::vector<storage::CaseId>& filed
   }
   if (update.kind == cases::UpdateKind::none) {
     return to_host(host.address,
-                 flows_.desk.text("host.follow_up", language, {{"reference", row->reference}}));
+                   flows_.desk.text("host.follow_up", language, {{"reference", row->reference}}));
   }
 
   // News: an event on the case, a status when it says one, and the staff told.
@@ -445,8 +445,8 @@ bool Desk::follow_up(const Host& host, const std::vector<storage::CaseId>& filed
   }
   log::info("a host sent news on a case (" + std::string(cases::to_string(update.kind)) + ")");
   return to_host(host.address,
-               flows_.desk.text(urgent ? "host.flight_noted" : "host.update_noted", language,
-                                {{"reference", row->reference}, {"update", describe(language)}}));
+                 flows_.desk.text(urgent ? "host.flight_noted" : "host.update_noted", language,
+                                  {{"reference", row->reference}, {"update", describe(language)}}));
 }
 
 // While a host is asked whether to be forgotten, their saved conversation is this marker.
@@ -502,9 +502,9 @@ bool Desk::forget_host(const Host& host, TimePoint now) {
 }
 
 storage::Result<storage::Clearance> Desk::clear_to_send(const std::string& address,
-                                                         storage::Audience audience,
-                                                         const std::optional<storage::Bytes>& key,
-                                                         TimePoint now) {
+                                                        storage::Audience audience,
+                                                        const std::optional<storage::Bytes>& key,
+                                                        TimePoint now) {
   using storage::Clearance;
   auto member = staff_.find(address);
   if (!member) return std::move(member).error();

@@ -390,8 +390,8 @@ bool Desk::change_case(const storage::StaffRow& member, const cases::StaffComman
         return false;
       }
       return to_staff(target.value()->address,
-                   flows_.desk.text("staff.assigned_you", target.value()->language,
-                                    {{"reference", reference}})) &&
+                      flows_.desk.text("staff.assigned_you", target.value()->language,
+                                       {{"reference", reference}})) &&
              reply(member, "staff.assigned", {{"reference", reference}, {"address", address}});
     }
     default:
@@ -532,15 +532,15 @@ bool Desk::list_staff(const storage::StaffRow& member) {
     std::string centres;
     for (const auto& centre : each.centres) centres += (centres.empty() ? "" : ",") + centre;
     const auto identity = identity_of_ ? identity_of_(each.address) : std::nullopt;
-    lines += (lines.empty() ? "" : "\n") +
-             flows_.desk.text("staff.staff_line", member.language,
-                              {{"address", each.address},
-                               {"role", each.role},
-                               {"centres", centres.empty() ? "-" : centres},
-                               {"state", each.state},
-                               {"fingerprint", identity && each.state == "active"
-                                                   ? identity->fingerprint
-                                                   : std::string("-")}});
+    lines +=
+        (lines.empty() ? "" : "\n") +
+        flows_.desk.text("staff.staff_line", member.language,
+                         {{"address", each.address},
+                          {"role", each.role},
+                          {"centres", centres.empty() ? "-" : centres},
+                          {"state", each.state},
+                          {"fingerprint", identity && each.state == "active" ? identity->fingerprint
+                                                                             : std::string("-")}});
   }
   return to_staff(member.address, lines);
 }

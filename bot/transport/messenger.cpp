@@ -1,7 +1,7 @@
 #include "bot/transport/messenger.hpp"
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <random>
 #include <set>

@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <fstream>
+#include <map>
+#include <regex>
 #include <thread>
 
 #include <boost/asio/connect.hpp>
@@ -39,7 +41,13 @@ struct Stack {
   Daemon relay;
   Daemon bot;
   std::string port;
+  std::map<std::string, std::string> codes;  // staff address -> enrolment code
 };
+
+// What a staff member's gvo-chat writes first: their enrolment code (English texts).
+std::string enrolment(const Stack& stack, const std::string& address) {
+  return "> enrol " + stack.codes.at(address) + "\n<* You are enrolled\n";
+}
 
 // settings: more keys of the bot's configuration, each with a leading comma; staff: lines of
 // `gvo-bot staff add` arguments, run before the bot starts.
@@ -65,6 +73,7 @@ Stack start_stack(const gvo::test::TempDir& dir, const std::string& replies,
     const auto added = gvo::test::run_to_completion(kBot, args, dir.path());
     INFO(added.err);
     REQUIRE(added.exit_code == 0);
+    stack.codes[member.at(0)] = added.out.substr(0, added.out.find('\n'));
   }
   stack.bot = start_ready(dir, kBot, {"--config", "bot.json"}, "bot");
   return stack;
@@ -167,8 +176,8 @@ TEST_CASE("intake through the relay: forwarding, linking, a deadline alert, the 
                   // Monday 16 March 2026, 11:00 in Brussels: an arrest on Thursday 12 March has its
                   // 5-day deadline tomorrow, so its alert (due today at 09:00) goes out at once.
                   R"(, "test_clock_start": "2026-03-16T10:00:00Z")",
-                  {{"coord", "coordinator", "--language", "en", "--trust-first-key"},
-                   {"ref-vottem", "referent", "--centres", "vottem", "--trust-first-key"}});
+                  {{"coord", "coordinator", "--language", "en"},
+                   {"ref-vottem", "referent", "--centres", "vottem", "--language", "en"}});
   Daemon& bot = stack.bot;
   const std::string relay = "127.0.0.1:" + stack.port;
   auto chat_args = [&](const std::string& name, const std::string& script) {
@@ -176,12 +185,14 @@ TEST_CASE("intake through the relay: forwarding, linking, a deadline alert, the 
                                     name,      "--script", script,   "--timeout", "60"};
   };
   gvo::test::write_text(dir.file("coord.txt"),
-                        "<* Registered name : BENALI Mohamed\n"
-                        "<* the 5-day deadline falls on Tuesday, 17 March 2026\n"
-                        "<* (cases linked)\n");
+                        enrolment(stack, "coord") +
+                            "<* Registered name : BENALI Mohamed\n"
+                            "<* the 5-day deadline falls on Tuesday, 17 March 2026\n"
+                            "<* (cases linked)\n");
   gvo::test::write_text(dir.file("referent.txt"),
-                        "<* Une personne est signalée dans votre centre\n"
-                        "<* Une personne est signalée dans votre centre\n");
+                        enrolment(stack, "ref-vottem") +
+                            "<* Someone at your centre has been reported\n"
+                            "<* Someone at your centre has been reported\n");
   gvo::test::ChildProcess coordinator(kChat, chat_args("coord", "coord.txt"), dir.path());
   gvo::test::ChildProcess referent(kChat, chat_args("ref-vottem", "referent.txt"), dir.path());
 
@@ -257,6 +268,9 @@ TEST_CASE("intake through the relay: forwarding, linking, a deadline alert, the 
                                                        "<* Voici ce que j'ai noté",
                                                        "> oui",
                                                        "<* Sa référence : "}));
+  // Both are enrolled (their keys pinned) before the first case is filed.
+  REQUIRE(coordinator.wait_for_stdout("You are enrolled", 30s));
+  REQUIRE(referent.wait_for_stdout("You are enrolled", 30s));
   for (const char* host : {"host1", "host2"}) {
     const auto chat = gvo::test::run_to_completion(
         kChat, {"--relay", relay, "--data", host, "--script", std::string(host) + ".txt"},
@@ -289,7 +303,7 @@ TEST_CASE("intake through the relay: forwarding, linking, a deadline alert, the 
   const auto listed =
       gvo::test::run_to_completion(kBot, {"--config", "bot.json", "staff", "list"}, dir.path());
   CHECK_THAT(listed.out,
-             Catch::Matchers::Contains("ref-vottem\treferent\tvottem\tfr\tactive\t" + fingerprint));
+             Catch::Matchers::Contains("ref-vottem\treferent\tvottem\ten\tactive\t" + fingerprint));
   CHECK(gvo::test::run_to_completion(
             kBot, {"--config", "bot.json", "staff", "verify", "ref-vottem", "00000 11111"},
             dir.path())
@@ -393,16 +407,38 @@ TEST_CASE("gvo-bot staff and stats on the command line") {
   CHECK(bot({"staff", "add", "ref-v", "referent"}).exit_code == 64);  // no centres
   CHECK(bot({"staff", "add", "x", "boss"}).exit_code == 64);
   CHECK(bot({"staff", "frobnicate"}).exit_code == 64);
+  // Every argument is checked before anything is written.
+  CHECK(bot({"staff", "add", "", "coordinator"}).exit_code == 64);
+  CHECK(bot({"staff", "add", "two words", "coordinator"}).exit_code == 64);
+  CHECK(bot({"staff", "add", "ref-x", "referent", "--centres", "atlantis"}).exit_code == 64);
+  CHECK(bot({"staff", "add", "ref-x", "coordinator", "--language", "xx"}).exit_code == 64);
+  CHECK(bot({"staff", "add", "ref-x", "coordinator", "--valid-hours", "0"}).exit_code == 64);
   const auto added = bot({"staff", "add", "ref-v", "referent", "--centres", "vottem,bruges"});
   INFO(added.err);
   REQUIRE(added.exit_code == 0);
-  CHECK_THAT(added.out, Catch::Matchers::Contains("inactive until 'gvo-bot staff verify'"));
+  // The one-time enrolment code alone on stdout (for scripts), the explanation on stderr.
+  const std::string code = added.out.substr(0, added.out.find('\n'));
+  CHECK(
+      std::regex_match(code, std::regex("[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}")));
+  CHECK_THAT(added.err, Catch::Matchers::Contains("enrolment code"));
   CHECK(bot({"staff", "add", "ref-v", "coordinator"}).exit_code == 64);  // already there
-  REQUIRE(bot({"staff", "add", "ulm-77", "coordinator", "--trust-first-key"}).exit_code == 0);
+  // First come is never trusted: the option that did it is refused, with what to do instead.
+  const auto tofu = bot({"staff", "add", "ulm-77", "coordinator", "--trust-first-key"});
+  CHECK(tofu.exit_code == 64);
+  CHECK_THAT(tofu.err, Catch::Matchers::Contains("enrols with the code"));
+  REQUIRE(bot({"staff", "add", "ulm-77", "coordinator"}).exit_code == 0);
+  // A new code replaces the first (a lost message, a new phone); none for a stranger.
+  const auto again = bot({"staff", "enrol", "ref-v"});
+  REQUIRE(again.exit_code == 0);
+  CHECK(again.out.substr(0, again.out.find('\n')) != code);
+  CHECK(bot({"staff", "enrol", "nobody"}).exit_code == 64);
   const auto listed = bot({"staff", "list"});
   CHECK_THAT(listed.out, Catch::Matchers::Contains("ref-v\treferent\tvottem,bruges\tfr\tunverified"
                                                    "\t(no key yet)"));
-  CHECK_THAT(listed.out, Catch::Matchers::Contains("ulm-77\tcoordinator\t-\tfr\tactive"));
+  CHECK_THAT(listed.out, Catch::Matchers::Contains("ulm-77\tcoordinator\t-\tfr\tunverified"));
+  // The codes are kept only as keyed hashes.
+  CHECK_FALSE(gvo::test::contains(gvo::test::read_bytes(dir.file("bot/gvo-bot.db")),
+                                  code.substr(0, 4) + code.substr(5, 4) + code.substr(10, 4)));
   const auto early = bot({"staff", "verify", "ref-v", "12345"});
   CHECK(early.exit_code == 64);
   CHECK_THAT(early.err, Catch::Matchers::Contains("no key for this address yet"));
@@ -420,8 +456,7 @@ TEST_CASE("gvo-bot staff and stats on the command line") {
 // judged (the machine is shared).
 TEST_CASE("a flood from one host: a coordinator's command is still answered") {
   gvo::test::TempDir dir;
-  Stack stack = start_stack(dir, "flow", {},
-                            {{"coord", "coordinator", "--language", "en", "--trust-first-key"}});
+  Stack stack = start_stack(dir, "flow", {}, {{"coord", "coordinator", "--language", "en"}});
   const std::string relay = "127.0.0.1:" + stack.port;
   constexpr int kFlood = 200;  // the relay itself lets one account send 200 at once
   std::string flood;

@@ -29,20 +29,42 @@ class Bot {
  public:
   // staff: `gvo-bot staff add` argument lists, run before the bot starts. settings: more of the
   // config's signal_cli object (`, "account": ...`).
+  // identities: what listIdentities answers (by default, a key for each member of staff).
   explicit Bot(const std::vector<std::vector<std::string>>& staff = {},
-               const std::string& settings = "") {
+               const std::string& settings = "", Json identities = nullptr) {
     // As deployed (deploy/signal-cli.service): --receive-mode=manual, and the bot subscribes.
     if (settings.find("on-connection") == std::string::npos)
       fake.set_receive_mode(gvo::test::FakeSignalCli::ReceiveMode::manual);
+    if (identities.is_null()) {
+      identities = Json::array();
+      for (const auto& member : staff) {
+        identities.push_back({{"number", nullptr},
+                              {"uuid", member.at(0)},
+                              {"fingerprint", "05" + std::to_string(identities.size() + 10)},
+                              {"safetyNumber", std::string(60, '4')},
+                              {"trustLevel", "TRUSTED_UNVERIFIED"}});
+      }
+    }
+    // Read by the bot on connection, before it subscribes to messages.
+    fake.set_identities(identities);
     fake.start();
     configure(settings);
     REQUIRE(gvo::test::run_to_completion(kBot, {"--config", "bot.json", "init"}, dir.path())
                 .exit_code == 0);
     for (auto args : staff) {
+      const std::string address = args.at(0);
       args.insert(args.begin(), {"--config", "bot.json", "staff", "add"});
-      REQUIRE(gvo::test::run_to_completion(kBot, args, dir.path()).exit_code == 0);
+      const auto added = gvo::test::run_to_completion(kBot, args, dir.path());
+      REQUIRE(added.exit_code == 0);
+      codes_[address] = added.out.substr(0, added.out.find('\n'));
     }
     daemon = gvo::test::start_ready(kBot, {"--config", "bot.json"}, dir.path(), "bot");
+  }
+
+  // A member's first message: the enrolment code `staff add` gave them.
+  void enrol(const std::string& who) {
+    say(who, "enrol " + codes_.at(who));
+    expect(who, "You are enrolled");
   }
 
   ~Bot() { stop(); }
@@ -145,6 +167,7 @@ class Bot {
 
   std::int64_t clock_ = 1773655200000;  // 2026-03-16 10:00 UTC, in milliseconds
   std::map<std::string, std::size_t> looked_;
+  std::map<std::string, std::string> codes_;  // member -> enrolment code
 };
 
 // signal-cli's answer to a send when every recipient is rate limited (error -5, the per-recipient
@@ -200,7 +223,8 @@ class SendAttempts {
 }  // namespace
 
 TEST_CASE("signal-cli: a full intake, a daemon restart and a redelivery change nothing") {
-  Bot bot({{"aci-coord", "coordinator", "--language", "en", "--trust-first-key"}});
+  Bot bot({{"aci-coord", "coordinator", "--language", "en"}});
+  bot.enrol("aci-coord");
   bot.fake.set_max_delay(5ms);  // answers overtake each other
   bot.say("aci-host", "hello");
   bot.expect("aci-host", "How long");
@@ -278,8 +302,10 @@ TEST_CASE("signal-cli: a rate-limited send is retried after retryAfterSeconds, n
 }
 
 TEST_CASE("signal-cli: an identity failure for a coordinator suspends their role") {
-  Bot bot({{"aci-coord", "coordinator", "--language", "en", "--trust-first-key"},
-           {"aci-coord2", "coordinator", "--language", "en", "--trust-first-key"}});
+  Bot bot({{"aci-coord", "coordinator", "--language", "en"},
+           {"aci-coord2", "coordinator", "--language", "en"}});
+  bot.enrol("aci-coord");
+  bot.enrol("aci-coord2");
   bot.fake.set_answer([&](const Json& request) -> std::string {
     if (request.value("method", "") != "send" || request["params"]["recipient"][0] != "aci-coord")
       return {};
@@ -311,28 +337,36 @@ TEST_CASE("signal-cli: an identity failure for a coordinator suspends their role
 }
 
 TEST_CASE("signal-cli: a referent is verified by the safety number signal-cli shows") {
-  Bot bot({{"aci-coord", "coordinator", "--language", "en", "--trust-first-key"},
-           {"aci-ref", "referent", "--centres", "vottem", "--language", "en"}});
   const std::string coordinator_number(71, '1');
   const std::string referent_number =
       "22222 33333 44444 55555 66666 77777 88888 99999 00000 "
       "12345 67890 13579";
-  bot.fake.set_identities(Json::array({{{"number", nullptr},
-                                        {"uuid", "aci-coord"},
-                                        {"fingerprint", "05c0"},
-                                        {"safetyNumber", coordinator_number},
-                                        {"trustLevel", "TRUSTED_UNVERIFIED"}},
-                                       {{"number", nullptr},
-                                        {"uuid", "aci-ref"},
-                                        {"fingerprint", "05ee"},
-                                        {"safetyNumber", referent_number},
-                                        {"trustLevel", "TRUSTED_UNVERIFIED"}}}));
-  bot.say("aci-ref", "cases");  // someone new: their identity is read from signal-cli
+  Bot bot({{"aci-coord", "coordinator", "--language", "en"},
+           {"aci-ref", "referent", "--centres", "vottem", "--language", "en"}},
+          "",
+          Json::array({{{"number", nullptr},
+                        {"uuid", "aci-coord"},
+                        {"fingerprint", "05c0"},
+                        {"safetyNumber", coordinator_number},
+                        {"trustLevel", "TRUSTED_UNVERIFIED"}},
+                       {{"number", nullptr},
+                        {"uuid", "aci-ref"},
+                        {"fingerprint", "05ee"},
+                        {"safetyNumber", referent_number},
+                        {"trustLevel", "TRUSTED_UNVERIFIED"}}}));
+  bot.enrol("aci-coord");
+  bot.say("aci-ref", "cases");  // not enrolled: their key is not pinned
   bot.expect("aci-ref", "Your role is not active");
+  // The key held for a member who is not active is not shown: verify is not copy and paste.
   bot.say("aci-coord", "staff");
-  bot.expect("aci-coord", "aci-ref · referent · vottem · unverified · " + referent_number);
+  bot.expect("aci-coord", "aci-ref · referent · vottem · unverified · -");
   bot.say("aci-coord", "verify aci-ref 00000 11111");
-  bot.expect("aci-coord", "Nothing changed");
+  bot.expect("aci-coord", "That is not the fingerprint");
+  CHECK(bot.sent_to("aci-coord") > 0);
+  for (const auto& request : bot.fake.requests()) {
+    if (request.value("method", "") == "send")
+      CHECK(request["params"].value("message", "").find("22222 33333") == std::string::npos);
+  }
   bot.say("aci-coord", "verify aci-ref " + referent_number);
   bot.expect("aci-coord", "aci-ref is verified");
   bot.say("aci-ref", "cases");

@@ -1,0 +1,248 @@
+// Who may receive case data, tried from the attacker's side over real processes on loopback
+// (gvo-relay, gvo-bot and gvo-chat clients): a name taken first at the relay, a staff member's
+// key replaced behind their back, a member removed while an alert waits, a wrong fingerprint.
+// Each test plants a distinctive name in a case and reads everything the relay delivered to the
+// account under attack, decrypted by that account's own client: the name must never be there,
+// while a member in good standing gets it (the positive control).
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <thread>
+
+#include <catch2/catch.hpp>
+#include <signal.h>
+
+#include "storage/database.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string kRelay = GVO_RELAY_PATH;
+const std::string kBot = GVO_BOT_PATH;
+const std::string kChat = GVO_CHAT_PATH;
+constexpr const char* kPlanted = "ZORGLUB";
+
+using Daemon = gvo::test::ReadyDaemon;
+
+struct Member {
+  std::string address;
+  std::string role;
+  std::vector<std::string> options;  // --centres vottem, ...
+};
+
+// A relay on a free port and a bot connected to it; staff added first, with their codes.
+struct Stack {
+  gvo::test::TempDir dir;
+  Daemon relay;
+  Daemon bot;
+  std::string port;
+  std::map<std::string, std::string> codes;  // address -> enrolment code
+
+  std::string relay_address() const { return "127.0.0.1:" + port; }
+
+  void start_relay() {
+    relay = gvo::test::start_ready(kRelay,
+                                   {"--listen", port.empty() ? "127.0.0.1:0" : relay_address(),
+                                    "--port-file", "port", "--data", "relay"},
+                                   dir.path(), "relay");
+    std::ifstream(dir.file("port")) >> port;
+    REQUIRE_FALSE(port.empty());
+  }
+
+  gvo::test::Completed bot_command(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--config", "bot.json"});
+    return gvo::test::run_to_completion(kBot, args, dir.path());
+  }
+
+  void start(const std::vector<Member>& staff, const std::string& settings = {}) {
+    start_relay();
+    gvo::test::write_text(dir.file("bot.json"),
+                          "{\"data_dir\": \"bot\", \"sealing\": {\"create_key\": true}, "
+                          "\"relay\": {\"port\": " +
+                              port + "}" + settings + "}");
+    REQUIRE(bot_command({"init"}).exit_code == 0);
+    for (const auto& member : staff) {
+      std::vector<std::string> args{"staff",     "add",        member.address,
+                                    member.role, "--language", "en"};
+      args.insert(args.end(), member.options.begin(), member.options.end());
+      const auto added = bot_command(args);
+      INFO(added.err);
+      REQUIRE(added.exit_code == 0);
+      std::string code = added.out.substr(0, added.out.find('\n'));
+      REQUIRE(code.size() == 14);
+      codes[member.address] = code;
+    }
+    bot = gvo::test::start_ready(kBot, {"--config", "bot.json"}, dir.path(), "bot");
+  }
+
+  // A gvo-chat for account, running script (written to NAME.txt), data in folder data.
+  std::unique_ptr<gvo::test::ChildProcess> chat(const std::string& account, const std::string& data,
+                                                const std::string& script, int timeout_s = 60,
+                                                const std::vector<std::string>& more = {}) {
+    gvo::test::write_text(dir.file(data + ".txt"), script);
+    std::vector<std::string> args{
+        "--relay", relay_address(), "--data",      data,        "--account",
+        account,   "--script",      data + ".txt", "--timeout", std::to_string(timeout_s)};
+    args.insert(args.end(), more.begin(), more.end());
+    return std::make_unique<gvo::test::ChildProcess>(kChat, args, dir.path());
+  }
+
+  std::string enrol_script(const std::string& address) const {
+    return "> enrol " + codes.at(address) + "\n<* You are enrolled\n";
+  }
+};
+
+// A whole intake in English with a distinctive registered name; consent given.
+std::string intake(const std::string& name) {
+  return "> Hello, my friend was arrested\n"
+         "<* How long have you been without news\n"
+         "> 3\n"
+         "<* Do you know the name\n"
+         "> yes\n"
+         "<* LAST NAME\n"
+         "> " +
+         name +
+         "\n"
+         "> skip\n"
+         "<* Which nationality\n"
+         "> moroccan\n"
+         "<* Morocco\n"
+         "> yes\n"
+         "> skip\n"
+         "<* Which centre\n"
+         "> vottem\n"
+         "<* Vottem\n"
+         "> yes\n"
+         "> skip\n"
+         "> skip\n"
+         "<* When were they arrested\n"
+         "> 12/3\n"
+         "<* Thursday, 12 March 2026\n"
+         "> yes\n"
+         "> skip\n"
+         "> skip\n"
+         "> skip\n"
+         "> no\n"
+         "> yes\n"
+         "<* How can GVO reach you\n"
+         "> skip\n"
+         "<* Here is what I noted\n"
+         "> yes\n"
+         "<* Its reference: \n";
+}
+
+void exec_on(const std::string& path, const std::string& sql) {
+  auto db = gvo::storage::Database::open(path, gvo::storage::OpenMode::existing_only);
+  REQUIRE(db.ok());
+  REQUIRE(db->exec(sql).ok());
+}
+
+// The client's own identity and keys go; its relay account and secret stay: the same person
+// (or whoever took their secret) re-registers with a new identity key, registration id and
+// one-time pre-keys (the relay's old ones are gone, so that the client uploads new ones).
+void new_identity(const Stack& stack, const std::string& chat_folder, const std::string& account) {
+  exec_on(stack.dir.file(chat_folder + "/chat.db"),
+          "DELETE FROM signal_identity; DELETE FROM signal_pre_keys; "
+          "DELETE FROM signal_signed_pre_keys; DELETE FROM signal_sessions; "
+          "DELETE FROM signal_identities");
+  exec_on(stack.dir.file("relay/relay.db"),
+          "DELETE FROM pre_keys WHERE account = '" + account + "'");
+}
+
+}  // namespace
+
+TEST_CASE("confidentiality: whoever takes a staff name first at the relay gets no case data") {
+  Stack stack;
+  stack.start({{"coord", "coordinator", {}}, {"coord2", "coordinator", {}}});
+  // The real coord2 enrols; the attacker took "coord" on the relay before its member could.
+  auto coord2 = stack.chat("coord2", "coord2",
+                           stack.enrol_script("coord2") + "<* " + std::string(kPlanted) + "\n");
+  REQUIRE(coord2->wait_for_stdout("You are enrolled", 30s));
+  auto attacker =
+      stack.chat("coord", "attacker",
+                 "> hello, I am the coordinator\n<* not active\n> cases\n<* not active\n"
+                 "> enrol 2222-3333-4444\n<* not right\n<* NEVER SHOWN\n",
+                 40);
+  REQUIRE(attacker->wait_for_stdout("not right", 30s));
+
+  auto host = stack.chat("host-1", "host", intake(std::string(kPlanted) + " Mohamed"));
+  REQUIRE(host->wait_for_exit(60s) == 0);
+  REQUIRE(coord2->wait_for_exit(30s) == 0);  // the positive control: it has the name
+  CHECK_THAT(coord2->stdout_text(), Catch::Matchers::Contains(kPlanted));
+  // The attacker's client shows everything the relay delivered to "coord", decrypted.
+  std::this_thread::sleep_for(2s);  // anything still on its way would arrive now
+  attacker->send_signal(SIGTERM);
+  (void)attacker->wait_for_exit(5s);
+  INFO(attacker->stdout_text());
+  CHECK(attacker->stdout_text().find(kPlanted) == std::string::npos);
+  CHECK(attacker->stdout_text().find("New case") == std::string::npos);
+  // Nothing was pinned to the attacker's key.
+  const auto listed = stack.bot_command({"staff", "list"});
+  CHECK_THAT(listed.out, Catch::Matchers::Contains("coord\tcoordinator\t-\ten\tunverified"));
+}
+
+TEST_CASE("confidentiality: a staff member's new, unverified key gets nothing of a new case") {
+  Stack stack;
+  stack.start({{"coord", "coordinator", {}}, {"coord2", "coordinator", {}}});
+  auto coord = stack.chat("coord", "coord", stack.enrol_script("coord"));
+  REQUIRE(coord->wait_for_exit(30s) == 0);
+  auto coord2 = stack.chat("coord2", "coord2",
+                           stack.enrol_script("coord2") + "<* " + std::string(kPlanted) +
+                               "\n<* The safety key of coord\n");
+  REQUIRE(coord2->wait_for_stdout("You are enrolled", 30s));
+
+  // "coord" re-registers: the same relay account and secret, a new identity key and
+  // registration id; it writes nothing and only listens.
+  REQUIRE(std::system(
+              ("cp -r " + stack.dir.file("coord") + " " + stack.dir.file("coord-new")).c_str()) ==
+          0);
+  new_identity(stack, "coord-new", "coord");
+  auto rekeyed = stack.chat("coord", "coord-new", "<* NEVER SHOWN\n", 60, {"--verbose"});
+  // Its new keys are at the relay once they are uploaded.
+  REQUIRE(rekeyed->wait_for_stderr("key upload", 30s));
+
+  auto host = stack.chat("host-1", "host", intake(std::string(kPlanted) + " Mohamed"));
+  REQUIRE(host->wait_for_exit(60s) == 0);
+  // The other coordinator is told of the key change and gets the case.
+  INFO("coord2: " << coord2->stdout_text() << "\nbot: " << stack.bot.process->stderr_text());
+  REQUIRE(coord2->wait_for_exit(30s) == 0);
+  std::this_thread::sleep_for(2s);
+  rekeyed->send_signal(SIGTERM);
+  (void)rekeyed->wait_for_exit(5s);
+  INFO(rekeyed->stdout_text() << rekeyed->stderr_text() << stack.bot.process->stderr_text());
+  CHECK(rekeyed->stdout_text().find(kPlanted) == std::string::npos);
+  const auto listed = stack.bot_command({"staff", "list"});
+  CHECK_THAT(listed.out, Catch::Matchers::Contains("coord\tcoordinator\t-\ten\tsuspended"));
+}
+
+TEST_CASE("confidentiality: a verification with a wrong fingerprint never shows the right one") {
+  Stack stack;
+  stack.start({{"coord", "coordinator", {}}, {"ref-vottem", "referent", {"--centres", "vottem"}}});
+  // The referent writes first (their key is known, not pinned); the coordinator tries a guess.
+  auto referent = stack.chat("ref-vottem", "referent", "> hello\n<* not active\n");
+  REQUIRE(referent->wait_for_exit(30s) == 0);
+  const auto fingerprint = gvo::test::run_to_completion(
+      kChat, {"--data", "referent", "--fingerprint"}, stack.dir.path());
+  REQUIRE(fingerprint.exit_code == 0);
+  std::string held = fingerprint.out.substr(0, fingerprint.out.find('\n'));
+  REQUIRE(held.size() > 20);
+  auto coord = stack.chat("coord", "coord",
+                          stack.enrol_script("coord") +
+                              "> verify ref-vottem 12345 67890 12345 67890 12345 67890\n"
+                              "<* That is not the fingerprint\n");
+  REQUIRE(coord->wait_for_exit(30s) == 0);
+  INFO(coord->stdout_text());
+  // Neither the whole fingerprint nor its first group is in the answer.
+  CHECK(coord->stdout_text().find(held.substr(0, 5)) == std::string::npos);
+  // The admin's command does not show it either; both attempts are recorded.
+  const auto refused = stack.bot_command({"staff", "verify", "ref-vottem", "11111 22222"});
+  CHECK(refused.exit_code == 1);
+  CHECK(refused.err.find(held.substr(0, 5)) == std::string::npos);
+  // The right one, read out by the referent, verifies.
+  const auto verified = stack.bot_command({"staff", "verify", "ref-vottem", held});
+  INFO(verified.err);
+  CHECK(verified.exit_code == 0);
+}
