@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -41,11 +42,21 @@ class Peer {
   virtual void replace() = 0;
 };
 
-// The connected accounts, so that a send can wake its recipient's connection.
+// The connected accounts, so that a send can wake its recipient's connection; and where the
+// connections tell what the relay's log should say.
 class Hub {
  public:
   explicit Hub(RelayService& service) : service_(service) {}
   RelayService& service() { return service_; }
+
+  // Lines for the relay's log at notice level: refused upgrades and claims, never with an
+  // account name, secret or code (main sends them to the journal).
+  void set_notice_log(std::function<void(const std::string&)> notice) {
+    notice_ = std::move(notice);
+  }
+  void notice(const std::string& line) const {
+    if (notice_) notice_(line);
+  }
 
   void join(const std::string& account, const std::shared_ptr<Peer>& peer) {
     // The newcomer takes the slot first: the connection it replaces then leaves without
@@ -69,6 +80,7 @@ class Hub {
 
  private:
   RelayService& service_;
+  std::function<void(const std::string&)> notice_;
   std::map<std::string, std::weak_ptr<Peer>> peers_;
 };
 
@@ -78,6 +90,9 @@ struct ConnectionLimits {
   double requests_per_second = 500;
   double request_burst = 1000;
 };
+
+// The upgrade header that carries a one-time claim code (accounts.hpp).
+inline constexpr const char* kClaimHeader = "X-Gvo-Claim";
 
 template <typename NextLayer>
 class Connection : public Peer, public std::enable_shared_from_this<Connection<NextLayer>> {
@@ -126,14 +141,18 @@ class Connection : public Peer, public std::enable_shared_from_this<Connection<N
 
   void on_read_upgrade(beast::error_code ec) {
     if (ec) return fail(ec);
-    if (request_.target() != "/v1/websocket") return refuse_upgrade(http::status::not_found);
-    if (!websocket::is_upgrade(request_)) return refuse_upgrade(http::status::bad_request);
-    auto verdict =
-        hub_.service().authenticate(std::string(request_[http::field::authorization]), now_ms());
-    if (const int* status = std::get_if<int>(&verdict)) {
-      return refuse_upgrade(static_cast<http::status>(*status));
+    if (request_.target() != "/v1/websocket") {
+      return refuse_upgrade({404, "no such path (the relay serves /v1/websocket)", "wrong path"});
     }
-    account_ = std::get<std::string>(verdict);
+    if (!websocket::is_upgrade(request_)) {
+      return refuse_upgrade({400, "not a WebSocket upgrade", "not a WebSocket upgrade"});
+    }
+    auto verdict = hub_.service().authenticate(header(request_[http::field::authorization]),
+                                               header(request_[kClaimHeader]), now_ms());
+    if (const Refusal* refusal = std::get_if<Refusal>(&verdict)) return refuse_upgrade(*refusal);
+    Admitted& admitted = std::get<Admitted>(verdict);
+    if (admitted.claimed_now) hub_.notice("an account was claimed with its code");
+    account_ = std::move(admitted.account);
     if constexpr (kTcp || kTls) beast::get_lowest_layer(ws_).expires_never();
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
     ws_.read_message_max(limits_.max_frame_bytes);
@@ -143,10 +162,16 @@ class Connection : public Peer, public std::enable_shared_from_this<Connection<N
     });
   }
 
-  void refuse_upgrade(http::status status) {
-    auto response = std::make_shared<http::response<http::string_body>>(status, request_.version());
-    response->set(http::field::content_type, "text/plain");
-    response->body() = std::string(http::obsolete_reason(status)) + "\n";
+  static std::string_view header(beast::string_view value) { return {value.data(), value.size()}; }
+
+  // Answers with the refusal's status and its reason as the body, for the client to log.
+  void refuse_upgrade(const Refusal& refusal) {
+    hub_.notice("upgrade refused, " + std::to_string(refusal.status) + " " + refusal.reason + ": " +
+                refusal.detail);
+    auto response = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(refusal.status), request_.version());
+    response->set(http::field::content_type, "text/plain; charset=utf-8");
+    response->body() = refusal.reason + "\n";
     response->keep_alive(false);
     response->prepare_payload();
     http::async_write(ws_.next_layer(), *response,

@@ -3,9 +3,7 @@
 // message until its recipient acknowledges it.
 #include <sys/stat.h>
 
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -15,6 +13,7 @@
 
 #include "bot/daemon/log.hpp"
 #include "bot/daemon/service_manager.hpp"
+#include "bot/relay/accounts_command.hpp"
 #include "bot/relay/relay_server.hpp"
 #include "bot/transport/event_loop.hpp"
 #include "storage/migrations.hpp"
@@ -27,9 +26,13 @@ constexpr int kExitUsage = 64;
 constexpr int kExitConfig = 78;
 
 constexpr const char* kUsage = R"(Usage: gvo-relay [options]
+       gvo-relay accounts add|list|remove ... (gvo-relay accounts --help)
 
 gvo-relay stores and forwards end-to-end encrypted messages between gvo-bot and gvo-chat
 accounts (bot/relay/PROTOCOL.md). It never sees plaintext.
+
+Accounts the bot and its staff use should be provisioned ('gvo-relay accounts add NAME' issues
+a one-time claim code), so that nobody can take them by connecting first.
 
 Options:
   --listen HOST:PORT   address to listen on (default 127.0.0.1:8787; port 0 picks a free one)
@@ -37,7 +40,8 @@ Options:
   --tls-cert FILE      serve wss:// with this certificate chain (PEM) ...
   --tls-key FILE       ... and this private key (PEM)
   --closed             refuse accounts it does not know yet (default: the first connection
-                       of an account registers it)
+                       of an unknown account registers it, unless its name is not allowed or
+                       reads like a provisioned account)
   --port-file FILE     write the port listened on to FILE once ready
   --version            print the version and exit
   -h, --help           print this help and exit
@@ -125,28 +129,20 @@ int parse(const std::vector<std::string>& args, Options& options) {
 int main(int argc, char** argv) {
   ::umask(077);
   gvo::daemon::log::set_program_name("gvo-relay");
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && args[0] == "accounts") {
+    return gvo::relay::run_accounts_command({args.begin() + 1, args.end()});
+  }
   Options options;
-  if (const int status = parse(std::vector<std::string>(argv + 1, argv + argc), options);
-      status >= 0) {
-    return status;
-  }
-  if (::mkdir(options.data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    log::error("cannot create " + options.data_dir + ": " + std::strerror(errno));
-    return kExitConfig;
-  }
-  auto db = gvo::storage::Database::open(options.data_dir + "/relay.db",
-                                         gvo::storage::OpenMode::create_if_missing);
+  if (const int status = parse(args, options); status >= 0) return status;
+  auto db = gvo::relay::open_relay_database(options.data_dir, true);
   if (!db) {
     log::error(gvo::storage::describe(db.error()));
     return kExitConfig;
   }
-  if (auto migrated = gvo::storage::migrate(db.value(), gvo::relay::RelayService::migrations());
-      !migrated) {
-    log::error(gvo::storage::describe(migrated.error()));
-    return kExitConfig;
-  }
   gvo::relay::RelayService service(db.value(), options.open_registration);
   gvo::relay::Hub hub(service);
+  hub.set_notice_log([](const std::string& line) { log::notice(line); });
 
   std::unique_ptr<boost::asio::ssl::context> tls;
   if (!options.tls_cert.empty()) {

@@ -1,10 +1,12 @@
 #include "bot/relay/relay_service.hpp"
 
-#include <algorithm>
-#include <cmath>
+#include <sys/stat.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+
 #include <openssl/rand.h>
 
 #include "bot/core/base64.hpp"
@@ -24,16 +26,6 @@ Outcome refuse(int status, std::string message, Json body = Json::object()) {
   outcome.message = std::move(message);
   outcome.body = std::move(body);
   return outcome;
-}
-
-Bytes sha256(const Bytes& salt, std::string_view secret) {
-  Bytes input(salt);
-  input.insert(input.end(), secret.begin(), secret.end());
-  Bytes digest(32);
-  unsigned int size = 0;
-  EVP_Digest(input.data(), input.size(), digest.data(), &size, EVP_sha256(), nullptr);
-  OPENSSL_cleanse(input.data(), input.size());
-  return digest;
 }
 
 std::optional<Bytes> decoded(const Json& body, const char* key, std::size_t size) {
@@ -67,13 +59,6 @@ std::optional<double> RateLimit::take(std::int64_t now_ms) {
     return std::nullopt;
   }
   return (1.0 - tokens_) / rate_;
-}
-
-bool is_account_name(std::string_view name) {
-  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '-';
-  });
 }
 
 const std::vector<storage::Migration>& RelayService::migrations() {
@@ -110,50 +95,41 @@ const std::vector<storage::Migration>& RelayService::migrations() {
         ) STRICT;
         CREATE INDEX envelopes_by_destination ON envelopes(destination, seq);
       )sql"},
+      {2, "provisioned accounts and their claim codes", R"sql(
+        -- 1: reserved by its admin (gvo-relay accounts add). Until its claim, such an account has
+        -- a zero-length secret_salt and secret_hash.
+        ALTER TABLE accounts ADD COLUMN provisioned INTEGER NOT NULL DEFAULT 0
+          CHECK (provisioned IN (0, 1));
+        -- The one outstanding claim code of a reserved account: a salted SHA-256 of it, never the
+        -- code itself.
+        CREATE TABLE claims (
+          account    TEXT PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+          code_salt  BLOB NOT NULL,
+          code_hash  BLOB NOT NULL,
+          expires_at INTEGER NOT NULL,
+          failures   INTEGER NOT NULL DEFAULT 0
+        ) STRICT, WITHOUT ROWID;
+      )sql"},
   };
   return kMigrations;
 }
 
 RelayService::RelayService(storage::Database& db, bool open_registration, RelayLimits limits)
-    : db_(db), open_registration_(open_registration), limits_(limits) {}
+    : db_(db), accounts_(db, open_registration), limits_(limits) {}
 
-std::variant<std::string, int> RelayService::authenticate(std::string_view authorization,
-                                                          std::int64_t now_ms) {
-  constexpr std::string_view kBasic = "Basic ";
-  if (authorization.substr(0, kBasic.size()) != kBasic) return 401;
-  const auto credentials = core::base64_decode(authorization.substr(kBasic.size()));
-  if (!credentials) return 401;
-  const std::string text(credentials->begin(), credentials->end());
-  const auto colon = text.find(':');
-  if (colon == std::string::npos) return 401;
-  const std::string account = text.substr(0, colon);
-  const std::string_view secret = std::string_view(text).substr(colon + 1);
-  if (!is_account_name(account)) return 400;
-  if (secret.size() < 16 || secret.size() > 256) return 401;
-
-  auto query = db_.prepare("SELECT secret_salt, secret_hash FROM accounts WHERE id = ?1");
-  if (!query) return 500;
-  auto row = query->bind(1, account).step();
-  if (!row) return 500;
-  if (row.value()) {
-    const Bytes expected = query->column_blob(1);
-    const Bytes given = sha256(query->column_blob(0), secret);
-    if (CRYPTO_memcmp(expected.data(), given.data(), std::min(expected.size(), given.size())) !=
-            0 ||
-        expected.size() != given.size()) {
-      return 401;
-    }
-    return account;
+storage::Result<storage::Database> open_relay_database(const std::string& data_dir, bool create) {
+  if (create && ::mkdir(data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return storage::fail(storage::Errc::open_failed,
+                         "cannot create " + data_dir + ": " + std::strerror(errno));
   }
-  if (!open_registration_) return 403;
-  Bytes salt(16);
-  if (RAND_bytes(salt.data(), static_cast<int>(salt.size())) != 1) return 500;
-  auto insert = db_.prepare(
-      "INSERT INTO accounts(id, secret_salt, secret_hash, created_at) VALUES (?1, ?2, ?3, ?4)");
-  if (!insert) return 500;
-  insert->bind(1, account).bind_blob(2, salt).bind_blob(3, sha256(salt, secret)).bind(4, now_ms);
-  if (!insert->run()) return 500;
-  return account;
+  auto db =
+      storage::Database::open(data_dir + "/relay.db", create ? storage::OpenMode::create_if_missing
+                                                             : storage::OpenMode::existing_only);
+  if (!db) return db;
+  if (auto migrated = storage::migrate(db.value(), RelayService::migrations()); !migrated) {
+    return std::move(migrated).error();
+  }
+  return db;
 }
 
 Outcome RelayService::handle(const std::string& account, const std::string& verb,

@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bot/relay/account_names.hpp"
+#include "bot/relay/accounts.hpp"
 #include "storage/database.hpp"
 #include "storage/migrations.hpp"
 
@@ -62,8 +64,13 @@ class RelayService {
   // The relay's schema, to migrate its database with.
   static const std::vector<storage::Migration>& migrations();
 
-  // The Authorization header of an upgrade: the account, or the HTTP status refusing it.
-  std::variant<std::string, int> authenticate(std::string_view authorization, std::int64_t now_ms);
+  // The Authorization and X-Gvo-Claim headers of an upgrade (claim_code empty when absent):
+  // the account, or the refusal to answer with (accounts.hpp).
+  Admission authenticate(std::string_view authorization, std::string_view claim_code,
+                         std::int64_t now_ms) {
+    return accounts_.authenticate(authorization, claim_code, now_ms);
+  }
+  Accounts& accounts() { return accounts_; }
 
   Outcome handle(const std::string& account, const std::string& verb, const std::string& path,
                  const Json& body, std::int64_t now_ms);
@@ -82,11 +89,13 @@ class RelayService {
                std::int64_t now_ms);
 
   storage::Database& db_;
-  bool open_registration_;
+  Accounts accounts_;
   RelayLimits limits_;
   std::map<std::string, RateLimit> send_limits_;
 };
 
-bool is_account_name(std::string_view name);
+// Opens the relay's database, DIR/relay.db, migrated to its schema. create: make DIR (owner-only)
+// and the database when missing. For start-up: the server's and the accounts command's.
+storage::Result<storage::Database> open_relay_database(const std::string& data_dir, bool create);
 
 }  // namespace gvo::relay

@@ -56,17 +56,22 @@ struct Client {
   beast::error_code last_error;
   std::vector<std::string> frames;
 
-  Client(Relay& relay, const std::string& authorization) : ws(relay.io) {
+  websocket::response_type upgrade_response;  // the upgrade's answer
+
+  Client(Relay& relay, const std::string& authorization, const std::string& claim_code = "")
+      : ws(relay.io) {
     TestStream server_side(relay.io);
     server_side.connect(ws.next_layer());
     std::make_shared<relay::Connection<TestStream>>(*relay.hub, relay::ConnectionLimits{},
                                                     std::move(server_side))
         ->start();
-    ws.set_option(websocket::stream_base::decorator([authorization](websocket::request_type& r) {
-      r.set(beast::http::field::authorization, authorization);
-    }));
+    ws.set_option(
+        websocket::stream_base::decorator([authorization, claim_code](websocket::request_type& r) {
+          r.set(beast::http::field::authorization, authorization);
+          if (!claim_code.empty()) r.set("X-Gvo-Claim", claim_code);
+        }));
     bool done = false;
-    ws.async_handshake("relay", "/v1/websocket", [&](beast::error_code ec) {
+    ws.async_handshake(upgrade_response, "relay", "/v1/websocket", [&](beast::error_code ec) {
       last_error = ec;
       open = !ec;
       done = true;
@@ -141,6 +146,47 @@ TEST_CASE("an upgrade without the right credentials is refused with its HTTP sta
   CHECK(wrong.last_error == websocket::error::upgrade_declined);
   Client bad_name(relay, basic("al ice", kSecret));
   CHECK_FALSE(bad_name.open);
+}
+
+TEST_CASE("a refused upgrade says why in its body, and the log says why without names") {
+  Relay relay;
+  std::vector<std::string> notices;
+  relay.hub->set_notice_log([&](const std::string& line) { notices.push_back(line); });
+  auto issued = relay.service->accounts().add("gvo-bot", 3600 * 1000, false, relay::now_ms());
+  REQUIRE(issued.ok());
+  struct Case {
+    std::string account;
+    std::string secret;
+    std::string code;
+    unsigned status;
+    std::string body;
+  };
+  const Case cases[] = {
+      {"gvo-bot", kSecret, "", 403, "claim code wrong or expired\n"},
+      {"gvo-bot", kSecret, "0000-0000-000", 403, "claim code wrong or expired\n"},
+      {"gvo-b0t", kSecret, "", 403, "name too close to a reserved account\n"},
+      {"Gvo-bot", kSecret, "", 403, "name not allowed\n"},
+      {"gvo-bot", kSecret, issued->code, 101, ""},
+      {"gvo-bot", "another-secret-entirely", issued->code, 401, "wrong secret\n"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.account << " " << c.code);
+    Client client(relay, basic(c.account, c.secret), c.code);
+    CHECK(client.upgrade_response.result_int() == c.status);
+    CHECK(client.upgrade_response.body() == c.body);
+    CHECK(client.open == (c.status == 101));
+  }
+  REQUIRE(notices.size() == 6);  // five refusals and the claim
+  CHECK(notices[0].find("upgrade refused, 403 claim code wrong or expired: ") == 0);
+  CHECK(notices[4] == "an account was claimed with its code");
+  CHECK(notices[5].find("upgrade refused, 401 wrong secret") == 0);
+  for (const std::string& line : notices) {
+    INFO(line);
+    for (const std::string& secret :
+         {std::string("gvo-b"), std::string("Gvo-bot"), kSecret, issued->code}) {
+      CHECK(line.find(secret) == std::string::npos);
+    }
+  }
 }
 
 TEST_CASE("each kind of bad frame gets an answer or a close, and other clients go on") {
