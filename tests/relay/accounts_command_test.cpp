@@ -151,7 +151,7 @@ TEST_CASE("gvo-relay accounts add, list and remove: outputs and exit codes") {
   CHECK(relay_command(dir, {"--help"}).out.find("gvo-relay accounts") != std::string::npos);
 }
 
-TEST_CASE("someone connecting first as gvo-bot is refused; the bot claims it with its code") {
+TEST_CASE("someone connecting first as gvo-bot is refused, then the bot claims it with its code") {
   gvo::test::TempDir dir;
   const auto added = relay_command(dir, {"accounts", "add", "gvo-bot", "--data", "relay"});
   REQUIRE(added.exit_code == 0);

@@ -209,7 +209,7 @@ TEST_CASE("a self-registered account is taken over only with reset") {
   CHECK(f.state_of("coordinator") == AccountState::claimed);
 }
 
-TEST_CASE("look-alikes of provisioned accounts cannot self-register; hosts' look-alikes can") {
+TEST_CASE("look-alikes of provisioned accounts cannot self-register, those of hosts can") {
   Fixture f;
   f.add("gvo-bot");
   REQUIRE(admitted(f.connect("ref-merksplas", kSecret, f.add("ref-merksplas"))));
