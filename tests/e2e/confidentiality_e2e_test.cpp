@@ -5,6 +5,7 @@
 // account under attack, decrypted by that account's own client: the name must never be there,
 // while a member in good standing gets it (the positive control).
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <thread>
@@ -40,6 +41,7 @@ struct Stack {
   Daemon bot;
   std::string port;
   std::map<std::string, std::string> codes;  // address -> enrolment code
+  int relay_starts = 0;
 
   std::string relay_address() const { return "127.0.0.1:" + port; }
 
@@ -47,7 +49,7 @@ struct Stack {
     relay = gvo::test::start_ready(kRelay,
                                    {"--listen", port.empty() ? "127.0.0.1:0" : relay_address(),
                                     "--port-file", "port", "--data", "relay"},
-                                   dir.path(), "relay");
+                                   dir.path(), "relay" + std::to_string(++relay_starts));
     std::ifstream(dir.file("port")) >> port;
     REQUIRE_FALSE(port.empty());
   }
@@ -245,4 +247,61 @@ TEST_CASE("confidentiality: a verification with a wrong fingerprint never shows 
   const auto verified = stack.bot_command({"staff", "verify", "ref-vottem", held});
   INFO(verified.err);
   CHECK(verified.exit_code == 0);
+}
+
+// A member is removed while a message to them waits in the outbox (the relay was down when the
+// deadline alert was queued): it is never delivered, not even once the relay is back, while the
+// member who stays gets it.
+TEST_CASE("confidentiality: staff remove drops what was queued for the member") {
+  Stack stack;
+  // 16 March 2026: the 5-day deadline of an arrest on 12 March is the 17th; its alert is due at
+  // 09:00 in Brussels (08:00 UTC), 90 seconds after the bot's clock starts.
+  const auto started = std::chrono::steady_clock::now();
+  stack.start({{"coord", "coordinator", {}}, {"coord2", "coordinator", {}}},
+              R"(, "test_clock_start": "2026-03-16T07:58:30Z")");
+  auto coord = stack.chat(
+      "coord", "coord",
+      stack.enrol_script("coord") + "<* New case\n<* the 5-day deadline falls on\n", 240);
+  auto coord2 = stack.chat("coord2", "coord2",
+                           stack.enrol_script("coord2") + "<* New case\n<* NEVER SHOWN\n", 240);
+  REQUIRE(coord->wait_for_stdout("You are enrolled", 30s));
+  REQUIRE(coord2->wait_for_stdout("You are enrolled", 30s));
+  auto host = stack.chat("host-1", "host", intake(std::string(kPlanted) + " Mohamed"));
+  REQUIRE(host->wait_for_exit(60s) == 0);
+  REQUIRE(coord2->wait_for_stdout("New case", 30s));  // the positive control: active until now
+  REQUIRE(coord->wait_for_stdout("New case", 30s));
+
+  // The relay goes down before the alert is due; the bot queues it for both.
+  stack.relay.process->send_signal(SIGKILL);
+  REQUIRE(stack.relay.process->wait_for_exit(5s).has_value());
+  std::printf("staff remove test: the relay went down %lld s after the bot started\n",
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(
+                                         std::chrono::steady_clock::now() - started)
+                                         .count()));
+  if (stack.bot.process->stderr_text().find("deadline alert") != std::string::npos) {
+    WARN("the machine was too slow: the alert was due before the relay went down; not judged");
+    return;
+  }
+  REQUIRE(stack.bot.process->wait_for_stderr("a deadline alert went to the coordinators", 120s));
+  const auto removed = stack.bot_command({"staff", "remove", "coord2"});
+  INFO(removed.err);
+  REQUIRE(removed.exit_code == 0);
+  stack.start_relay();
+
+  // The member who stays gets the alert; the removed one never does: not in what their client
+  // took in, nor waiting for them at the relay.
+  REQUIRE(coord->wait_for_exit(120s) == 0);
+  std::this_thread::sleep_for(2s);  // anything still on its way would arrive now
+  auto relay_db = gvo::storage::Database::open(stack.dir.file("relay/relay.db"),
+                                               gvo::storage::OpenMode::read_only);
+  REQUIRE(relay_db.ok());
+  auto waiting = relay_db->prepare("SELECT count(*) FROM envelopes WHERE destination = 'coord2'");
+  REQUIRE(waiting.ok());
+  REQUIRE(waiting->step().value_or(false));
+  CHECK(waiting->column_int64(0) == 0);
+  coord2->send_signal(SIGTERM);
+  (void)coord2->wait_for_exit(5s);
+  INFO(coord2->stdout_text());
+  CHECK(coord2->stdout_text().find("deadline falls on") == std::string::npos);
+  CHECK_THAT(stack.bot.process->stderr_text(), !Catch::Matchers::Contains(kPlanted));
 }

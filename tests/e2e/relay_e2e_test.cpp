@@ -462,7 +462,8 @@ TEST_CASE("a flood from one host: a coordinator's command is still answered") {
   std::string flood;
   for (int i = 0; i < kFlood; ++i) flood += "> flood " + std::to_string(i) + "\n";
   gvo::test::write_text(dir.file("flood.txt"), flood);
-  gvo::test::write_text(dir.file("coord.txt"), "> stats\n<* 0 cases.\n");
+  gvo::test::write_text(dir.file("coord.txt"),
+                        enrolment(stack, "coord") + "> stats\n<* 0 cases.\n");
   // Stopped once its keys are at the relay, so that the flood can be sent to it.
   REQUIRE(stack.bot.process->wait_for_stderr("connected to the relay", 10s));
   stack.bot.process->send_signal(SIGSTOP);

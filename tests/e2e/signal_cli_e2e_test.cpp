@@ -530,14 +530,14 @@ TEST_CASE("signal-cli: in on-connection receive mode the bot does not subscribe"
 }
 
 TEST_CASE("signal-cli: staff list and staff verify read the keys signal-cli holds") {
-  Bot bot({{"aci-ref", "referent", "--centres", "vottem", "--language", "en"}});
   const std::string safety_number =
       "22222 33333 44444 55555 66666 77777 88888 99999 00000 12345 67890 13579";
-  bot.fake.set_identities(Json::array({{{"number", nullptr},
-                                        {"uuid", "aci-ref"},
-                                        {"fingerprint", "05ee"},
-                                        {"safetyNumber", safety_number},
-                                        {"trustLevel", "TRUSTED_UNVERIFIED"}}}));
+  Bot bot({{"aci-ref", "referent", "--centres", "vottem", "--language", "en"}}, "",
+          Json::array({{{"number", nullptr},
+                        {"uuid", "aci-ref"},
+                        {"fingerprint", "05ee"},
+                        {"safetyNumber", safety_number},
+                        {"trustLevel", "TRUSTED_UNVERIFIED"}}}));
   auto listed =
       gvo::test::run_to_completion(kBot, {"--config", "bot.json", "staff", "list"}, bot.dir.path());
   CHECK(listed.exit_code == 0);
