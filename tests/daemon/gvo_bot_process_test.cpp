@@ -16,6 +16,14 @@ using gvo::test::run_to_completion;
 namespace {
 
 const std::string kBot = GVO_BOT_PATH;
+const std::string kRelay = GVO_RELAY_PATH;
+
+// The relay the embedded defaults name (127.0.0.1:8787): the bot is ready only once it is
+// connected to it as itself. Tests of this program hold a lock on that port (tests/CMakeLists.txt).
+gvo::test::ReadyDaemon start_default_relay(const gvo::test::TempDir& dir) {
+  return gvo::test::start_ready(kRelay, {"--listen", "127.0.0.1:8787", "--data", "relay"},
+                                dir.path(), "relay");
+}
 
 struct ReadyBot {
   std::unique_ptr<gvo::test::NotifySocket> notify;
@@ -40,6 +48,7 @@ ReadyBot start_until_ready(const gvo::test::TempDir& dir, const std::vector<std:
 TEST_CASE(
     "gvo-bot starts on its embedded defaults, reports ready, and exits 0 soon after SIGTERM") {
   gvo::test::TempDir dir;
+  const auto relay = start_default_relay(dir);
   ReadyBot bot = start_until_ready(dir, {});
   CHECK_THAT(bot.ready_message, Catch::Matchers::Contains("READY=1"));
 
@@ -69,6 +78,7 @@ TEST_CASE(
 
 TEST_CASE("a second start reuses the key and the database, SIGINT stops it too") {
   gvo::test::TempDir dir;
+  const auto relay = start_default_relay(dir);
   {
     ReadyBot first = start_until_ready(dir, {});
     first.child->send_signal(SIGINT);
@@ -80,6 +90,21 @@ TEST_CASE("a second start reuses the key and the database, SIGINT stops it too")
   REQUIRE(second.child->wait_for_exit(2s) == 0);
   CHECK((gvo::test::read_bytes(dir.file("gvo-data/sealing.key")) == key));
   CHECK_THAT(second.child->stderr_text(), !Catch::Matchers::Contains("created a new sealing key"));
+}
+
+TEST_CASE("gvo-bot is not ready while it is not connected to the relay as itself") {
+  gvo::test::TempDir dir;
+  gvo::test::NotifySocket notify(dir.file("notify.sock"));
+  // Nothing listens where the configuration says the relay is.
+  gvo::test::write_text(dir.file("bot.json"),
+                        R"({"data_dir": "bot", "sealing": {"create_key": true},
+                            "relay": {"port": 9}})");
+  gvo::test::ChildProcess bot(kBot, {"--config", "bot.json"}, dir.path(),
+                              {"NOTIFY_SOCKET=" + notify.path()});
+  CHECK_FALSE(notify.receive(3s).has_value());
+  CHECK_THAT(bot.stderr_text(), !Catch::Matchers::Contains("gvo-bot: ready"));
+  bot.send_signal(SIGTERM);
+  CHECK(bot.wait_for_exit(2s) == 0);
 }
 
 TEST_CASE("gvo-bot prints its version and help, and refuses a bad command line") {
