@@ -261,7 +261,7 @@ TEST_CASE("enrolment: only the code issued to that address pins the key it write
   CHECK(world.member("bram")->state == "suspended");  // the key it writes with changed
 }
 
-TEST_CASE("enrolment: five wrong tries burn the code; an expired code pins nothing") {
+TEST_CASE("enrolment: five wrong tries burn the code, and an expired code pins nothing") {
   World world;
   const auto id = world.add("ana", "coordinator");
   storage::StaffStore staff(world.store());
