@@ -31,21 +31,23 @@ Result<void> Outbox::queue(const std::string& address, std::string_view text, st
     auto row = store_.seal_for_new_row("outbox", "body", text);
     if (!row) return std::move(row).error();
     auto insert = store_.db().prepare(
-        "INSERT INTO outbox(id, peer_id, body, created_at, next_attempt_at, audience) "
-        "VALUES (?1, ?2, ?3, ?4, 0, ?5)");
+        "INSERT INTO outbox(id, peer_id, body, created_at, next_attempt_at, audience, "
+        "queued_at_ms) VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6)");
     if (!insert) return std::move(insert).error();
     return insert->bind(1, row->id)
         .bind(2, peer.value())
         .bind_blob(3, row->sealed)
         .bind(4, now_ms / 1000)
         .bind(5, std::string_view(to_string(audience)))
+        .bind(6, now_ms)
         .run();
   });
 }
 
 Result<std::vector<Outbox::Waiting>> Outbox::waiting(std::size_t limit, std::int64_t after_id) {
   auto rows = store_.db().prepare(
-      "SELECT id, peer_id, next_attempt_at, audience, attempts FROM outbox WHERE id > ?1 "
+      "SELECT id, peer_id, next_attempt_at, audience, attempts, queued_at_ms FROM outbox "
+      "WHERE id > ?1 "
       "ORDER BY id LIMIT ?2");
   if (!rows) return std::move(rows).error();
   rows->bind(1, after_id).bind(2, static_cast<std::int64_t>(limit));
@@ -55,7 +57,8 @@ Result<std::vector<Outbox::Waiting>> Outbox::waiting(std::size_t limit, std::int
     if (!row) return std::move(row).error();
     if (!row.value()) break;
     found.push_back({rows->column_int64(0), rows->column_int64(1), rows->column_int64(2),
-                     audience_of(rows->column_text(3)), static_cast<int>(rows->column_int64(4))});
+                     audience_of(rows->column_text(3)), static_cast<int>(rows->column_int64(4)),
+                     rows->column_int64(5)});
   }
   return found;
 }

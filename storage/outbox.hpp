@@ -38,7 +38,8 @@ class Outbox {
     PeerId peer = 0;
     std::int64_t due_ms = 0;  // not before (Unix milliseconds)
     Audience audience = Audience::host;
-    int attempts = 0;  // postponements so far
+    int attempts = 0;            // postponements so far
+    std::int64_t queued_ms = 0;  // when it was queued (Unix milliseconds)
   };
 
   // In the caller's transaction, if one is open. The body is sealed, bound to its row.

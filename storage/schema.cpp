@@ -225,6 +225,9 @@ const std::vector<Migration>& schema_migrations() {
         -- one), or a notice that holds no case data (the answer to a member not yet active).
         ALTER TABLE outbox ADD COLUMN audience TEXT NOT NULL DEFAULT 'host'
           CHECK (audience IN ('host', 'staff', 'notice'));
+        -- When it was queued (Unix milliseconds): a key read before then does not vouch for
+        -- the key the message will be encrypted to (ids are reused once rows are gone).
+        ALTER TABLE outbox ADD COLUMN queued_at_ms INTEGER NOT NULL DEFAULT 0;
 
         -- Staff are enrolled, never first-come: a one-time code (kept only as a keyed hash, with
         -- its expiry and the wrong tries against it) that the member's first message carries.

@@ -70,6 +70,11 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
       if (auto self = weak.lock()) {
         self->in_flight_.clear();
         self->subscription_.reset();  // it ended with the connection
+        // Readings of keys ended with it: their messages are tried again on the next one.
+        for (const auto& [address, peers] : self->held_for_key_)
+          for (storage::PeerId peer : peers) self->busy_peers_.erase(peer);
+        self->held_for_key_.clear();
+        self->reading_.clear();
       }
     };
     client_ = std::make_unique<SignalCliClient>(io_, settings_.address, handlers, timings_);
@@ -101,22 +106,42 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
       return;
     }
     reading_[address] = false;
+    // This reading vouches for the key of every message to address queued before it started.
+    const std::int64_t started_ms = now_ms();
     std::weak_ptr<Impl> weak = shared_from_this();
     client_->call(
         [&](std::int64_t id) {
           return rpc::list_identities_request(id, settings_.account, address);
         },
-        [weak, address](const CallResult& result) {
+        [weak, address, started_ms](const CallResult& result) {
           auto self = weak.lock();
           if (!self) return;
           const bool again = self->reading_[address];
           self->reading_.erase(address);
           if (!result.failure) {
             if (auto known = rpc::read_identities(result.response.result)) {
+              // One person asked about and none held any more: their old key is forgotten.
+              if (!address.empty()) self->identities_.erase(address);
               for (auto& each : known.value()) {
                 if (!each.number.empty()) self->identities_[each.number] = each;
                 if (!each.uuid.empty()) self->identities_[each.uuid] = std::move(each);
               }
+              if (!address.empty()) {
+                auto& vouched = self->vouched_since_[address];
+                vouched = std::max(vouched, started_ms);
+              }
+            }
+          }
+          // Messages held for this reading go on (or wait for the next one).
+          if (const auto held = self->held_for_key_.find(address);
+              held != self->held_for_key_.end() && !again) {
+            for (storage::PeerId peer : held->second) self->busy_peers_.erase(peer);
+            self->held_for_key_.erase(held);
+            // A reading that failed is not asked for again at once.
+            if (result.failure) {
+              self->flush_later(std::chrono::milliseconds(kIdentityRetryMs));
+            } else {
+              self->flush();
             }
           }
           if (again) self->read_identities(address);
@@ -432,6 +457,9 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
   }
 
   void trust(const std::string& address) {
+    // Whatever was read of their key before is no longer what signal-cli encrypts to.
+    identities_.erase(address);
+    vouched_since_.erase(address);
     client_->call(
         [&](std::int64_t id) { return rpc::trust_request(id, settings_.account, address); },
         [weak = weak_from_this(), address](const CallResult& result) {
@@ -447,8 +475,12 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
     if (!handlers_.clearance) return storage::Clearance::send;
     storage::Clearance clearance = storage::Clearance::wait;
     const auto decided = store_.db().transact([&]() -> storage::Result<void> {
+      // Only a key read after the message was queued counts as the one signal-cli will encrypt
+      // to: signal-cli may have trusted a new one since an older reading.
       std::optional<storage::Bytes> key;
-      if (const auto known = identity(recipient); known && !known->fingerprint.empty())
+      const auto vouched = vouched_since_.find(recipient);
+      const bool fresh = vouched != vouched_since_.end() && vouched->second > row.queued_ms;
+      if (const auto known = identity(recipient); fresh && known && !known->fingerprint.empty())
         key = storage::Bytes(known->fingerprint.begin(), known->fingerprint.end());
       auto verdict = handlers_.clearance(recipient, row.audience, key);
       if (!verdict) return std::move(verdict).error();
@@ -484,8 +516,14 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
       case storage::Clearance::drop:
         return flush();
       case storage::Clearance::wait:
-        // The key is not known yet (or storage failed): read it, and try again shortly.
-        read_identities(address.value());
+        // The key is not known, or not since this message was queued: the recipient's
+        // messages wait for a reading of it.
+        if (connected()) {
+          busy_peers_.insert(peer);
+          held_for_key_[address.value()].insert(peer);
+          read_identities(address.value());
+          return;
+        }
         return postpone(id, kIdentityRetryMs);
       default:
         break;
@@ -698,6 +736,11 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
   std::set<std::int64_t> in_flight_;
   std::vector<std::int64_t> delivered_;
   std::map<std::string, rpc::KnownIdentity> identities_;  // by ACI and by number
+  // Messages held until a reading of their recipient's key, by recipient.
+  std::map<std::string, std::set<storage::PeerId>> held_for_key_;
+  // When the last reading of each address's key started: it vouches for the key of messages
+  // queued before then.
+  std::map<std::string, std::int64_t> vouched_since_;
   std::map<std::string, bool> reading_;  // identities on their way (address, read again after)
   std::set<std::string> asked_about_;
   std::set<storage::PeerId> busy_peers_;  // a send or a typing indicator on its way

@@ -559,3 +559,33 @@ TEST_CASE("signal-cli: staff list and staff verify read the keys signal-cli hold
     subscriptions += request.value("method", "") == "subscribeReceive" ? 1 : 0;
   CHECK(subscriptions == 1);  // the bot's own
 }
+
+// signal-cli run with --trust-new-identities always (or a key trusted by hand) sends to a new key
+// without a word: the bot reads the key it holds before staff data goes, not an old reading.
+TEST_CASE("signal-cli: a key signal-cli trusted silently gets no staff data") {
+  Bot bot({{"aci-coord", "coordinator", "--language", "en"},
+           {"aci-coord2", "coordinator", "--language", "en"}});
+  bot.enrol("aci-coord");
+  bot.enrol("aci-coord2");
+  auto identities = Json::array();
+  for (const auto& [uuid, fingerprint] :
+       {std::pair<const char*, const char*>{"aci-coord", "05ff"}, {"aci-coord2", "0511"}}) {
+    identities.push_back({{"number", nullptr},
+                          {"uuid", uuid},
+                          {"fingerprint", fingerprint},
+                          {"safetyNumber", std::string(60, '4')},
+                          {"trustLevel", "TRUSTED_UNVERIFIED"}});
+  }
+  bot.fake.set_identities(identities);  // aci-coord's key is another now
+  bot.intake("aci-host", "ZORGLUB Mohamed");
+  bot.expect("aci-coord2", "ZORGLUB");  // the positive control
+  bot.expect("aci-coord2", "The safety key of aci-coord (coordinator) changed");
+  for (const auto& request : bot.fake.requests()) {
+    if (request.value("method", "") == "send" && request["params"]["recipient"][0] == "aci-coord") {
+      INFO(request["params"].value("message", "") << "\n" << bot.daemon.process->stderr_text());
+      CHECK(request["params"].value("message", "").find("ZORGLUB") == std::string::npos);
+    }
+  }
+  bot.say("aci-coord", "cases");
+  bot.expect("aci-coord", "Your role is not active");
+}
