@@ -332,8 +332,14 @@ int run_bot(const gvo::core::Config& config) {
   handlers.clearance = [&](const std::string& address, Audience audience,
                            const std::optional<gvo::storage::Bytes>& key)
       -> gvo::storage::Result<gvo::storage::Clearance> {
-    if (!desk) return gvo::storage::Clearance::send;
-    return desk->clear_to_send(address, audience, key, clock());
+    if (desk) return desk->clear_to_send(address, audience, key, clock());
+    // Echo mode has no desk: nothing but notices to a member of staff.
+    gvo::storage::StaffStore staff(store);
+    auto member = staff.find(address);
+    if (!member) return std::move(member).error();
+    if (member.value() && audience != Audience::notice) return gvo::storage::Clearance::drop;
+    return audience == Audience::staff ? gvo::storage::Clearance::drop
+                                       : gvo::storage::Clearance::send;
   };
   handlers.identity_changed = [&](const std::string& peer) {
     log::notice("the identity key of " + log_name(store, peer) + " changed");
@@ -537,13 +543,18 @@ int manage_staff(const gvo::core::Config& config, const std::vector<std::string>
     for (const auto& member : members.value()) {
       std::string centres;
       for (const auto& centre : member.centres) centres += (centres.empty() ? "" : ",") + centre;
+      // Only a pinned key's fingerprint: the one held for anyone else is what `staff verify`
+      // checks, and is read out by the member, never copied from here.
       const auto identity = identity_for(member.address);
+      std::string shown = unavailable.empty() ? "(no key yet)" : "(key not read)";
+      if (identity && member.state == "active" && identity->key == member.pinned_key) {
+        shown = identity->fingerprint;
+      } else if (identity) {
+        shown = "(a key is held, not shown: the member reads theirs out)";
+      }
       std::printf("%s\t%s\t%s\t%s\t%s\t%s\n", member.address.c_str(), member.role.c_str(),
                   centres.empty() ? "-" : centres.c_str(), member.language.c_str(),
-                  member.state.c_str(),
-                  identity              ? identity->fingerprint.c_str()
-                  : unavailable.empty() ? "(no key yet)"
-                                        : "(key not read)");
+                  member.state.c_str(), shown.c_str());
     }
     if (members->empty()) std::printf("no staff yet: gvo-bot staff add ADDRESS ROLE\n");
     return 0;
@@ -571,7 +582,9 @@ int manage_staff(const gvo::core::Config& config, const std::vector<std::string>
     return 0;
   }
   if (action == "verify") {
-    if (arguments.size() < 3) return usage("staff verify ADDRESS FINGERPRINT (from 'staff list')");
+    if (arguments.size() < 3)
+      return usage(
+          "staff verify ADDRESS FINGERPRINT (as the member reads it out from their device)");
     std::string given;
     for (std::size_t i = 2; i < arguments.size(); ++i) given += arguments[i];
     auto member = staff.find(address);
@@ -601,6 +614,9 @@ int manage_staff(const gvo::core::Config& config, const std::vector<std::string>
       return daemon::kExitFailure;
     }
     auto verified = store.db().transact([&]() -> gvo::storage::Result<void> {
+      // Queued for the address before this moment, under whoever held it: not for this member.
+      if (auto dropped = gvo::storage::Outbox(store).drop_all_but_notices(address); !dropped)
+        return std::move(dropped).error();
       if (auto done = staff.verify(member.value()->id, identity->key, now); !done) return done;
       gvo::storage::AuditLog audit(store);
       return audit.record(now, "admin", std::nullopt, "staff_verified", address);
@@ -618,6 +634,9 @@ int manage_staff(const gvo::core::Config& config, const std::vector<std::string>
     return usage("staff add: the role is coordinator or referent");
   if (!valid_address(address))
     return usage("staff: an address is a relay account or a Signal ACI, without spaces");
+  // A number can move to another account; messages come from the account's ACI.
+  if (config.transport == gvo::core::TransportKind::signal_cli && address.front() == '+')
+    return usage("staff: on signal-cli a member is their ACI (sourceUuid), not a phone number");
   std::vector<std::string> centres;
   std::string language = "fr";
   long valid_hours = kDefaultEnrolmentHours;
@@ -701,9 +720,8 @@ int manage_staff(const gvo::core::Config& config, const std::vector<std::string>
   std::printf("%s\n", code.c_str());
   std::fprintf(stderr,
                "Give it to them by another way than this chat. Their first message to the bot "
-               "carries it (\"enrol %s\"; gvo-chat --enrol CODE); their identity key is pinned "
-               "then, and their role is active.\n",
-               code.c_str());
+               "carries it (\"enrol\" and the code; gvo-chat --enrol CODE); their identity key "
+               "is pinned then, and their role is active.\n");
   return 0;
 }
 

@@ -94,6 +94,12 @@ Result<void> Outbox::postpone(std::int64_t id, std::int64_t due_ms) {
   return store_.db().transact([&] { return later->bind(1, id).bind(2, due_ms).run(); });
 }
 
+Result<void> Outbox::delay(std::int64_t id, std::int64_t due_ms) {
+  auto later = store_.db().prepare("UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1");
+  if (!later) return std::move(later).error();
+  return store_.db().transact([&] { return later->bind(1, id).bind(2, due_ms).run(); });
+}
+
 Result<int> Outbox::drop_all_but_notices(const std::string& address) {
   auto peer = Peers(store_).find(address);
   if (!peer) return std::move(peer).error();

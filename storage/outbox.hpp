@@ -52,7 +52,10 @@ class Outbox {
   Result<bool> more_after(PeerId peer, std::int64_t id);
   Result<std::string> body(std::int64_t id);
   Result<void> remove(std::int64_t id);
+  // A failed try: counted (the count sets the backoff), not before due_ms.
   Result<void> postpone(std::int64_t id, std::int64_t due_ms);
+  // Not before due_ms, without counting a try (the row waits for something, not against it).
+  Result<void> delay(std::int64_t id, std::int64_t due_ms);
   // Everything queued for address but notices (a member suspended or removed), in the caller's
   // transaction: how many rows went.
   Result<int> drop_all_but_notices(const std::string& address);

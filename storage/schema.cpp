@@ -234,10 +234,13 @@ const std::vector<Migration>& schema_migrations() {
         ALTER TABLE staff ADD COLUMN enrol_key BLOB;
         ALTER TABLE staff ADD COLUMN enrol_expires_at INTEGER;
         ALTER TABLE staff ADD COLUMN enrol_failures INTEGER NOT NULL DEFAULT 0;
-        -- Members made active "on first use" whose key was never seen are not active: they
-        -- need an enrolment code or a verified fingerprint.
-        UPDATE staff SET state = 'unverified'
-          WHERE state = 'active' AND (pinned_key IS NULL OR length(pinned_key) = 0);
+        -- Before this version a member could be made active "on first use": the first key that
+        -- wrote was pinned, whoever held the address. Nothing tells those from members verified
+        -- by fingerprint, so every member enrols again (gvo-bot staff enrol) or is verified.
+        UPDATE staff SET state = 'unverified', pinned_key = NULL WHERE state = 'active';
+        -- Rows queued before the gate say nothing of whom they are for: they are taken for staff
+        -- data (to a host, dropped; to an active member with the pinned key, sent).
+        UPDATE outbox SET audience = 'staff';
       )sql"},
   };
   return kMigrations;

@@ -263,7 +263,7 @@ class Messenger::Impl : public std::enable_shared_from_this<Messenger::Impl> {
           return Outcome();
         }
         if (clearance.value() == storage::Clearance::wait) {
-          if (auto later = storage::Outbox(store_).postpone(waiting.id, wall_ms() + 1000); !later)
+          if (auto later = storage::Outbox(store_).delay(waiting.id, wall_ms() + 1000); !later)
             return std::move(later).error();
           return Outcome();
         }
@@ -411,8 +411,20 @@ class Messenger::Impl : public std::enable_shared_from_this<Messenger::Impl> {
     auto started = endpoint_.start_session({peer}, bundle);
     if (!started) daemon::log::debug("session not started: " + signal::describe(started.error()));
     if (!started && started.code() == signal::Errc::untrusted_identity &&
-        handlers_.identity_changed && handlers_.identity_changed(peer)) {
-      if (endpoint_.forget_identity({peer})) started = endpoint_.start_session({peer}, bundle);
+        handlers_.identity_changed) {
+      // The owner's handling of the change (a member suspended, what waits for them dropped,
+      // the coordinators told) and the new session commit together, or not at all.
+      const auto changed = store_.db().transact([&]() -> storage::Result<void> {
+        if (!handlers_.identity_changed(peer))
+          return storage::fail(storage::Errc::sql_failed, "the key change was not taken");
+        if (auto forgotten = endpoint_.forget_identity({peer}); !forgotten)
+          return storage::fail(storage::Errc::sql_failed, signal::describe(forgotten.error()));
+        started = endpoint_.start_session({peer}, bundle);
+        if (!started)
+          return storage::fail(storage::Errc::sql_failed, signal::describe(started.error()));
+        return {};
+      });
+      if (!changed) return false;
     }
     return started.ok();
   }

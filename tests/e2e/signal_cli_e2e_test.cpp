@@ -541,8 +541,10 @@ TEST_CASE("signal-cli: staff list and staff verify read the keys signal-cli hold
   auto listed =
       gvo::test::run_to_completion(kBot, {"--config", "bot.json", "staff", "list"}, bot.dir.path());
   CHECK(listed.exit_code == 0);
-  CHECK_THAT(listed.out, Catch::Matchers::Contains("aci-ref\treferent\tvottem\ten\tunverified\t" +
-                                                   safety_number));
+  // The key held for a member who is not active is not shown: it is read out by the member.
+  CHECK_THAT(listed.out, Catch::Matchers::Contains(
+                             "aci-ref\treferent\tvottem\ten\tunverified\t(a key is held"));
+  CHECK(listed.out.find(safety_number) == std::string::npos);
   auto wrong = gvo::test::run_to_completion(
       kBot, {"--config", "bot.json", "staff", "verify", "aci-ref", "00000 11111"}, bot.dir.path());
   CHECK(wrong.exit_code == 1);

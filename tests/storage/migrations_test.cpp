@@ -114,10 +114,11 @@ void check_seeds_kept(Database& db, int seeded_up_to) {
   }
   if (seeded_up_to >= 10) CHECK(scalar(db, "SELECT next_attempt_at FROM inbox") == 17);
   if (seeded_up_to >= 2 && seeded_up_to < 11) {
-    // Rows queued before the gate read as a host's conversation; the gate still treats any row
-    // to a staff member as staff data.
-    CHECK(scalar(db, "SELECT count(*) FROM outbox WHERE audience = 'host'") ==
+    // Rows queued before the gate are taken for staff data; members pinned before it enrol again.
+    CHECK(scalar(db, "SELECT count(*) FROM outbox WHERE audience = 'staff'") ==
           (seeded_up_to >= 9 ? 2 : 1));
+    if (seeded_up_to >= 8)
+      CHECK(scalar(db, "SELECT count(*) FROM staff WHERE state = 'active'") == 0);
   }
   if (seeded_up_to >= 11) {
     CHECK(scalar(db, "SELECT count(*) FROM outbox WHERE audience = 'staff'") == 1);
