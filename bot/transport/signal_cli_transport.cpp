@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -69,6 +70,7 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
     handlers.disconnected = [weak](const std::string&) {
       if (auto self = weak.lock()) {
         self->in_flight_.clear();
+        self->sending_to_.clear();
         self->subscription_.reset();  // it ended with the connection
         // Readings of keys ended with it: their messages are tried again on the next one.
         for (const auto& [address, peers] : self->held_for_key_)
@@ -224,6 +226,8 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
   }
 
   void on_connected() {
+    // Keys to trust that waited for a send cut short by the connection's end.
+    for (const auto& address : std::exchange(trust_after_send_, {})) trust(address);
     // The name people see; a failure is logged and the bot goes on.
     client_->call(
         [&](std::int64_t id) {
@@ -330,9 +334,13 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
       if (envelope.untrusted_identity) {
         // The owner decides (a staff member is suspended); signal-cli is then told to trust the
         // new key, so that the messages it keeps for this sender can be read.
-        const bool accept =
-            !handlers_.identity_changed || handlers_.identity_changed(envelope.source_uuid);
-        if (accept) to_trust.push_back(envelope.source_uuid);
+        // In a savepoint of its own: a refusal rolls back whatever it wrote, and only that.
+        const auto decided = store_.db().transact([&]() -> storage::Result<void> {
+          if (!handlers_.identity_changed || handlers_.identity_changed(envelope.source_uuid))
+            return {};
+          return storage::fail(storage::Errc::sql_failed, "the key change was not taken");
+        });
+        if (decided) to_trust.push_back(envelope.source_uuid);
         continue;
       }
       Inbound inbound{envelope.source_uuid, envelope.timestamp, *envelope.text};
@@ -460,6 +468,12 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
     // Whatever was read of their key before is no longer what signal-cli encrypts to.
     identities_.erase(address);
     vouched_since_.erase(address);
+    // A message handed over before the change may still be on its way inside signal-cli: the
+    // new key is trusted once it is done, so that signal-cli cannot encrypt it to that key.
+    if (sending_to_.count(address) != 0) {
+      trust_after_send_.insert(address);
+      return;
+    }
     client_->call(
         [&](std::int64_t id) { return rpc::trust_request(id, settings_.account, address); },
         [weak = weak_from_this(), address](const CallResult& result) {
@@ -536,6 +550,7 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
     }
     in_flight_.insert(id);
     busy_peers_.insert(peer);
+    sending_to_.insert(address.value());
     std::weak_ptr<Impl> weak = shared_from_this();
     const std::string recipient = address.value();
     client_->call(
@@ -551,6 +566,8 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
                const CallResult& result) {
     in_flight_.erase(id);
     busy_peers_.erase(peer);
+    sending_to_.erase(recipient);
+    if (trust_after_send_.erase(recipient) != 0) trust(recipient);
     if (result.failure == CallErrc::disconnected) return;  // sent again on the next connection
     if (result.failure == CallErrc::timeout) return postpone(id, kNetworkRetryMs);
     std::string outcome_json = result.response.result;
@@ -736,6 +753,8 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
   std::set<std::int64_t> in_flight_;
   std::vector<std::int64_t> delivered_;
   std::map<std::string, rpc::KnownIdentity> identities_;  // by ACI and by number
+  std::set<std::string> sending_to_;        // recipients with a send handed to signal-cli
+  std::set<std::string> trust_after_send_;  // new keys to trust once that send is done
   // Messages held until a reading of their recipient's key, by recipient.
   std::map<std::string, std::set<storage::PeerId>> held_for_key_;
   // When the last reading of each address's key started: it vouches for the key of messages
