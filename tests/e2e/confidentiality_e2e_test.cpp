@@ -4,6 +4,7 @@
 // Each test plants a distinctive name in a case and reads everything the relay delivered to the
 // account under attack, decrypted by that account's own client: the name must never be there,
 // while a member in good standing gets it (the positive control).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -97,8 +98,8 @@ struct Stack {
   }
 };
 
-// A whole intake in English with a distinctive registered name; consent given.
-std::string intake(const std::string& name) {
+// A whole intake in English with a distinctive registered name; consent as given.
+std::string intake(const std::string& name, const std::string& consent = "yes") {
   return "> Hello, my friend was arrested\n"
          "<* How long have you been without news\n"
          "> 3\n"
@@ -128,7 +129,9 @@ std::string intake(const std::string& name) {
          "> skip\n"
          "> skip\n"
          "> no\n"
-         "> yes\n"
+         "> " +
+         consent +
+         "\n"
          "<* How can GVO reach you\n"
          "> skip\n"
          "<* Here is what I noted\n"
@@ -304,4 +307,39 @@ TEST_CASE("confidentiality: staff remove drops what was queued for the member") 
   INFO(coord2->stdout_text());
   CHECK(coord2->stdout_text().find("deadline falls on") == std::string::npos);
   CHECK_THAT(stack.bot.process->stderr_text(), !Catch::Matchers::Contains(kPlanted));
+}
+
+// The detained person's consent decides what the referent of their centre gets; coordinators get
+// everything. One referent's client reads all three cases as the relay delivered them.
+TEST_CASE("confidentiality: the referent gets names only with the person's consent") {
+  Stack stack;
+  stack.start({{"coord", "coordinator", {}}, {"ref-vottem", "referent", {"--centres", "vottem"}}});
+  auto coord =
+      stack.chat("coord", "coord",
+                 stack.enrol_script("coord") + "<* ZORGLUBYES\n<* ZORGLUBNOTASKED\n<* ZORGLUBNO\n");
+  auto referent = stack.chat("ref-vottem", "referent",
+                             stack.enrol_script("ref-vottem") + "<* ZORGLUBYES\n<* NEVER SHOWN\n");
+  REQUIRE(coord->wait_for_stdout("You are enrolled", 30s));
+  REQUIRE(referent->wait_for_stdout("You are enrolled", 30s));
+  const std::vector<std::pair<std::string, std::string>> hosts{
+      {"ZORGLUBYES", "yes"}, {"ZORGLUBNOTASKED", "not asked"}, {"ZORGLUBNO", "no"}};
+  for (const auto& [name, consent] : hosts) {
+    auto host = stack.chat("host-" + consent.substr(0, 3), "host-" + consent.substr(0, 3),
+                           intake(name + " Mohamed", consent));
+    INFO(name << ": " << host->stdout_text());
+    REQUIRE(host->wait_for_exit(60s) == 0);
+  }
+  REQUIRE(coord->wait_for_exit(30s) == 0);  // the coordinator got all three names
+  REQUIRE(referent->wait_for_stdout("ZORGLUBYES", 30s));
+  std::this_thread::sleep_for(2s);  // anything still on its way would arrive now
+  referent->send_signal(SIGTERM);
+  (void)referent->wait_for_exit(5s);
+  const std::string seen = referent->stdout_text();
+  INFO(seen);
+  CHECK(seen.find("ZORGLUBNOTASKED") == std::string::npos);
+  CHECK(seen.find("ZORGLUBNO ") == std::string::npos);
+  CHECK(seen.find("ZORGLUBNO\n") == std::string::npos);
+  // Not asked: the referent learns a case exists at their centre, and nothing that names them.
+  CHECK(std::count(seen.begin(), seen.end(), '\n') > 0);
+  CHECK_THAT(seen, Catch::Matchers::Contains("not recorded"));
 }
