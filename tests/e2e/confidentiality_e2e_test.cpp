@@ -343,3 +343,48 @@ TEST_CASE("confidentiality: the referent gets names only with the person's conse
   CHECK(std::count(seen.begin(), seen.end(), '\n') > 0);
   CHECK_THAT(seen, Catch::Matchers::Contains("not recorded"));
 }
+
+// A member whose keys are gone from the relay (their account reset): the bot's message to them
+// waits, and their bundle is asked for again with backoff, not every second; the row stays.
+TEST_CASE("confidentiality: a recipient without a usable bundle is retried with backoff") {
+  Stack stack;
+  stack.start({{"coord", "coordinator", {}}, {"coord2", "coordinator", {}}},
+              R"(, "log": {"level": "debug"})");
+  for (const char* member : {"coord", "coord2"}) {
+    auto chat = stack.chat(member, member, stack.enrol_script(member));
+    REQUIRE(chat->wait_for_exit(30s) == 0);
+  }
+  // coord2 re-registered and never uploaded keys (or the relay lost them): their account is
+  // there, with no bundle to build a session from.
+  exec_on(stack.dir.file("relay/relay.db"),
+          "UPDATE accounts SET identity_key = NULL, registration_id = 1 WHERE id = 'coord2'; "
+          "DELETE FROM pre_keys WHERE account = 'coord2'");
+  auto host = stack.chat("host-1", "host", intake(std::string(kPlanted) + " Mohamed"));
+  REQUIRE(host->wait_for_exit(60s) == 0);
+  const bool fetched = stack.bot.process->wait_for_stderr("bundle fetch: status 404", 30s);
+  INFO(stack.bot.process->stderr_text());
+  REQUIRE(fetched);
+  const auto first = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(12s);  // the span whose tries are counted
+  const std::string log = stack.bot.process->stderr_text();
+  std::size_t fetches = 0;
+  for (auto at = log.find("bundle fetch: status 404"); at != std::string::npos;
+       at = log.find("bundle fetch: status 404", at + 1)) {
+    ++fetches;
+  }
+  INFO(fetches << " fetches in "
+               << std::chrono::duration_cast<std::chrono::seconds>(
+                      std::chrono::steady_clock::now() - first)
+                      .count()
+               << " s");
+  CHECK(fetches >= 2);  // tried again
+  CHECK(fetches <= 6);  // 1, 2, 4, 8 s apart (and a quarter more at most), not every second
+  // The message stays in the outbox for an operator to see.
+  auto db = gvo::storage::Database::open(stack.dir.file("bot/gvo-bot.db"),
+                                         gvo::storage::OpenMode::read_only);
+  REQUIRE(db.ok());
+  auto waiting = db->prepare("SELECT count(*) FROM outbox WHERE audience = 'staff'");
+  REQUIRE(waiting.ok());
+  REQUIRE(waiting->step().value_or(false));
+  CHECK(waiting->column_int64(0) >= 1);
+}
