@@ -103,7 +103,8 @@ void fill(const std::string& config_path, int cases, int conversations) {
   gvo::storage::Store store = gvo::daemon::open_store(config, gvo::daemon::KeyCreation::refused);
   const auto flows = gvo::daemon::load_flows(std::string(GVO_SOURCE_ROOT) + "/flows/defs");
   gvo::desk::Desk desk(
-      store, *flows, "intake", [](const std::string&, const std::string&, gvo::storage::Audience) { return true; },
+      store, *flows, "intake",
+      [](const std::string&, const std::string&, gvo::storage::Audience) { return true; },
       gvo::bench::counting_reference_bits(),
       [](const std::string&) { return std::optional<gvo::desk::Identity>(); },
       gvo::core::RetentionConfig{}, gvo::cases::RateLimitSettings{1e9, 1e9, 1e9, 1e9, 1e9, 1e9});
