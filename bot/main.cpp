@@ -25,6 +25,7 @@
 #include "bot/cases/enrolment.hpp"
 #include "bot/core/config.hpp"
 #include "bot/daemon/command_line.hpp"
+#include "bot/daemon/hardening.hpp"
 #include "bot/daemon/log.hpp"
 #include "bot/daemon/service_manager.hpp"
 #include "bot/daemon/startup.hpp"
@@ -853,6 +854,8 @@ int check_config(const gvo::core::Config& config, const std::string& source) {
 
 int main(int argc, char** argv) {
   ::umask(077);  // every file gvo-bot creates is the service user's alone
+  if (const std::string weak = gvo::daemon::harden_process(); !weak.empty())
+    gvo::daemon::log::warning(weak);
   const std::vector<std::string> args(argv + 1, argv + argc);
   auto command_line = daemon::parse_command_line(args);
   if (!command_line) {

@@ -28,6 +28,7 @@
 #include "bot/chat/bot_key_check.hpp"
 #include "bot/chat/options.hpp"
 #include "bot/chat/terminal_text.hpp"
+#include "bot/daemon/hardening.hpp"
 #include "bot/daemon/log.hpp"
 #include "bot/signal/endpoint.hpp"
 #include "bot/transport/messenger.hpp"
@@ -368,6 +369,8 @@ int main(int argc, char** argv) {
   ::umask(077);
   log::set_program_name("gvo-chat");
   log::set_level(gvo::core::LogLevel::warning);
+  if (const std::string weak = gvo::daemon::harden_process(); !weak.empty())
+    gvo::daemon::log::warning(weak);
   const auto parsed = gvo::chat::parse_options(std::vector<std::string>(argv + 1, argv + argc));
   std::fputs(parsed.output.c_str(), stdout);
   std::fputs(parsed.error.c_str(), stderr);

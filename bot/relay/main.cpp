@@ -11,6 +11,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/context.hpp>
 
+#include "bot/daemon/hardening.hpp"
 #include "bot/daemon/log.hpp"
 #include "bot/daemon/service_manager.hpp"
 #include "bot/relay/accounts_command.hpp"
@@ -129,6 +130,8 @@ int parse(const std::vector<std::string>& args, Options& options) {
 int main(int argc, char** argv) {
   ::umask(077);
   gvo::daemon::log::set_program_name("gvo-relay");
+  if (const std::string weak = gvo::daemon::harden_process(); !weak.empty())
+    gvo::daemon::log::warning(weak);
   const std::vector<std::string> args(argv + 1, argv + argc);
   if (!args.empty() && args[0] == "accounts") {
     return gvo::relay::run_accounts_command({args.begin() + 1, args.end()});

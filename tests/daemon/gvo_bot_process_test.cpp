@@ -3,6 +3,9 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <fstream>
+#include <iterator>
+#include <regex>
 
 #include <catch2/catch.hpp>
 #include <signal.h>
@@ -51,6 +54,11 @@ TEST_CASE(
   const auto relay = start_default_relay(dir);
   ReadyBot bot = start_until_ready(dir, {});
   CHECK_THAT(bot.ready_message, Catch::Matchers::Contains("READY=1"));
+  // Its memory holds the sealing key: it leaves no core file, whoever started it.
+  std::ifstream limits_file("/proc/" + std::to_string(bot.child->pid()) + "/limits");
+  const std::string limits((std::istreambuf_iterator<char>(limits_file)),
+                           std::istreambuf_iterator<char>());
+  CHECK(std::regex_search(limits, std::regex("Max core file size +0 +0 ")));
 
   struct stat info {};
   REQUIRE(::stat(dir.file("gvo-data").c_str(), &info) == 0);
