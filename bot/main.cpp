@@ -564,10 +564,7 @@ int manage_staff(const gvo::core::Config& config, const std::vector<std::string>
   const std::string& address = arguments[1];
   if (action == "remove") {
     auto removed = store.db().transact([&]() -> gvo::storage::Result<bool> {
-      // What waits for them in the outbox goes with them, in this transaction.
-      auto dropped = gvo::storage::Outbox(store).drop_all_but_notices(address);
-      if (!dropped) return std::move(dropped).error();
-      auto done = staff.remove(address);
+      auto done = staff.remove(address);  // what waits for them in the outbox goes too
       if (done && done.value()) {
         gvo::storage::AuditLog audit(store);
         if (auto recorded = audit.record(now, "admin", std::nullopt, "staff_removed", address);
@@ -615,9 +612,6 @@ int manage_staff(const gvo::core::Config& config, const std::vector<std::string>
       return daemon::kExitFailure;
     }
     auto verified = store.db().transact([&]() -> gvo::storage::Result<void> {
-      // Queued for the address before this moment, under whoever held it: not for this member.
-      if (auto dropped = gvo::storage::Outbox(store).drop_all_but_notices(address); !dropped)
-        return std::move(dropped).error();
       if (auto done = staff.verify(member.value()->id, identity->key, now); !done) return done;
       gvo::storage::AuditLog audit(store);
       return audit.record(now, "admin", std::nullopt, "staff_verified", address);

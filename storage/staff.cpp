@@ -2,6 +2,8 @@
 
 #include <openssl/crypto.h>
 
+#include "storage/outbox.hpp"
+
 namespace gvo::storage {
 namespace {
 
@@ -58,6 +60,8 @@ Result<StaffId> StaffStore::add(const std::string& address, const std::string& r
 }
 
 Result<bool> StaffStore::remove(const std::string& address) {
+  if (auto dropped = Outbox(store_).drop_all_but_notices(address); !dropped)
+    return std::move(dropped).error();
   auto remove = store_.db().prepare("DELETE FROM staff WHERE address_key = ?1");
   if (!remove) return std::move(remove).error();
   if (auto done = remove->bind_blob(1, store_.sealer().blind_index("staff address", address)).run();
@@ -131,11 +135,23 @@ Result<void> StaffStore::set_state(StaffId id, const char* state, const Bytes* k
 }
 
 Result<void> StaffStore::verify(StaffId id, const Bytes& identity_key, std::int64_t now) {
+  auto dropped = drop_queued(id);
+  if (!dropped) return std::move(dropped).error();
   return set_state(id, "active", &identity_key, now);
 }
 
-Result<void> StaffStore::suspend(StaffId id, std::int64_t now) {
-  return set_state(id, "suspended", nullptr, now);
+Result<int> StaffStore::suspend(StaffId id, std::int64_t now) {
+  auto dropped = drop_queued(id);
+  if (!dropped) return dropped;
+  if (auto done = set_state(id, "suspended", nullptr, now); !done) return std::move(done).error();
+  return dropped;
+}
+
+Result<int> StaffStore::drop_queued(StaffId id) {
+  auto member = get(id);
+  if (!member) return std::move(member).error();
+  if (!member.value()) return 0;
+  return Outbox(store_).drop_all_but_notices(member.value()->address);
 }
 
 Result<void> StaffStore::set_enrolment(StaffId id, std::string_view code, std::int64_t expires_at) {

@@ -43,6 +43,9 @@ class StaffStore {
  public:
   explicit StaffStore(Store& store) : store_(store) {}
 
+  // Whenever a member's standing changes (verified, suspended, removed), what was queued for
+  // their address goes, notices without case data aside, in the same transaction: it was
+  // decided under the standing that ended.
   // A new member starts unverified. Errc::constraint when the address is already registered.
   Result<StaffId> add(const std::string& address, const std::string& role,
                       const std::vector<std::string>& centres, const std::string& language,
@@ -54,8 +57,9 @@ class StaffStore {
   Result<std::vector<StaffRow>> all();  // in the order they were added
   // Active with this key pinned.
   Result<void> verify(StaffId id, const Bytes& identity_key, std::int64_t now);
-  // Their key changed: nothing reaches them until a coordinator verifies them again.
-  Result<void> suspend(StaffId id, std::int64_t now);
+  // Their key changed: nothing reaches them until a coordinator verifies them again. How many
+  // queued messages went.
+  Result<int> suspend(StaffId id, std::int64_t now);
   // A new one-time enrolment code for the member, replacing any earlier one, valid until
   // expires_at (Unix seconds). Only a keyed hash of it, bound to this member, is kept.
   Result<void> set_enrolment(StaffId id, std::string_view code, std::int64_t expires_at);
@@ -65,6 +69,7 @@ class StaffStore {
  private:
   Result<std::vector<StaffRow>> rows(Statement& query);
   Result<void> set_state(StaffId id, const char* state, const Bytes* key, std::int64_t now);
+  Result<int> drop_queued(StaffId id);
 
   Store& store_;
 };

@@ -530,10 +530,9 @@ bool Desk::on_identity_changed(const std::string& address, TimePoint now) {
   const storage::StaffRow& changed = *member.value();
   if (changed.state == "suspended") return true;
   const std::int64_t seconds = unix_seconds(now);
-  // Nothing queued for them leaves any more (but notices without case data), in this very
-  // transaction.
-  auto dropped = storage::Outbox(store_).drop_all_but_notices(changed.address);
-  if (!dropped || !staff_.suspend(changed.id, seconds) ||
+  // Nothing queued for them leaves any more (but notices without case data).
+  auto dropped = staff_.suspend(changed.id, seconds);
+  if (!dropped ||
       !audit_.record(seconds, "bot", std::nullopt, "staff_suspended", changed.address)) {
     return false;
   }
