@@ -1,10 +1,11 @@
 #include "bot/cases/rate_limit.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace gvo::cases {
 
-bool RateLimits::take(Bucket& bucket, double per_minute, double burst, TimePoint now) {
+void RateLimits::refill(Bucket& bucket, double per_minute, double burst, TimePoint now) {
   if (bucket.fresh) {
     bucket = {burst, now, false};
   } else if (now > bucket.at) {
@@ -12,24 +13,96 @@ bool RateLimits::take(Bucket& bucket, double per_minute, double burst, TimePoint
     bucket.tokens = std::min(burst, bucket.tokens + minutes * per_minute);
     bucket.at = now;
   }
+}
+
+bool RateLimits::take(Bucket& bucket, double per_minute, double burst, TimePoint now) {
+  refill(bucket, per_minute, burst, now);
   if (bucket.tokens < 1) return false;
   bucket.tokens -= 1;
   return true;
 }
 
-bool RateLimits::allow(const std::string& sender_key, bool staff, TimePoint now) {
-  if (senders_.size() >= settings_.max_tracked_senders && senders_.count(sender_key) == 0) {
-    // Forget the sender seen longest ago: its bucket has refilled by now, most likely.
-    const auto oldest =
-        std::min_element(senders_.begin(), senders_.end(),
-                         [](const auto& a, const auto& b) { return a.second.at < b.second.at; });
-    senders_.erase(oldest);
+// The sender's entry, made the most recent; beyond max_tracked_senders the least recent is
+// forgotten (its bucket has refilled by now, most likely; its busy answer may then come again,
+// within the busy budget).
+RateLimits::Sender& RateLimits::sender(const std::string& key, TimePoint now) {
+  if (const auto found = senders_.find(key); found != senders_.end()) {
+    recent_.splice(recent_.begin(), recent_, found->second.order);
+    return found->second;
   }
-  Bucket& own = senders_[sender_key];
-  if (staff) return take(own, settings_.staff_per_minute, settings_.staff_burst, now);
+  if (!recent_.empty() &&
+      senders_.size() >= std::max<std::size_t>(settings_.max_tracked_senders, 1)) {
+    senders_.erase(recent_.back());
+    recent_.pop_back();
+  }
+  recent_.push_front(key);
+  Sender& added = senders_[key];
+  added.order = recent_.begin();
+  added.used_at = now;
+  return added;
+}
+
+// Everyone's budget, fairly: a sender may take a token only while more than its floor is left,
+// the floor rising with its recent traffic (at its own limit: heavy_floor), and never below
+// stranger_floor for a stranger. Under a flood the heavy senders hold the budget at their floor,
+// and whoever writes less still finds tokens under it.
+bool RateLimits::shared_allows(Sender& sender, Standing standing, TimePoint now) {
+  refill(everyone_, settings_.everyone_per_minute, settings_.everyone_burst, now);
+  const double load = settings_.per_sender_per_minute > 0
+                          ? std::min(1.0, sender.usage / settings_.per_sender_per_minute)
+                          : 1.0;
+  double floor = settings_.heavy_floor * load;
+  if (standing == Standing::stranger) floor = std::max(floor, settings_.stranger_floor);
+  if (everyone_.tokens < 1 + floor * settings_.everyone_burst) return false;
+  everyone_.tokens -= 1;
+  return true;
+}
+
+Admission RateLimits::drop(Sender& sender, TimePoint now) {
+  ++counts_.dropped;
+  ++counts_.dropped_total;
+  const auto window = std::chrono::duration<double>(settings_.busy_window_seconds);
+  if (sender.told_at && now - *sender.told_at < window) return {false, false};
+  if (!take(busy_, settings_.busy_per_minute, settings_.busy_burst, now)) return {false, false};
+  sender.told_at = now;
+  ++counts_.told;
+  ++counts_.told_total;
+  return {false, true};
+}
+
+Admission RateLimits::admit(const std::string& sender_key, Standing standing, TimePoint now) {
+  Sender& from = sender(sender_key, now);
+  if (standing == Standing::staff) {
+    if (take(from.own, settings_.staff_per_minute, settings_.staff_burst, now))
+      return {true, false};
+    return drop(from, now);
+  }
+  // Recent traffic, dropped messages included: a flooder is heavy whatever got through.
+  if (now > from.used_at) {
+    const double seconds = std::chrono::duration<double>(now - from.used_at).count();
+    from.usage *= std::exp(-seconds / std::max(settings_.usage_seconds, 1e-3));
+    from.used_at = now;
+  }
+  from.usage += 1;
   // The sender's own budget first, so that a flooder does not drain everyone's.
-  if (!take(own, settings_.per_sender_per_minute, settings_.per_sender_burst, now)) return false;
-  return take(everyone_, settings_.everyone_per_minute, settings_.everyone_burst, now);
+  if (!take(from.own, settings_.per_sender_per_minute, settings_.per_sender_burst, now))
+    return drop(from, now);
+  if (!shared_allows(from, standing, now)) {
+    // Its own token was not used.
+    from.own.tokens += 1;
+    return drop(from, now);
+  }
+  return {true, false};
+}
+
+std::optional<DropReport> RateLimits::report(TimePoint now, std::chrono::seconds interval) {
+  if (counts_.dropped == 0) return std::nullopt;
+  if (reported_at_ && now - *reported_at_ < interval) return std::nullopt;
+  DropReport due = counts_;
+  counts_.dropped = 0;
+  counts_.told = 0;
+  reported_at_ = now;
+  return due;
 }
 
 }  // namespace gvo::cases

@@ -126,35 +126,90 @@ bool Desk::tell_coordinators(const TextFor& text_for, const std::string& except_
 bool Desk::on_message(const std::string& address, std::string_view text, TimePoint now) {
   auto member = staff_.find(address);
   if (!member) return false;
-  if (!limits_.allow(address, member.value().has_value(), now)) {
-    log::debug("a message over the rate limit was dropped");
-    return true;
+  if (member.value()) {
+    const auto go = admitted(address, cases::Standing::staff, member.value()->language, now);
+    if (!go || !*go) return go.has_value();
+    return on_staff_message(std::move(*member.value()), text, now);
   }
-  if (member.value()) return on_staff_message(std::move(*member.value()), text, now);
-  auto peer = peers_.find_or_add(address, unix_seconds(now));
-  if (!peer) return false;
-  const Host host{peer.value(), address};
-  auto saved = conversations_.load(host.peer);
-  if (!saved) return false;
-  if (auto going = flows::going_on(flows_.library, saved.value()))
-    return talk(host, saved.value(), std::move(going), flows::Message{std::string(text)}, now);
-  if (saved.value()) {
-    if (auto asked = forget_question_language(*saved.value()))
-      return answer_forget_question(host, *asked, text, now);
+  // Who they are to the bot, read before anything is written for them: a conversation in
+  // progress or a case keeps them a share of everyone's budget under a flood.
+  auto known = peers_.find(address);
+  if (!known) return false;
+  std::optional<std::string> saved;
+  std::vector<storage::CaseId> filed;
+  if (known.value()) {
+    auto loaded = conversations_.load(*known.value());
+    if (!loaded) return false;
+    saved = std::move(loaded).value();
+    auto of_host = cases_.of_host(*known.value());
+    if (!of_host) return false;
+    filed = std::move(of_host).value();
   }
   // Before, this person wrote in language (if they wrote at all).
   flows::Language language;
-  if (saved.value()) {
-    if (auto session = flows::session_from_json(*saved.value()); session)
+  if (saved) {
+    if (auto session = flows::session_from_json(*saved); session) {
       language = session->language;
+    } else if (auto asked = forget_question_language(*saved)) {
+      language = *asked;
+    }
   }
-  auto filed = cases_.of_host(host.peer);
-  if (!filed) return false;
-  if (!filed.value().empty()) {
+  const auto standing =
+      saved || !filed.empty() ? cases::Standing::known : cases::Standing::stranger;
+  const auto go = admitted(address, standing, language, now);
+  if (!go || !*go) return go.has_value();
+
+  auto peer = peers_.find_or_add(address, unix_seconds(now));
+  if (!peer) return false;
+  const Host host{peer.value(), address};
+  if (auto going = flows::going_on(flows_.library, saved))
+    return talk(host, saved, std::move(going), flows::Message{std::string(text)}, now);
+  if (saved) {
+    if (auto asked = forget_question_language(*saved))
+      return answer_forget_question(host, *asked, text, now);
+  }
+  if (!filed.empty()) {
     if (language.empty()) language = flows_.catalog.languages.front();
-    return follow_up(host, filed.value(), language, text, now);
+    return follow_up(host, filed, language, text, now);
   }
-  return talk(host, saved.value(), std::nullopt, flows::Message{std::string(text)}, now, language);
+  return talk(host, saved, std::nullopt, flows::Message{std::string(text)}, now, language);
+}
+
+// The rate limits' verdict. A dropped message is answered "many messages right now, write again
+// in a minute" once per sender per window (within a budget of its own), in their language or,
+// for a stranger, in every language; the drops are counted in a log line now and then, without
+// anyone's address. Nothing: the answer could not be queued.
+std::optional<bool> Desk::admitted(const std::string& address, cases::Standing standing,
+                                   const flows::Language& language, TimePoint now) {
+  const auto admission = limits_.admit(address, standing, now);
+  if (admission.admitted) return true;
+  if (const auto counts = limits_.report(now, std::chrono::seconds(10))) {
+    log::notice("rate limits: " + std::to_string(counts->dropped) +
+                " message(s) dropped since the last report, " + std::to_string(counts->told) +
+                " of their senders told to write again (" + std::to_string(counts->dropped_total) +
+                " dropped, " + std::to_string(counts->told_total) + " told since start)");
+  }
+  if (!admission.tell_busy) return false;
+  const std::string text = busy_text(language);
+  if (text.empty()) return false;
+  // To a member of staff it carries no case data: a notice.
+  const auto audience =
+      standing == cases::Standing::staff ? storage::Audience::notice : storage::Audience::host;
+  if (!send_(address, text, audience)) return std::nullopt;
+  return false;
+}
+
+std::string Desk::busy_text(const flows::Language& language) const {
+  constexpr char kBusy[] = "host.busy";
+  if (flows_.desk.messages.count(kBusy) == 0) return {};  // an older desk.json
+  if (!language.empty()) return flows_.desk.text(kBusy, language);
+  std::string every;
+  for (const auto& each : flows_.desk.languages) {
+    const std::string line = flows_.desk.text(kBusy, each);
+    if (every.find(line) != std::string::npos) continue;
+    every += (every.empty() ? "" : "\n") + line;
+  }
+  return every;
 }
 
 // One step of the host's conversation, and everything it asks for.

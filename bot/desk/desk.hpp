@@ -90,6 +90,12 @@ class Desk {
   };
   using TextFor = std::function<std::string(const storage::StaffRow&)>;
 
+  // The rate limits' verdict on a message from address (true: it goes on); a dropped one may be
+  // answered "write again in a minute" in language (every language when empty). Nothing: the
+  // store failed.
+  std::optional<bool> admitted(const std::string& address, cases::Standing standing,
+                               const flows::Language& language, TimePoint now);
+  std::string busy_text(const flows::Language& language) const;
   // going: the saved conversation as flows::going_on read it (nothing: a new one starts).
   bool talk(const Host& host, const std::optional<std::string>& saved,
             std::optional<flows::Session> going, const flows::Event& event, TimePoint now,
