@@ -300,14 +300,31 @@ Result<std::string> Sealer::open(const SealedPlace& place, const Bytes& sealed) 
   return plaintext;
 }
 
-Bytes Sealer::blind_index(std::string_view purpose, std::string_view value) const {
-  const DerivedKeys& keys = keys_.front();
+Bytes Sealer::index_with(const DerivedKeys& keys, std::string_view purpose,
+                         std::string_view value) {
   Bytes input;
   append_u32(input, static_cast<std::uint32_t>(purpose.size()));
   input.insert(input.end(), purpose.begin(), purpose.end());
   input.insert(input.end(), value.begin(), value.end());
   const Digest digest = hmac_with(keys.indexing_mac, keys.indexing, input.data(), input.size());
   return Bytes(digest.begin(), digest.end());
+}
+
+Bytes Sealer::blind_index(std::string_view purpose, std::string_view value) const {
+  return index_with(keys_.front(), purpose, value);
+}
+
+std::vector<Bytes> Sealer::blind_indexes_under_every_key(std::string_view purpose,
+                                                         std::string_view value) const {
+  std::vector<Bytes> indexes;
+  indexes.reserve(keys_.size());
+  for (const auto& keys : keys_) indexes.push_back(index_with(keys, purpose, value));
+  return indexes;
+}
+
+std::optional<std::uint32_t> Sealer::key_id_of(const Bytes& sealed) {
+  if (sealed.size() < kOverhead || sealed[0] != kFormatVersion) return std::nullopt;
+  return read_u32(sealed.data() + 1);
 }
 
 }  // namespace gvo::storage

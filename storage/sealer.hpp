@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,9 +66,18 @@ class Sealer {
   // address, say), or for naming a peer in logs. purpose separates uses. Under the current key:
   // rotating the key means recomputing these.
   Bytes blind_index(std::string_view purpose, std::string_view value) const;
+  // The same hash under every loaded key, the current one first: what a row written before a
+  // rotation may hold (storage/key_rotation.cpp maps them to the current one).
+  std::vector<Bytes> blind_indexes_under_every_key(std::string_view purpose,
+                                                   std::string_view value) const;
 
   const SealingKey& current_key() const { return keys_.front().key; }
   std::vector<std::string> key_ids() const;
+  bool has_key(std::uint32_t id) const { return find_key(id) != nullptr; }
+
+  // The id of the key that sealed a value (read from its header, nothing is opened), or nothing
+  // when sealed is not a sealed value of a known format.
+  static std::optional<std::uint32_t> key_id_of(const Bytes& sealed);
 
  private:
   struct DerivedKeys {
@@ -82,6 +92,8 @@ class Sealer {
     ~DerivedKeys();
   };
   const DerivedKeys* find_key(std::uint32_t id) const;
+  static Bytes index_with(const DerivedKeys& keys, std::string_view purpose,
+                          std::string_view value);
 
   std::vector<DerivedKeys> keys_;
 };

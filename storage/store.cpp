@@ -26,8 +26,11 @@ Result<void> verify_key(Database& db, const Sealer& sealer) {
   auto opened = sealer.open(kKeyCheckPlace, query->column_blob(0));
   if (opened && opened.value() == kKeyCheckText) return {};
   if (!opened && opened.code() == Errc::sealed_unknown_key) {
-    return fail(Errc::key_mismatch, "the database was sealed with " + opened.error().detail +
-                                        ", the loaded keys have ids " + joined(sealer.key_ids()));
+    return fail(Errc::key_mismatch,
+                "the database was sealed with " + opened.error().detail +
+                    ", the loaded keys have ids " + joined(sealer.key_ids()) +
+                    ": load the key that sealed it (after a rotation not yet done, list the "
+                    "previous key file in sealing.retired_key_files)");
   }
   return fail(Errc::key_mismatch, "the key check in the database does not open");
 }
@@ -47,11 +50,33 @@ Result<void> check_existing(const std::string& path, const Sealer& sealer, int l
 }  // namespace
 
 Result<Store> Store::open(const std::string& path, Sealer sealer, OpenMode mode) {
-  return open(path, std::move(sealer), mode, schema_migrations());
+  return open(path, std::move(sealer), mode, schema_migrations(), RotationOptions{});
 }
 
 Result<Store> Store::open(const std::string& path, Sealer sealer, OpenMode mode,
                           const std::vector<Migration>& migrations) {
+  return open(path, std::move(sealer), mode, migrations, RotationOptions{});
+}
+
+Result<Store> Store::open(const std::string& path, Sealer sealer, OpenMode mode,
+                          const RotationOptions& rotation) {
+  return open(path, std::move(sealer), mode, schema_migrations(), rotation);
+}
+
+Result<KeyState> Store::inspect(const std::string& path, const Sealer& sealer) {
+  if (::access(path.c_str(), F_OK) != 0) return KeyState{};
+  const int latest = static_cast<int>(schema_migrations().size());
+  if (auto checked = check_existing(path, sealer, latest); !checked) {
+    return std::move(checked).error();
+  }
+  auto db = Database::open(path, OpenMode::read_only);
+  if (!db) return std::move(db).error();
+  return key_state(db.value(), sealer);
+}
+
+Result<Store> Store::open(const std::string& path, Sealer sealer, OpenMode mode,
+                          const std::vector<Migration>& migrations,
+                          const RotationOptions& rotation) {
   if (::access(path.c_str(), F_OK) == 0) {
     const int latest = static_cast<int>(migrations.size());
     if (auto checked = check_existing(path, sealer, latest); !checked) {
@@ -64,6 +89,9 @@ Result<Store> Store::open(const std::string& path, Sealer sealer, OpenMode mode,
   auto migrated = migrate(store.db_, migrations);
   if (!migrated) return std::move(migrated).error();
   store.migration_ = migrated.value();
+  auto rotated = rotate_sealing_key(store.db_, store.sealer_, rotation);
+  if (!rotated) return std::move(rotated).error();
+  if (!rotated->from_key.empty()) store.rotation_ = std::move(rotated).value();
   if (auto recorded = store.record_key(); !recorded) return std::move(recorded).error();
   return store;
 }

@@ -1,13 +1,16 @@
 // The bot's database together with the Sealer for its personal data. Opening checks, before
-// anything is written, that the loaded key is the one this database was sealed with, then brings
-// the schema up to date. Owned by the composition root; used on the bot's one thread.
+// anything is written, that a loaded key is the one this database was sealed with, brings the
+// schema up to date and, when that key is a retired one, re-keys the database to the current key
+// (storage/key_rotation.hpp). Owned by the composition root; used on the bot's one thread.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "storage/database.hpp"
+#include "storage/key_rotation.hpp"
 #include "storage/migrations.hpp"
 #include "storage/sealer.hpp"
 
@@ -19,6 +22,16 @@ class Store {
   // The same, with a schema other than gvo-bot's (tests of older versions).
   static Result<Store> open(const std::string& path, Sealer sealer, OpenMode mode,
                             const std::vector<Migration>& migrations);
+  // gvo-bot's schema, re-keying with these options when the database needs it.
+  static Result<Store> open(const std::string& path, Sealer sealer, OpenMode mode,
+                            const RotationOptions& rotation);
+  static Result<Store> open(const std::string& path, Sealer sealer, OpenMode mode,
+                            const std::vector<Migration>& migrations,
+                            const RotationOptions& rotation);
+
+  // What opening would find about the key, reading only (gvo-bot --check-config): refused as
+  // open would refuse (no loaded key opens it, a newer schema); unsealed for a missing file.
+  static Result<KeyState> inspect(const std::string& path, const Sealer& sealer);
 
   Database& db() { return db_; }
   const Sealer& sealer() const { return sealer_; }
@@ -33,6 +46,8 @@ class Store {
                                         std::string_view value);
   // The schema versions before and after opening.
   const MigrationReport& migration() const { return migration_; }
+  // The rotation opening did, if it did one.
+  const std::optional<RotationReport>& rotation() const { return rotation_; }
 
  private:
   Store(Database db, Sealer sealer) : db_(std::move(db)), sealer_(std::move(sealer)) {}
@@ -41,6 +56,7 @@ class Store {
   Database db_;
   Sealer sealer_;
   MigrationReport migration_;
+  std::optional<RotationReport> rotation_;
 };
 
 }  // namespace gvo::storage
