@@ -6,12 +6,17 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <vector>
 
+#include "bot/cases/case.hpp"
+#include "bot/cases/matching.hpp"
 #include "bot/daemon/log.hpp"
+#include "flows/session.hpp"
 #include "storage/key_files.hpp"
 
 namespace gvo::daemon {
@@ -91,6 +96,44 @@ std::vector<storage::SealingKey> all_keys(const core::Config& config, KeyCreatio
   return keys;
 }
 
+// How a rotation of the sealing key (storage/key_rotation.hpp) finds again what a case is found
+// by: its centre and name keys, read from its intake as the desk reads them when filing it.
+storage::RotationOptions rotation_options() {
+  storage::RotationOptions options;
+  auto folder = std::make_shared<std::unique_ptr<flows::TextFolder>>();  // ICU: made if needed
+  options.case_indexer =
+      [folder](std::string_view intake) -> storage::Result<storage::CaseIndexValues> {
+    auto session = flows::session_from_json(intake);
+    if (!session) {
+      return storage::fail(storage::Errc::sealed_malformed, "an intake that is not a session");
+    }
+    if (!*folder) *folder = std::make_unique<flows::TextFolder>();
+    const cases::Facts facts = cases::facts_of(session.value());
+    return storage::CaseIndexValues{facts.centre, cases::match_keys(facts, **folder).kept};
+  };
+  options.progress = [](const storage::RotationStep& step) -> storage::Result<void> {
+    log::info("sealing key rotation: " + step.table + "." + step.column + " done, " +
+              std::to_string(step.rows) + " row(s)");
+    return {};
+  };
+  return options;
+}
+
+void log_rotation(const storage::RotationReport& done) {
+  char seconds[32];
+  std::snprintf(seconds, sizeof seconds, "%.2f", done.seconds);
+  log::notice("sealing key rotated from id " + done.from_key + " to id " + done.to_key + ": " +
+              std::to_string(done.values_resealed) + " value(s) sealed again, " +
+              std::to_string(done.indexes_rekeyed) + " keyed hash(es) computed again, " +
+              std::to_string(done.rows_dropped) + " unreachable Signal row(s) dropped, in " +
+              seconds + " s; the retired key file is no longer needed");
+  if (done.enrolments_voided > 0) {
+    log::warning(std::to_string(done.enrolments_voided) +
+                 " pending enrolment code(s) were voided by the rotation: give those members a "
+                 "new one with gvo-bot staff enrol ADDRESS");
+  }
+}
+
 }  // namespace
 
 core::Config load_config(const std::string& path) {
@@ -114,8 +157,10 @@ storage::Store open_store(const core::Config& config, KeyCreation creation) {
   make_directories(config.data_dir);
   storage::Sealer sealer(all_keys(config, creation));
   const std::string path = core::resolve_in_data_dir(config, config.database);
-  auto store = storage::Store::open(path, std::move(sealer), storage::OpenMode::create_if_missing);
+  auto store = storage::Store::open(path, std::move(sealer), storage::OpenMode::create_if_missing,
+                                    rotation_options());
   if (!store) throw_storage(store.error());
+  if (store->rotation()) log_rotation(*store->rotation());
   return std::move(store).value();
 }
 
@@ -181,9 +226,26 @@ std::string check_keys(const core::Config& config) {
       return "sealing key: " + path + " will be created on first run";
     }
   }
-  const auto keys = all_keys(config, KeyCreation::refused);
-  return "sealing key: id " + keys.front().id_hex() + " loaded" +
-         (keys.size() > 1 ? ", with " + std::to_string(keys.size() - 1) + " retired key(s)" : "");
+  auto keys = all_keys(config, KeyCreation::refused);
+  const std::string loaded =
+      "sealing key: id " + keys.front().id_hex() + " loaded" +
+      (keys.size() > 1 ? ", with " + std::to_string(keys.size() - 1) + " retired key(s)" : "");
+  // What the database says of the keys, read only: a rotation to do, or a key that opens nothing.
+  const storage::Sealer sealer(std::move(keys));
+  auto state = storage::Store::inspect(core::resolve_in_data_dir(config, config.database), sealer);
+  if (!state) throw_storage(state.error());
+  switch (state->kind) {
+    case storage::KeyState::Kind::unsealed:
+      return loaded;
+    case storage::KeyState::Kind::current:
+      return loaded + "; the database is sealed with it" +
+             (sealer.key_ids().size() > 1 ? " (the retired keys are no longer needed)" : "");
+    case storage::KeyState::Kind::pending:
+      break;
+  }
+  return loaded + "\nrotation pending: the database is sealed with key id " + state->sealed_with +
+         " (a retired key); the next start re-keys " + std::to_string(state->rows_to_rekey) +
+         " row(s) to the current key, in one transaction";
 }
 
 }  // namespace gvo::daemon
