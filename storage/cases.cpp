@@ -217,17 +217,55 @@ Result<void> CaseStore::assign(CaseId id, std::int64_t staff_id, std::int64_t no
   return update->bind(1, id).bind(2, staff_id).bind(3, now).run();
 }
 
-Result<void> CaseStore::forget_host(CaseId id, std::int64_t now) {
-  auto update =
-      store_.db().prepare("UPDATE cases SET host_peer_id = NULL, updated_at = ?2 WHERE id = ?1");
+Result<void> CaseStore::forget_host(CaseId id, PeerId host, const std::string& intake,
+                                    std::int64_t now) {
+  auto reference = store_.db().prepare("SELECT reference FROM cases WHERE id = ?1");
+  if (!reference) return std::move(reference).error();
+  auto found = reference->bind(1, id).step();
+  if (!found) return std::move(found).error();
+  if (!found.value()) return fail(Errc::not_found, "case " + std::to_string(id));
+  auto sealed = store_.sealer().seal(intake_place(reference->column_text(0)), intake);
+  if (!sealed) return std::move(sealed).error();
+  auto update = store_.db().prepare(
+      "UPDATE cases SET host_peer_id = NULL, intake = ?2, updated_at = ?3 WHERE id = ?1");
   if (!update) return std::move(update).error();
-  return update->bind(1, id).bind(2, now).run();
+  if (auto done = update->bind(1, id).bind_blob(2, sealed.value()).bind(3, now).run(); !done)
+    return done;
+  auto words = store_.db().prepare(
+      "UPDATE case_events SET detail = NULL, actor_peer_id = NULL "
+      "WHERE case_id = ?1 AND actor_peer_id = ?2");
+  if (!words) return std::move(words).error();
+  return words->bind(1, id).bind(2, host).run();
 }
 
 Result<void> CaseStore::erase(CaseId id) {
   auto remove = store_.db().prepare("DELETE FROM cases WHERE id = ?1");
   if (!remove) return std::move(remove).error();
   return remove->bind(1, id).run();
+}
+
+Result<int> CaseStore::forget_mentions(const std::string& reference) {
+  // A reference is sealed in the event's detail, so each link event is opened; they are few.
+  auto query = store_.db().prepare(
+      "SELECT id, case_id, detail FROM case_events "
+      "WHERE kind IN ('linked', 'unlinked') AND detail IS NOT NULL");
+  if (!query) return std::move(query).error();
+  std::vector<std::int64_t> naming;
+  while (true) {
+    auto row = query->step();
+    if (!row) return std::move(row).error();
+    if (!row.value()) break;
+    auto detail = store_.sealer().open(detail_place(query->column_int64(1)), query->column_blob(2));
+    if (!detail) return std::move(detail).error();
+    if (detail.value() == reference) naming.push_back(query->column_int64(0));
+  }
+  auto remove = store_.db().prepare("DELETE FROM case_events WHERE id = ?1");
+  if (!remove) return std::move(remove).error();
+  for (std::int64_t event : naming) {
+    remove->reset();
+    if (auto done = remove->bind(1, event).run(); !done) return std::move(done).error();
+  }
+  return static_cast<int>(naming.size());
 }
 
 Result<std::vector<CaseId>> CaseStore::idle_in(const std::vector<std::string>& statuses,

@@ -66,10 +66,15 @@ class CaseStore {
   Result<bool> unlink(CaseId a, CaseId b);
   Result<std::vector<CaseId>> links(CaseId id);
   Result<void> assign(CaseId id, std::int64_t staff_id, std::int64_t now);
-  // The host asked to be forgotten: the case stays, without them.
-  Result<void> forget_host(CaseId id, std::int64_t now);
+  // The host asked to be forgotten: the case stays, for the detained person, without them: no
+  // link to the host, intake (the case's answers without the host's own, sealed again), and
+  // none of the host's words in its events (what happened stays, what they wrote goes).
+  Result<void> forget_host(CaseId id, PeerId host, const std::string& intake, std::int64_t now);
   // Every row of the case: its events, links and keys go with it (ON DELETE CASCADE).
   Result<void> erase(CaseId id);
+  // The events of other cases that name this reference (linked, unlinked): removed with it.
+  // How many went.
+  Result<int> forget_mentions(const std::string& reference);
   // Cases in one of statuses not changed since before (Unix seconds).
   Result<std::vector<CaseId>> idle_in(const std::vector<std::string>& statuses,
                                       std::int64_t before);

@@ -120,4 +120,17 @@ Result<bool> first_time_seen(Store& store, PeerId peer, std::int64_t sent_at_ms,
   return store.db().changes() > 0;
 }
 
+Result<int> forget_seen_before(Store& store, std::int64_t before_s) {
+  auto forget = store.db().prepare("DELETE FROM inbound_seen WHERE received_at < ?1");
+  if (!forget) return std::move(forget).error();
+  if (auto done = forget->bind(1, before_s).run(); !done) return std::move(done).error();
+  return store.db().changes();
+}
+
+Result<void> forget_seen(Store& store, PeerId peer) {
+  auto forget = store.db().prepare("DELETE FROM inbound_seen WHERE peer_id = ?1");
+  if (!forget) return std::move(forget).error();
+  return forget->bind(1, peer).run();
+}
+
 }  // namespace gvo::storage

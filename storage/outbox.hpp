@@ -68,5 +68,10 @@ class Outbox {
 // transaction, so that it and its effects commit together.
 Result<bool> first_time_seen(Store& store, PeerId peer, std::int64_t sent_at_ms,
                              std::int64_t now_s);
+// Dedup keeps only the redelivery window: what was taken in before before_s (Unix seconds) is
+// forgotten. How many rows went.
+Result<int> forget_seen_before(Store& store, std::int64_t before_s);
+// Every timestamp of one peer's messages (they asked to be forgotten).
+Result<void> forget_seen(Store& store, PeerId peer);
 
 }  // namespace gvo::storage

@@ -47,4 +47,40 @@ Result<std::string> Peers::address(PeerId id) {
   return store_.sealer().open({"peers", "address", row_key}, query->column_blob(0));
 }
 
+Result<std::vector<PeerId>> Peers::unused(std::int64_t created_before) {
+  auto query = store_.db().prepare(
+      "SELECT id FROM peers p WHERE created_at < ?1"
+      " AND NOT EXISTS (SELECT 1 FROM conversations WHERE peer_id = p.id)"
+      " AND NOT EXISTS (SELECT 1 FROM cases WHERE host_peer_id = p.id)"
+      " AND NOT EXISTS (SELECT 1 FROM outbox WHERE peer_id = p.id)"
+      " AND NOT EXISTS (SELECT 1 FROM inbox WHERE peer_id = p.id)"
+      " AND NOT EXISTS (SELECT 1 FROM inbound_seen WHERE peer_id = p.id) ORDER BY id");
+  if (!query) return std::move(query).error();
+  query->bind(1, created_before);
+  std::vector<PeerId> found;
+  while (true) {
+    auto row = query->step();
+    if (!row) return std::move(row).error();
+    if (!row.value()) break;
+    found.push_back(query->column_int64(0));
+  }
+  return found;
+}
+
+Result<void> Peers::remove(PeerId id) {
+  auto held = address(id);
+  if (!held) return std::move(held).error();
+  const Bytes signal_key = store_.sealer().blind_index(kSignalAddressIndex, held.value());
+  for (const char* sql : {"DELETE FROM signal_sessions WHERE address = ?1",
+                          "DELETE FROM signal_identities WHERE address = ?1",
+                          "DELETE FROM signal_sender_keys WHERE address = ?1"}) {
+    auto remove = store_.db().prepare(sql);
+    if (!remove) return std::move(remove).error();
+    if (auto done = remove->bind_blob(1, signal_key).run(); !done) return done;
+  }
+  auto remove = store_.db().prepare("DELETE FROM peers WHERE id = ?1");
+  if (!remove) return std::move(remove).error();
+  return remove->bind(1, id).run();
+}
+
 }  // namespace gvo::storage

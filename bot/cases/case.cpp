@@ -100,6 +100,20 @@ flows::Session with_consent(flows::Session intake, Consent consent) {
   return intake;
 }
 
+flows::Session without_host(flows::Session intake) {
+  intake.results.erase(result::host_contact);
+  return intake;
+}
+
+flows::Session filed_remains(const flows::Session& session) {
+  flows::Session remains;
+  remains.flow_id = session.flow_id;
+  remains.flow_version = session.flow_version;
+  remains.language = session.language;
+  remains.state = flows::SessionState::finished;
+  return remains;
+}
+
 Facts facts_of(const flows::Session& intake) {
   Facts facts;
   if (const auto* alias_only = answered(intake, result::alias_only))

@@ -47,6 +47,7 @@ inline constexpr char arrest_date[] = "arrest_date";
 inline constexpr char detainee_phone[] = "detainee_phone";
 inline constexpr char wants_lawyer[] = "wants_lawyer";
 inline constexpr char consent[] = "consent";
+inline constexpr char host_contact[] = "host_contact";  // the host's own: forgotten with them
 }  // namespace result
 
 // Whether the detained person agreed that what GVO knows of them is shared (domain/PROCEDURE.md,
@@ -63,6 +64,14 @@ Consent parse_consent(std::string_view value);
 // The intake as it reads with consent now: the consent result replaced (its label is then shown
 // in the reader's language), so that no one reads an answer a coordinator has since corrected.
 flows::Session with_consent(flows::Session intake, Consent consent);
+
+// The intake without what belongs to the host who filed it (how to reach them), for a host who
+// asked to be forgotten: the rest is about the detained person and stays with the case.
+flows::Session without_host(flows::Session intake);
+
+// What is left of a conversation once its intake is filed (the case holds the answers): the
+// flow and the language, so that the bot goes on in it, and nothing the host answered.
+flows::Session filed_remains(const flows::Session& session);
 
 // What the bot acts on, read from a filed session's results.
 struct Facts {

@@ -228,9 +228,11 @@ Result<Config, ConfigErrc> parse_config(std::string_view json_text, std::string_
   read_log(reader, parsed, config);
   if (const auto retention = parsed.find("retention");
       retention != parsed.end() && reader.expect_object(*retention, "/retention")) {
-    reader.reject_unknown_keys(*retention, "/retention", {"conversation_days", "closed_case_days"});
+    reader.reject_unknown_keys(*retention, "/retention",
+                               {"conversation_days", "closed_case_days", "seen_days"});
     reader.read_int(*retention, "/retention", "conversation_days",
                     config.retention.conversation_days, 1, 3650);
+    reader.read_int(*retention, "/retention", "seen_days", config.retention.seen_days, 1, 365);
     reader.read_int(*retention, "/retention", "closed_case_days", config.retention.closed_case_days,
                     1, 3650);
   }

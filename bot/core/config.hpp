@@ -74,6 +74,9 @@ enum class ReplyMode {
 struct RetentionConfig {
   int conversation_days = 30;
   int closed_case_days = 180;
+  // How long the bot remembers that a message was taken in (sender and timestamp, to take a
+  // redelivered one only once): redeliveries come within minutes, hours at worst.
+  int seen_days = 7;
 };
 
 struct Config {

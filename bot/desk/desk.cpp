@@ -22,6 +22,9 @@ constexpr char kDeadline[] = "deadline";
 constexpr char kForgetMarker[] = "forget?";
 constexpr char kPurge[] = "purge";
 constexpr char kDaily[] = "daily";
+// A forgotten host's address and keys go once the answer to them has left.
+constexpr char kForgetPeer[] = "forget.peer";
+constexpr std::int64_t kForgetPeerDelayMs = 10 * 60 * 1000;
 constexpr std::int64_t kDayMs = 24 * 3600 * 1000;
 constexpr std::int64_t kFirstPurgeDelayMs = 60 * 1000;
 constexpr int kTimersPerRun = 100;
@@ -253,6 +256,16 @@ bool Desk::talk(const Host& host, const std::optional<std::string>& saved,
     auto reference = file_case(host, *reaction.state, now);
     if (!reference) return false;
     provided["case_reference"] = *reference;
+  }
+  // Filed, the answers live in the case (sealed there, erased with it): the conversation keeps
+  // only its language.
+  if (provided.count("case_reference") != 0) {
+    auto filed = flows::session_from_json(*reaction.state);
+    if (filed && filed->state == flows::SessionState::finished &&
+        !conversations_.save(host.peer, flows::to_json(cases::filed_remains(filed.value())),
+                             unix_seconds(now))) {
+      return false;
+    }
   }
   for (const auto& reply : reaction.replies) {
     if (!to_host(host.address, flows::fill(reply, provided))) return false;
@@ -519,8 +532,21 @@ bool Desk::answer_forget_question(const Host& host, const flows::Language& langu
   const auto said = flows_.validators->yes_no(text, context(language, now));
   const auto* answer = std::get_if<flows::Answer>(&said);
   if (answer != nullptr && answer->value == "yes") {
+    // What stays is named: the reports on the detained person, without the host.
+    auto filed = cases_.of_host(host.peer);
+    if (!filed) return false;
+    std::string references;
+    for (storage::CaseId id : filed.value()) {
+      auto row = cases_.get(id);
+      if (!row) return false;
+      references += (references.empty() ? "" : ", ") + row->reference;
+    }
+    const std::string answer_text =
+        references.empty()
+            ? flows_.catalog.text("stopped", language)
+            : flows_.desk.text("host.forgotten_with_case", language, {{"references", references}});
     return conversations_.erase(host.peer).ok() && forget_host(host, now) &&
-           to_host(host.address, flows_.catalog.text("stopped", language));
+           to_host(host.address, answer_text);
   }
   // Anything else keeps them: their follow-up goes on as before.
   flows::Session kept;
@@ -539,19 +565,32 @@ bool Desk::forget_host(const Host& host, TimePoint now) {
   const std::int64_t seconds = unix_seconds(now);
   for (storage::CaseId id : filed.value()) {
     auto row = cases_.get(id);
-    if (!row || !cases_.forget_host(id, seconds) ||
+    if (!row) return false;
+    auto intake = flows::session_from_json(row->intake);
+    if (!intake) return false;
+    auto others = cases_.links(id);
+    if (!others ||
+        !cases_.forget_host(id, host.peer, flows::to_json(cases::without_host(intake.value())),
+                            seconds) ||
         !cases_.add_event(id, seconds, "host", std::nullopt, "host_forgotten", {}, {}) ||
         !audit_.record(seconds, "host", std::nullopt, "host_forgotten", row->reference)) {
       return false;
     }
+    // With no other report of the person, a coordinator decides whether the case goes too.
+    const char* key = others->empty() ? "staff.host_forgotten_alone" : "staff.host_forgotten";
     const std::string reference = row->reference;
     if (!tell_coordinators([&](const storage::StaffRow& member) {
-          return flows_.desk.text("staff.host_forgotten", member.language,
-                                  {{"reference", reference}});
+          return flows_.desk.text(key, member.language, {{"reference", reference}});
         })) {
       return false;
     }
   }
+  // The times of their messages go now; their address, sessions and identity key once the
+  // answer to them has left (remove_unused_peers).
+  if (!storage::forget_seen(store_, host.peer) ||
+      !timers_.schedule(kForgetPeer, peer_subject(host.peer),
+                        unix_millis(now) + kForgetPeerDelayMs))
+    return false;
   erase_done_ = true;
   return true;
 }
@@ -645,16 +684,64 @@ bool Desk::purge(TimePoint now) {
     const std::string centre = intake ? cases::facts_of(intake.value()).centre : std::string();
     if (!cases_.count_purged(month_of(row->created_at), centre.empty() ? "-" : centre,
                              row->status) ||
-        !audit_.forget(row->reference) || !cases_.erase(id) || !cancel_deadlines(id)) {
+        !erase_everywhere(row.value())) {
       return false;
     }
   }
-  if (!idle->empty() || !old->empty()) {
+  // Minimal metadata: who wrote when is kept for the redelivery window only, and a person the
+  // bot holds nothing for any more is not kept at all.
+  const std::int64_t seen_before = seconds - std::int64_t{retention_.seen_days} * 86400;
+  auto seen = storage::forget_seen_before(store_, seen_before);
+  if (!seen) return false;
+  auto peers = remove_unused_peers(seen_before, std::nullopt);
+  if (!peers) return false;
+  if (!idle->empty() || !old->empty() || seen.value() > 0 || *peers > 0) {
     erase_done_ = true;
-    log::info("retention purged " + std::to_string(idle->size()) + " conversation(s) and " +
-              std::to_string(old->size()) + " case(s)");
+    log::info("retention purged " + std::to_string(idle->size()) + " conversation(s), " +
+              std::to_string(old->size()) + " case(s), " + std::to_string(*peers) +
+              " unused address(es) and " + std::to_string(seen.value()) + " old timestamp(s)");
   }
   return true;
+}
+
+bool Desk::erase_everywhere(const storage::CaseRow& row) {
+  if (!audit_.forget(row.reference) || !cases_.forget_mentions(row.reference) ||
+      !cases_.erase(row.id) || !cancel_deadlines(row.id)) {
+    return false;
+  }
+  // A conversation filed before its answers moved out still holds them (older versions).
+  if (row.host) {
+    auto saved = conversations_.load(*row.host);
+    if (!saved) return false;
+    if (saved.value()) {
+      auto session = flows::session_from_json(*saved.value());
+      if (session && session->state == flows::SessionState::finished &&
+          !conversations_.save(*row.host, flows::to_json(cases::filed_remains(session.value())),
+                               row.updated_at)) {
+        return false;
+      }
+    }
+  }
+  erase_done_ = true;
+  return true;
+}
+
+std::optional<int> Desk::remove_unused_peers(std::int64_t created_before,
+                                             std::optional<storage::PeerId> only) {
+  auto unused = peers_.unused(created_before);
+  if (!unused) return std::nullopt;
+  int removed = 0;
+  for (storage::PeerId peer : unused.value()) {
+    if (only && peer != *only) continue;
+    auto address = peers_.address(peer);
+    if (!address) return std::nullopt;
+    auto member = staff_.find(address.value());
+    if (!member) return std::nullopt;
+    if (member.value()) continue;  // staff keep their address and keys
+    if (!peers_.remove(peer)) return std::nullopt;
+    ++removed;
+  }
+  return removed;
 }
 
 // --- Timers
@@ -690,6 +777,11 @@ bool Desk::run_timer(const storage::TimerRow& timer, TimePoint now) {
   }
   if (timer.kind == kPurge) {
     return purge(now) && timers_.schedule(kPurge, kDaily, unix_millis(now) + kDayMs).ok();
+  }
+  if (timer.kind == kForgetPeer) {
+    if (std::sscanf(timer.subject.c_str(), "peer %lld", &first) != 1) return true;
+    // Still waiting for the answer to leave, or writing again: the daily purge decides later.
+    return remove_unused_peers(unix_seconds(now) + 1, first).has_value();
   }
   if (timer.kind == kDeadline) {
     if (std::sscanf(timer.subject.c_str(), "case %lld day %d", &first, &second) != 2) return true;

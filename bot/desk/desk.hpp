@@ -119,8 +119,17 @@ class Desk {
                                  cases::Consent consent) const;
   // A case's deadline alerts are no longer wanted (closed, erased, purged).
   bool cancel_deadlines(storage::CaseId id);
-  // Retention: idle conversations without a case and old closed cases go; counts stay.
+  // Retention: idle conversations without a case and old closed cases go; counts stay; dedup
+  // timestamps past the redelivery window and peers nothing holds go.
   bool purge(TimePoint now);
+  // Every copy of a case: its rows (events, notes, links, name keys go with it), the events of
+  // other cases that name it, its audit trail, its deadline alerts, and what its filer's
+  // conversation still held of its answers. The caller records the erasure itself if it should.
+  bool erase_everywhere(const storage::CaseRow& row);
+  // Removes the peers added before created_before that nothing holds (storage::Peers::unused),
+  // staff excepted; only that one when given. How many went; nothing on a storage failure.
+  std::optional<int> remove_unused_peers(std::int64_t created_before,
+                                         std::optional<storage::PeerId> only);
 
   bool to_host(const std::string& address, const std::string& text);
   bool to_staff(const std::string& address, const std::string& text);

@@ -59,6 +59,11 @@ bool Desk::on_staff_message(storage::StaffRow member, std::string_view text, Tim
   const cases::StaffCommand command = cases::read_staff_command(text, flows_.desk, flows_.folder);
   const cases::Role role = role_of(member);
   if (command.verb == cases::StaffVerb::unknown || !cases::may_use(role, command.verb)) {
+    // A command the member may not use is audited: who, which command, never its arguments.
+    if (command.verb != cases::StaffVerb::unknown &&
+        !audit(member, "refused " + std::string(cases::to_string(command.verb)), "", now)) {
+      return false;
+    }
     // Not allowed, for a case: the answer to a case that does not exist.
     if (command.verb != cases::StaffVerb::unknown && !command.references.empty())
       return reply(member, "staff.no_such_case", {{"reference", command.references.front()}});
@@ -491,11 +496,8 @@ bool Desk::erase_case(const storage::StaffRow& member, const cases::StaffCommand
   if (!confirmed)
     return reply(member, "staff.erase_confirm", {{"reference", loaded.row.reference}});
   // Of its trail only the erasure stays: who, when (the reference sealed, no field).
-  if (!audit_.forget(loaded.row.reference) || !audit(member, "erased", loaded.row.reference, now) ||
-      !cases_.erase(loaded.row.id) || !cancel_deadlines(loaded.row.id)) {
+  if (!erase_everywhere(loaded.row) || !audit(member, "erased", loaded.row.reference, now))
     return false;
-  }
-  erase_done_ = true;
   log::info("a coordinator erased a case");
   return reply(member, "staff.erased", {{"reference", loaded.row.reference}});
 }

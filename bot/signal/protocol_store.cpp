@@ -5,6 +5,8 @@
 #include <functional>
 #include <string>
 
+#include "storage/peers.hpp"
+
 namespace gvo::signal {
 namespace {
 
@@ -305,7 +307,7 @@ int load_sender_key(signal_buffer** record, signal_buffer** /*user_record*/,
 }  // namespace
 
 storage::Bytes ProtocolStore::address_key(const char* name, std::size_t length) const {
-  return store_.sealer().blind_index("signal address", std::string_view(name, length));
+  return store_.sealer().blind_index(storage::kSignalAddressIndex, std::string_view(name, length));
 }
 
 void ProtocolStore::attach(signal_protocol_store_context* context) {

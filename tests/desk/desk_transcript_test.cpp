@@ -163,10 +163,57 @@ class Run {
     REQUIRE(done.ok());
   }
 
+  // As a transport takes a message in: its sender a peer, its timestamp kept for dedup, in the
+  // transaction of its effects.
   void write(const std::string& who, const std::string& text) {
     desk();
     clear_inboxes();
-    in_transaction([&] { return desk_->on_message(who, text, now_); });
+    in_transaction([&] {
+      const std::int64_t seconds = desk::unix_seconds(now_);
+      auto peer = storage::Peers(*store_).find_or_add(who, seconds);
+      return peer.ok() &&
+             storage::first_time_seen(*store_, peer.value(), desk::unix_millis(now_) + ++sent_,
+                                      seconds)
+                 .ok() &&
+             desk_->on_message(who, text, now_);
+    });
+  }
+
+  // Every sealed value the store holds that names people, opened with the key, at the places
+  // storage/ seals them.
+  std::vector<std::string> opened_values() {
+    struct Place {
+      const char* sql;  // selects the row part of the place, then the sealed value
+      const char* table;
+      const char* column;
+    };
+    const Place places[] = {
+        {"SELECT id, address FROM peers", "peers", "address"},
+        {"SELECT peer_id, state FROM conversations", "conversations", "state"},
+        {"SELECT reference, intake FROM cases", "cases", "intake"},
+        {"SELECT case_id, detail FROM case_events WHERE detail IS NOT NULL", "case_events",
+         "detail"},
+        {"SELECT action, subject FROM audit WHERE subject IS NOT NULL", "audit", "subject"},
+        {"SELECT id, body FROM outbox", "outbox", "body"},
+        {"SELECT id, body FROM inbox", "inbox", "body"},
+    };
+    std::vector<std::string> values;
+    for (const auto& place : places) {
+      auto query = store_->db().prepare(place.sql);
+      REQUIRE(query.ok());
+      while (true) {
+        auto row = query->step();
+        REQUIRE(row.ok());
+        if (!row.value()) break;
+        const std::string key = query->column_text(0);
+        auto opened =
+            store_->sealer().open({place.table, place.column, key}, query->column_blob(1));
+        INFO(place.table << "." << place.column << " " << key);
+        REQUIRE(opened.ok());
+        values.push_back(std::move(opened).value());
+      }
+    }
+    return values;
   }
 
   void expect(const std::string& who, const std::string& text, bool pattern) {
@@ -294,6 +341,37 @@ class Run {
       CHECK(found == (expected_state == "present"));
       return;
     }
+    if (what == "planted") {  // "= planted Zorvexa absent": not in any value, the file, the WAL
+      std::string text, expected_state;
+      words >> text >> expected_state;
+      std::replace(text.begin(), text.end(), '_', ' ');
+      if (desk_->take_erase_done()) REQUIRE(store_->db().checkpoint_truncate().ok());
+      std::vector<std::uint8_t> bytes = test::read_bytes(dir_.file("bot.db"));
+      const auto wal = test::read_bytes(dir_.file("bot.db-wal"));
+      bytes.insert(bytes.end(), wal.begin(), wal.end());
+      bool opened = false;
+      for (const auto& value : opened_values()) opened |= value.find(text) != std::string::npos;
+      CHECK(opened == (expected_state == "present"));
+      CHECK_FALSE(test::contains(bytes, text));  // never in clear, present or not
+      return;
+    }
+    if (what == "rows") {  // "= rows peers 2"
+      std::string table;
+      words >> table >> expected;
+      auto query = store_->db().prepare("SELECT count(*) FROM " + table);
+      REQUIRE(query.ok());
+      REQUIRE(query->step().value_or(false));
+      CHECK(std::to_string(query->column_int64(0)) == expected);
+      return;
+    }
+    if (what == "peer") {  // "= peer filer absent"
+      std::string who;
+      words >> who >> expected;
+      auto found = storage::Peers(*store_).find(who);
+      REQUIRE(found.ok());
+      CHECK(found->has_value() == (expected == "present"));
+      return;
+    }
     if (what == "cases") {
       words >> expected;
       auto all = cases.all();
@@ -348,6 +426,7 @@ class Run {
   std::map<std::string, std::string> references_;
   std::map<std::string, std::string> samples_;
   flows::TimePoint now_ = test::utc("2026-03-16T10:00:00");
+  std::int64_t sent_ = 0;  // makes each message's timestamp its own
   std::minstd_rand random_{20260316};
 };
 
