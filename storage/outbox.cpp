@@ -100,6 +100,27 @@ Result<void> Outbox::delay(std::int64_t id, std::int64_t due_ms) {
   return store_.db().transact([&] { return later->bind(1, id).bind(2, due_ms).run(); });
 }
 
+Result<std::int64_t> Outbox::last_id() {
+  auto query = store_.db().prepare("SELECT coalesce(max(id), 0) FROM outbox");
+  if (!query) return std::move(query).error();
+  auto row = query->step();
+  if (!row) return std::move(row).error();
+  return query->column_int64(0);
+}
+
+Result<void> Outbox::mark_about_case(std::int64_t after_id, std::int64_t case_id) {
+  auto mark = store_.db().prepare("UPDATE outbox SET case_id = ?2 WHERE id > ?1");
+  if (!mark) return std::move(mark).error();
+  return mark->bind(1, after_id).bind(2, case_id).run();
+}
+
+Result<int> Outbox::drop_for(PeerId peer) {
+  auto drop = store_.db().prepare("DELETE FROM outbox WHERE peer_id = ?1");
+  if (!drop) return std::move(drop).error();
+  if (auto done = drop->bind(1, peer).run(); !done) return std::move(done).error();
+  return store_.db().changes();
+}
+
 Result<int> Outbox::drop_all_but_notices(const std::string& address) {
   auto peer = Peers(store_).find(address);
   if (!peer) return std::move(peer).error();

@@ -56,6 +56,12 @@ class Outbox {
   Result<void> postpone(std::int64_t id, std::int64_t due_ms);
   // Not before due_ms, without counting a try (the row waits for something, not against it).
   Result<void> delay(std::int64_t id, std::int64_t due_ms);
+  // The newest row's id (0 when none): what is queued after it has a greater one.
+  Result<std::int64_t> last_id();
+  // The rows queued after after_id are about case: they go if it is erased (ON DELETE CASCADE).
+  Result<void> mark_about_case(std::int64_t after_id, std::int64_t case_id);
+  // Everything queued for peer (they asked to be forgotten): how many rows went.
+  Result<int> drop_for(PeerId peer);
   // Everything queued for address but notices (a member suspended or removed), in the caller's
   // transaction: how many rows went.
   Result<int> drop_all_but_notices(const std::string& address);

@@ -242,6 +242,12 @@ const std::vector<Migration>& schema_migrations() {
         -- data (to a host, dropped; to an active member with the pinned key, sent).
         UPDATE outbox SET audience = 'staff';
       )sql"},
+      {12, "queued messages about a case", R"sql(
+        -- The case a queued message is about (its alert, a staff member's answer about it):
+        -- erasing the case drops what still waits to go, in the same transaction.
+        ALTER TABLE outbox ADD COLUMN case_id INTEGER REFERENCES cases(id) ON DELETE CASCADE;
+        CREATE INDEX outbox_by_case ON outbox(case_id) WHERE case_id IS NOT NULL;
+      )sql"},
   };
   return kMigrations;
 }

@@ -340,6 +340,7 @@ std::optional<std::string> Desk::file_case(const Host& host, const std::string& 
     }
   }
   // Each referent of the centre gets what the person agreed to (nothing at all without it).
+  const auto mark = outbox_mark();
   const bool told = tell_staff(
       [&](const storage::StaffRow& member) {
         if (role_of(member) == cases::Role::coordinator) {
@@ -349,7 +350,7 @@ std::optional<std::string> Desk::file_case(const Host& host, const std::string& 
         return referent_alert_for(member, *wording, intake.value(), reference, facts.consent);
       },
       facts.centre);
-  if (!told) return std::nullopt;
+  if (!told || !queued_about(id.value(), mark)) return std::nullopt;
   log::info("a case was filed" + std::string(flags.duplicate_of.empty() ? "" : " and linked"));
   return reference;
 }
@@ -437,6 +438,7 @@ bool Desk::follow_up(const Host& host, const std::vector<storage::CaseId>& filed
   }
 
   // News: an event on the case, a status when it says one, and the staff told.
+  const auto mark = outbox_mark();
   std::string new_status;
   switch (update.kind) {
     case cases::UpdateKind::released:
@@ -511,6 +513,7 @@ bool Desk::follow_up(const Host& host, const std::vector<storage::CaseId>& filed
     };
     if (!tell_staff(moved, update.centre)) return false;
   }
+  if (!queued_about(target, mark)) return false;
   log::info("a host sent news on a case (" + std::string(cases::to_string(update.kind)) + ")");
   return to_host(host.address,
                  flows_.desk.text(urgent ? "host.flight_noted" : "host.update_noted", language,
@@ -587,7 +590,7 @@ bool Desk::forget_host(const Host& host, TimePoint now) {
   }
   // The times of their messages go now; their address, sessions and identity key once the
   // answer to them has left (remove_unused_peers).
-  if (!storage::forget_seen(store_, host.peer) ||
+  if (!storage::Outbox(store_).drop_for(host.peer) || !storage::forget_seen(store_, host.peer) ||
       !timers_.schedule(kForgetPeer, peer_subject(host.peer),
                         unix_millis(now) + kForgetPeerDelayMs))
     return false;
@@ -805,15 +808,28 @@ bool Desk::deadline_alert(storage::CaseId id, int days) {
     if (deadline.days == days) due = deadline.due;
   }
   log::info("a deadline alert went to the coordinators");
+  const auto mark = outbox_mark();
   return tell_coordinators([&](const storage::StaffRow& member) {
-    return flows_.desk.text(
-        "staff.deadline", member.language,
-        {{"reference", row->reference},
-         {"days", std::to_string(days)},
-         {"due", flows_.validators->display_date(due, member.language)},
-         {"arrest_date", flows_.validators->display_date(*facts.arrest_date, member.language)},
-         {"status", flows_.desk.text("status." + row->status, member.language)}});
-  });
+           return flows_.desk.text(
+               "staff.deadline", member.language,
+               {{"reference", row->reference},
+                {"days", std::to_string(days)},
+                {"due", flows_.validators->display_date(due, member.language)},
+                {"arrest_date",
+                 flows_.validators->display_date(*facts.arrest_date, member.language)},
+                {"status", flows_.desk.text("status." + row->status, member.language)}});
+         }) &&
+         queued_about(id, mark);
+}
+
+std::optional<std::int64_t> Desk::outbox_mark() {
+  auto last = storage::Outbox(store_).last_id();
+  if (!last) return std::nullopt;
+  return last.value();
+}
+
+bool Desk::queued_about(storage::CaseId id, std::optional<std::int64_t> mark) {
+  return mark && storage::Outbox(store_).mark_about_case(*mark, id).ok();
 }
 
 }  // namespace gvo::desk

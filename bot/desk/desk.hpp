@@ -126,6 +126,10 @@ class Desk {
   // other cases that name it, its audit trail, its deadline alerts, and what its filer's
   // conversation still held of its answers. The caller records the erasure itself if it should.
   bool erase_everywhere(const storage::CaseRow& row);
+  // Where the outbox stands now (nothing on a storage failure), and the messages queued since
+  // marked as about a case: erasing it drops those still waiting (storage::Outbox).
+  std::optional<std::int64_t> outbox_mark();
+  bool queued_about(storage::CaseId id, std::optional<std::int64_t> mark);
   // Removes the peers added before created_before that nothing holds (storage::Peers::unused),
   // staff excepted; only that one when given. How many went; nothing on a storage failure.
   std::optional<int> remove_unused_peers(std::int64_t created_before,
@@ -142,6 +146,9 @@ class Desk {
   bool on_staff_message(storage::StaffRow member, std::string_view text, TimePoint now);
   bool run_staff_command(const storage::StaffRow& member, const cases::StaffCommand& command,
                          TimePoint now);
+  // One command on one visible case (not erase).
+  bool run_case_command(const storage::StaffRow& member, const cases::StaffCommand& command,
+                        const Loaded& loaded, TimePoint now);
   bool list_cases(const storage::StaffRow& member, const cases::StaffCommand& command,
                   TimePoint now);
   bool show_case(const storage::StaffRow& member, const Loaded& loaded);

@@ -136,10 +136,19 @@ bool Desk::run_staff_command(const storage::StaffRow& member, const cases::Staff
   bool failed = false;
   const auto loaded = visible_case(member, command.references.front(), failed);
   if (!loaded) return !failed;
+  if (command.verb == StaffVerb::erase) return erase_case(member, command, *loaded, now);
+  // What the command queues is about the case: erasing it drops what has not gone yet.
+  const auto mark = outbox_mark();
+  return run_case_command(member, command, *loaded, now) && queued_about(loaded->row.id, mark);
+}
+
+bool Desk::run_case_command(const storage::StaffRow& member, const cases::StaffCommand& command,
+                            const Loaded& loaded, TimePoint now) {
+  using cases::StaffVerb;
   // A case the person did not want shared is, to a referent, a case that does not exist: the
   // answer then given (nothing: the command goes on).
   const auto hidden_answer = [&]() -> std::optional<bool> {
-    const auto view = view_for(member, *loaded);
+    const auto view = view_for(member, loaded);
     if (!view) return false;
     if (*view != cases::View::none) return std::nullopt;
     return reply(member, "staff.no_such_case", {{"reference", command.references.front()}});
@@ -147,13 +156,11 @@ bool Desk::run_staff_command(const storage::StaffRow& member, const cases::Staff
   switch (command.verb) {
     case StaffVerb::show:
       if (const auto answer = hidden_answer()) return *answer;
-      return show_case(member, *loaded) && audit(member, "viewed", loaded->row.reference, now);
+      return show_case(member, loaded) && audit(member, "viewed", loaded.row.reference, now);
     case StaffVerb::consent:
-      return record_consent(member, command, *loaded, now);
-    case StaffVerb::erase:
-      return erase_case(member, command, *loaded, now);
+      return record_consent(member, command, loaded, now);
     case StaffVerb::audit: {
-      auto entries = audit_.about(loaded->row.reference);
+      auto entries = audit_.about(loaded.row.reference);
       if (!entries) return false;
       std::string lines;
       for (const auto& entry : entries.value()) {
@@ -168,11 +175,11 @@ bool Desk::run_staff_command(const storage::StaffRow& member, const cases::Staff
                                    {"actor", actor},
                                    {"action", entry.action}});
       }
-      return to_staff(member.address, lines.empty() ? loaded->row.reference : lines);
+      return to_staff(member.address, lines.empty() ? loaded.row.reference : lines);
     }
     default:
       if (const auto answer = hidden_answer()) return *answer;
-      return change_case(member, command, *loaded, now);
+      return change_case(member, command, loaded, now);
   }
 }
 

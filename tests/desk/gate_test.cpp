@@ -289,3 +289,74 @@ TEST_CASE("enrolment: five wrong tries burn the code, and an expired code pins n
     CHECK(test::read_text(file).find("AAAABBBBCCCC") == std::string::npos);
   }
 }
+
+namespace {
+
+// A French host's intake, filed at Vottem under a name nobody else uses.
+void file_intake(World& world, const std::string& host, const std::string& name) {
+  for (const char* line : {"bonjour", "3",      "1",      "@name",  "passer", "guinéen", "oui",
+                           "passer",  "vottem", "oui",    "passer", "passer", "hier",    "oui",
+                           "passer",  "passer", "passer", "non",    "oui",    "passer",  "oui"}) {
+    world.write(host, std::string(line) == "@name" ? name : line);
+  }
+}
+
+std::string reference_in(const std::vector<std::pair<std::string, Audience>>& queued) {
+  for (const auto& [text, audience] : queued) {
+    if (auto found = cases::find_reference(text); !found.empty()) return found;
+  }
+  return {};
+}
+
+bool any_holds(const std::vector<std::pair<std::string, Audience>>& queued,
+               const std::string& text) {
+  return std::any_of(queued.begin(), queued.end(),
+                     [&](const auto& row) { return row.first.find(text) != std::string::npos; });
+}
+
+}  // namespace
+
+TEST_CASE("erasure: what still waits to go about an erased case goes with it") {
+  World world;
+  world.pin(world.add("ana", "coordinator"), "ana key");
+  world.pin(world.add("bram", "coordinator"), "bram key");
+  world.set_key("ana", "ana key");
+  file_intake(world, "host-1", "QUORBAX Zelmira");
+  const std::string reference = reference_in(world.waiting_for("host-1"));
+  REQUIRE_FALSE(reference.empty());
+  // Bram is offline: the new case's notice, with the name, waits for him.
+  REQUIRE(any_holds(world.waiting_for("bram"), "QUORBAX Zelmira"));
+  world.write("ana", "show " + reference);
+  REQUIRE(any_holds(world.waiting_for("ana"), "QUORBAX Zelmira"));
+
+  world.write("ana", "erase " + reference + " confirm");
+  CHECK_FALSE(any_holds(world.waiting_for("bram"), "QUORBAX Zelmira"));
+  CHECK_FALSE(any_holds(world.waiting_for("ana"), "QUORBAX Zelmira"));
+  CHECK(any_holds(world.waiting_for("ana"), reference));  // the answer that it is erased
+}
+
+TEST_CASE("forget me: what waits for the host goes, but the answer that says what was erased") {
+  World world;
+  world.pin(world.add("ana", "coordinator"), "ana key");
+  file_intake(world, "host-1", "QUORBAX Zelmira");
+  // Offline: the summary of their answers, with the name, still waits for them.
+  REQUIRE(any_holds(world.waiting_for("host-1"), "QUORBAX Zelmira"));
+  world.write("host-1", "oubliez-moi");
+  world.write("host-1", "oui");
+  const auto queued = world.waiting_for("host-1");
+  REQUIRE(queued.size() == 1);
+  CHECK(queued.front().first.find("reste, sans rien sur vous") != std::string::npos);
+  CHECK_FALSE(any_holds(queued, "QUORBAX"));
+  // The refused command of a referent is audited, without its arguments.
+  world.pin(world.add("bram", "referent", {"vottem"}), "bram key");
+  world.set_key("bram", "bram key");
+  world.write("bram", "erase " + reference_in(world.waiting_for("ana")) + " confirm");
+  auto refused = world.store().db().prepare(
+      "SELECT action, actor, subject IS NULL FROM audit WHERE action LIKE 'refused%'");
+  REQUIRE(refused.ok());
+  REQUIRE(refused->step().value_or(false));
+  CHECK(refused->column_text(0) == "refused erase");
+  CHECK(refused->column_text(1) == "referent");
+  CHECK(refused->column_int64(2) == 1);  // no reference: never the command's arguments
+  CHECK_FALSE(refused->step().value_or(true));
+}
