@@ -176,3 +176,24 @@ TEST_CASE("blind indexes are stable, keyed, and separate their purposes") {
   CHECK(Sealer({gvo::test::new_sealing_key()}).blind_index("peer address", "+32470123456") !=
         index);
 }
+
+TEST_CASE("a rotation finds what each loaded key hashed and which key sealed a value") {
+  const SealingKey old_key = gvo::test::new_sealing_key();
+  const SealingKey current = gvo::test::new_sealing_key();
+  const Sealer sealer({current, old_key});
+  const auto all = sealer.blind_indexes_under_every_key("signal address", "+32470123456");
+  REQUIRE(all.size() == 2);
+  CHECK(all[0] == sealer.blind_index("signal address", "+32470123456"));  // the current key first
+  CHECK(all[1] == Sealer({old_key}).blind_index("signal address", "+32470123456"));
+  CHECK(all[0] != all[1]);
+
+  auto sealed = Sealer({old_key}).seal(kPlace, "Samira Tahiri");
+  REQUIRE(sealed.ok());
+  CHECK(Sealer::key_id_of(sealed.value()) == std::optional<std::uint32_t>(old_key.id()));
+  CHECK(sealer.has_key(old_key.id()));
+  CHECK_FALSE(Sealer({current}).has_key(old_key.id()));
+  CHECK_FALSE(Sealer::key_id_of(Bytes(32, 1)).has_value());  // a keyed hash, not a sealed value
+  Bytes other_version = sealed.value();
+  other_version[0] = 2;
+  CHECK_FALSE(Sealer::key_id_of(other_version).has_value());
+}
