@@ -8,6 +8,10 @@
 #include <catch2/catch.hpp>
 #include <signal.h>
 
+#include "storage/key_files.hpp"
+#include "storage/peers.hpp"
+#include "storage/staff.hpp"
+#include "storage/store.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -65,6 +69,21 @@ std::string random_key_hex() {
   static constexpr char kDigits[] = "0123456789abcdef";
   for (int i = 0; i < 64; ++i) hex += kDigits[random() % 16];
   return hex + "\n";
+}
+
+// What bot/signal/protocol_store.cpp writes for a peer: a session under the hash of its address.
+gvo::storage::Result<void> add_session(gvo::storage::Store& store, const std::string& address) {
+  const auto key = store.sealer().blind_index("signal address", address);
+  std::string row;
+  static constexpr char kDigits[] = "0123456789abcdef";
+  for (std::uint8_t byte : key) row += std::string{kDigits[byte >> 4], kDigits[byte & 15]};
+  auto sealed =
+      store.sealer().seal({"signal_sessions", "record", row + "/1"}, std::string(800, 's'));
+  if (!sealed) return std::move(sealed).error();
+  auto insert =
+      store.db().prepare("INSERT INTO signal_sessions(address, device, record) VALUES (?1, 1, ?2)");
+  if (!insert) return std::move(insert).error();
+  return insert->bind_blob(1, key).bind_blob(2, sealed.value()).run();
 }
 
 }  // namespace
@@ -157,4 +176,77 @@ TEST_CASE("a rotation without the old key is refused, naming what to do, and cha
   CHECK(run.exit_code == 78);
   CHECK_THAT(run.err, Catch::Matchers::Contains("retired_key_files"));
   CHECK((gvo::test::read_bytes(dir.file("bot/gvo-bot.db")) == database));
+}
+
+TEST_CASE("a rotation killed in the middle leaves the old state, and the next start finishes it") {
+  gvo::test::TempDir dir;
+  gvo::test::write_text(dir.file("bot.json"),
+                        R"({"data_dir": "bot", "sealing": {"create_key": true}})");
+  REQUIRE(gvo::test::run_to_completion(kBot, {"init", "-c", "bot.json"}, dir.path()).exit_code ==
+          0);
+  auto old_key = gvo::storage::read_key_file(dir.file("bot/sealing.key"));
+  REQUIRE(old_key.ok());
+  constexpr int kPeers = 8000;  // enough for the rotation to last well past its first step
+  {
+    auto store = gvo::storage::Store::open(dir.file("bot/gvo-bot.db"),
+                                           gvo::storage::Sealer({old_key.value()}),
+                                           gvo::storage::OpenMode::existing_only);
+    REQUIRE(store.ok());
+    auto filled = store->db().transact([&]() -> gvo::storage::Result<void> {
+      gvo::storage::Peers peers(store.value());
+      for (int i = 0; i < kPeers; ++i) {
+        const std::string address = "host-" + std::to_string(i);
+        if (auto added = peers.find_or_add(address, 1000); !added) return added.error();
+        if (auto session = add_session(store.value(), address); !session) return session;
+      }
+      auto member =
+          gvo::storage::StaffStore(store.value()).add("coord", "coordinator", {}, "en", 1000);
+      if (!member) return member.error();
+      return {};
+    });
+    REQUIRE(filled.ok());
+  }
+  gvo::test::write_text(dir.file("bot/new.key"), random_key_hex(), 0600);
+  gvo::test::write_text(dir.file("bot.json"), R"({"data_dir": "bot", "sealing": )"
+                                              R"({"key_file": "new.key", )"
+                                              R"("retired_key_files": ["sealing.key"]}})");
+
+  {
+    gvo::test::ChildProcess bot(kBot, {"--config", "bot.json"}, dir.path());
+    REQUIRE(bot.wait_for_stderr("sealing key rotation: peers.address done", 30s));
+    bot.send_signal(SIGKILL);
+    REQUIRE(bot.wait_for_exit(10s).has_value());
+    if (bot.stderr_text().find("sealing key rotated") != std::string::npos) {
+      WARN("the machine was too fast: the rotation was done before the kill; not judged");
+      return;
+    }
+  }
+  const auto after_kill =
+      gvo::test::run_to_completion(kBot, {"--check-config", "-c", "bot.json"}, dir.path());
+  CHECK_THAT(after_kill.out, Catch::Matchers::Contains("rotation pending: the database is sealed "
+                                                       "with key id " +
+                                                       old_key->id_hex()));
+  {
+    // Rolled back: the old key alone still opens it and finds everyone.
+    auto old_state = gvo::storage::Store::open(dir.file("bot/gvo-bot.db"),
+                                               gvo::storage::Sealer({old_key.value()}),
+                                               gvo::storage::OpenMode::existing_only);
+    REQUIRE(old_state.ok());
+    CHECK(gvo::storage::Peers(old_state.value()).find("host-7999").value().has_value());
+  }
+
+  const auto resumed =
+      gvo::test::run_to_completion(kBot, {"staff", "list", "-c", "bot.json"}, dir.path());
+  INFO(resumed.err);
+  REQUIRE(resumed.exit_code == 0);
+  CHECK_THAT(resumed.err,
+             Catch::Matchers::Contains("sealing key rotated from id " + old_key->id_hex()));
+  CHECK_THAT(resumed.out, Catch::Matchers::StartsWith("coord\tcoordinator"));
+
+  REQUIRE(::unlink(dir.file("bot/sealing.key").c_str()) == 0);
+  gvo::test::write_text(dir.file("bot.json"),
+                        R"({"data_dir": "bot", "sealing": {"key_file": "new.key"}})");
+  const auto listed =
+      gvo::test::run_to_completion(kBot, {"staff", "list", "-c", "bot.json"}, dir.path());
+  CHECK_THAT(listed.out, Catch::Matchers::StartsWith("coord\tcoordinator"));
 }
