@@ -92,7 +92,7 @@ Accounts::Accounts(storage::Database& db, bool open_registration)
 // --- Upgrades ---------------------------------------------------------------------------------
 
 Admission Accounts::authenticate(std::string_view authorization, std::string_view claim_code,
-                                 std::int64_t now_ms) {
+                                 std::int64_t now_ms, const NewAccountGate& may_register) {
   const auto credentials = parse_basic(authorization);
   if (!credentials) {
     return Refusal{401, "credentials needed (Authorization: Basic)",
@@ -111,7 +111,7 @@ Admission Accounts::authenticate(std::string_view authorization, std::string_vie
     if (!query) return storage_refusal(query.error());
     auto row = query->bind(1, account).step();
     if (!row) return storage_refusal(row.error());
-    if (!row.value()) return self_register(account, secret, now_ms);
+    if (!row.value()) return self_register(account, secret, now_ms, may_register);
     salt = query->column_blob(0);
     expected = query->column_blob(1);
   }
@@ -121,7 +121,51 @@ Admission Accounts::authenticate(std::string_view authorization, std::string_vie
   if (!same_digest(expected, sha256(salt, secret))) {
     return Refusal{401, kWrongSecret, "wrong secret"};
   }
+  // Only retention reads it: a failed write costs nothing but an early last-seen.
+  (void)touch(account, now_ms);
   return Admitted{account, false};
+}
+
+AccountResult<void> Accounts::touch(const std::string& account, std::int64_t now_ms) {
+  constexpr std::int64_t kResolutionMs = 3600 * 1000;
+  auto update = db_.prepare(
+      "UPDATE accounts SET last_seen_at = ?2 WHERE id = ?1 AND "
+      "coalesce(last_seen_at, created_at) < ?2 - ?3");
+  if (!update) return storage_failure(update.error());
+  update->bind(1, account).bind(2, now_ms).bind(3, kResolutionMs);
+  // Not worth an fsync: after a crash, an account looks idle an hour longer at most.
+  auto done = db_.transact_without_sync([&] { return update->run(); });
+  if (!done) return storage_failure(done.error());
+  return {};
+}
+
+AccountResult<Forgotten> Accounts::forget_idle(std::int64_t now_ms, std::int64_t idle_ms,
+                                               std::int64_t keyless_idle_ms) {
+  Forgotten forgotten;
+  auto removed = db_.transact([&]() -> storage::Result<void> {
+    // Queued messages go with their account (ON DELETE CASCADE): counted first.
+    constexpr const char* kIdle =
+        "provisioned = 0 AND ((?2 > 0 AND coalesce(last_seen_at, created_at) < ?1 - ?2) OR "
+        "(?3 > 0 AND identity_key IS NULL AND coalesce(last_seen_at, created_at) < ?1 - ?3))";
+    auto count = db_.prepare(std::string("SELECT count(*) FROM envelopes WHERE destination IN "
+                                         "(SELECT id FROM accounts WHERE ") +
+                             kIdle + ")");
+    if (!count) return std::move(count).error();
+    auto counted = count->bind(1, now_ms).bind(2, idle_ms).bind(3, keyless_idle_ms).step();
+    if (!counted) return std::move(counted).error();
+    forgotten.envelopes = static_cast<std::size_t>(count->column_int64(0));
+    count->reset();
+    auto remove = db_.prepare(std::string("DELETE FROM accounts WHERE ") + kIdle);
+    if (!remove) return std::move(remove).error();
+    if (auto done = remove->bind(1, now_ms).bind(2, idle_ms).bind(3, keyless_idle_ms).run();
+        !done) {
+      return done;
+    }
+    forgotten.accounts = static_cast<std::size_t>(db_.changes());
+    return {};
+  });
+  if (!removed) return storage_failure(removed.error());
+  return forgotten;
 }
 
 Admission Accounts::claim(const std::string& account, std::string_view secret,
@@ -183,7 +227,7 @@ Admission Accounts::claim(const std::string& account, std::string_view secret,
 }
 
 Admission Accounts::self_register(const std::string& account, std::string_view secret,
-                                  std::int64_t now_ms) {
+                                  std::int64_t now_ms, const NewAccountGate& may_register) {
   if (!open_registration_) return Refusal{403, kNotProvisioned, "unknown account, closed relay"};
   if (!is_new_account_name(account)) {
     return Refusal{403, kNameNotAllowed, "new name outside [a-z0-9][a-z0-9._-]{0,63}"};
@@ -192,6 +236,9 @@ Admission Accounts::self_register(const std::string& account, std::string_view s
   if (!look_alike) return storage_refusal(look_alike.error());
   if (look_alike.value()) {
     return Refusal{403, kTooClose, "new name reads like a provisioned account"};
+  }
+  if (may_register) {
+    if (auto refusal = may_register()) return std::move(*refusal);
   }
   const auto salt = random_bytes(kSaltSize);
   if (!salt) return Refusal{500, "relay failed", "no randomness"};

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -61,9 +63,20 @@ struct Refusal {
   int status = 403;
   std::string reason;
   std::string detail;
+  int retry_after_s = 0;  // a Retry-After header, for a refusal that holds for a while only
 };
 
 using Admission = std::variant<Admitted, Refusal>;
+
+// Asked just before an unknown account registers: a refusal when too many did lately
+// (flood_guard.hpp).
+using NewAccountGate = std::function<std::optional<Refusal>()>;
+
+// What forget_idle removed.
+struct Forgotten {
+  std::size_t accounts = 0;
+  std::size_t envelopes = 0;
+};
 
 class Accounts {
  public:
@@ -73,8 +86,19 @@ class Accounts {
 
   // authorization: the upgrade's Authorization header (Basic base64(name:secret)); claim_code:
   // its X-Gvo-Claim header, empty when absent.
+  // may_register, when given, is asked before an unknown account registers. A success
+  // notes when the account was last seen (touch).
   Admission authenticate(std::string_view authorization, std::string_view claim_code,
-                         std::int64_t now_ms);
+                         std::int64_t now_ms, const NewAccountGate& may_register = {});
+
+  // Notes that account was seen at now_ms (kept to within an hour, so that most connections
+  // write nothing).
+  AccountResult<void> touch(const std::string& account, std::int64_t now_ms);
+  // Removes self-registered accounts not seen for idle_ms, and those that never uploaded keys
+  // (they cannot be written to) not seen for keyless_idle_ms, with their keys and queued
+  // messages. Provisioned accounts are never removed here. 0 turns either off.
+  AccountResult<Forgotten> forget_idle(std::int64_t now_ms, std::int64_t idle_ms,
+                                       std::int64_t keyless_idle_ms);
 
   // Reserves name (or takes back an account that is in use, when reset: its secret, keys and
   // queued messages are dropped) and issues a new claim code valid for valid_ms. Any earlier
@@ -88,7 +112,8 @@ class Accounts {
  private:
   Admission claim(const std::string& account, std::string_view secret, std::string_view claim_code,
                   std::int64_t now_ms);
-  Admission self_register(const std::string& account, std::string_view secret, std::int64_t now_ms);
+  Admission self_register(const std::string& account, std::string_view secret, std::int64_t now_ms,
+                          const NewAccountGate& may_register);
   // Whether name reads like a provisioned account other than itself.
   storage::Result<bool> looks_like_provisioned(const std::string& name);
 

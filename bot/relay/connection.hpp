@@ -10,8 +10,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core.hpp>
@@ -19,6 +21,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "bot/relay/flood_guard.hpp"
 #include "bot/relay/relay_service.hpp"
 
 namespace gvo::relay {
@@ -42,20 +45,37 @@ class Peer {
   virtual void replace() = 0;
 };
 
-// The connected accounts, so that a send can wake its recipient's connection; and where the
-// connections tell what the relay's log should say.
+// The connected accounts, so that a send can wake its recipient's connection; the flood limits
+// every connection counts against; and where the connections tell what the relay's log should
+// say.
 class Hub {
  public:
-  explicit Hub(RelayService& service) : service_(service) {}
+  static constexpr std::size_t kNoticesPerWindow = 20;
+  static constexpr std::int64_t kNoticeWindowMs = 10'000;
+
+  explicit Hub(RelayService& service, FloodLimits limits = {})
+      : service_(service), guard_(limits), notices_(kNoticesPerWindow, kNoticeWindowMs) {}
   RelayService& service() { return service_; }
+  FloodGuard& guard() { return guard_; }
 
   // Lines for the relay's log at notice level: refused upgrades and claims, never with an
-  // account name, secret or code (main sends them to the journal).
+  // account name, secret or code (main sends them to the journal). Under a budget, so that a
+  // flood cannot flood the log: past kNoticesPerWindow lines in a window, lines are counted by
+  // kind and said in one summary line (flush_notices).
   void set_notice_log(std::function<void(const std::string&)> notice) {
     notice_ = std::move(notice);
   }
-  void notice(const std::string& line) const {
+  void notice(const std::string& line) { notice(line, line); }
+  void notice(const std::string& line, const std::string& kind) {
+    if (notices_.admit(kind, now_ms()) && notice_) notice_(line);
+  }
+  // A line that its caller has already rate-limited.
+  void log_notice(const std::string& line) const {
     if (notice_) notice_(line);
+  }
+  // Called now and then (the server's housekeeping): the summary of lines held back.
+  void flush_notices(std::int64_t now) {
+    if (auto summary = notices_.summary(now); summary && notice_) notice_(*summary);
   }
 
   void join(const std::string& account, const std::shared_ptr<Peer>& peer) {
@@ -77,9 +97,17 @@ class Hub {
     if (auto peer = it->second.lock()) peer->wake();
   }
   std::size_t connected() const { return peers_.size(); }
+  std::vector<std::string> connected_accounts() const {
+    std::vector<std::string> names;
+    names.reserve(peers_.size());
+    for (const auto& [name, peer] : peers_) names.push_back(name);
+    return names;
+  }
 
  private:
   RelayService& service_;
+  FloodGuard guard_;
+  LogBudget notices_;
   std::function<void(const std::string&)> notice_;
   std::map<std::string, std::weak_ptr<Peer>> peers_;
 };
@@ -107,9 +135,28 @@ class Connection : public Peer, public std::enable_shared_from_this<Connection<N
         ws_(std::forward<Args>(args)...),
         request_limit_(limits.requests_per_second, limits.request_burst) {}
 
+  ~Connection() override {
+    if (slot_ == Slot::open) hub_.guard().connection_closed(address_);
+    if (slot_ == Slot::refusing) hub_.guard().refusal_closed();
+  }
+
+  // Before start, from the server: the client's address (what the limits count by), counted
+  // among the guard's connections until this one ends.
+  void counted_from(std::string address) {
+    address_ = std::move(address);
+    slot_ = Slot::open;
+  }
+  // Before start, from the server: over a limit. The upgrade is read (briefly) and answered
+  // with this refusal; counted among the guard's refusals until then.
+  void refuse_at_upgrade(Refusal refusal) {
+    refusal_ = std::move(refusal);
+    slot_ = Slot::refusing;
+  }
+
   void start() {
+    // A connection that is only to be told why gets less time to say what it wants.
     if constexpr (kTcp || kTls)
-      beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(30));
+      beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(refusal_ ? 5 : 30));
     if constexpr (kTls) {
       ws_.next_layer().async_handshake(boost::asio::ssl::stream_base::server,
                                        [self = this->shared_from_this()](beast::error_code ec) {
@@ -141,14 +188,17 @@ class Connection : public Peer, public std::enable_shared_from_this<Connection<N
 
   void on_read_upgrade(beast::error_code ec) {
     if (ec) return fail(ec);
+    if (refusal_) return refuse_upgrade(*refusal_);
     if (request_.target() != "/v1/websocket") {
       return refuse_upgrade({404, "no such path (the relay serves /v1/websocket)", "wrong path"});
     }
     if (!websocket::is_upgrade(request_)) {
       return refuse_upgrade({400, "not a WebSocket upgrade", "not a WebSocket upgrade"});
     }
-    auto verdict = hub_.service().authenticate(header(request_[http::field::authorization]),
-                                               header(request_[kClaimHeader]), now_ms());
+    const std::int64_t now = now_ms();
+    auto verdict = hub_.service().authenticate(
+        header(request_[http::field::authorization]), header(request_[kClaimHeader]), now,
+        [this, now] { return hub_.guard().take_new_account(address_, now); });
     if (const Refusal* refusal = std::get_if<Refusal>(&verdict)) return refuse_upgrade(*refusal);
     Admitted& admitted = std::get<Admitted>(verdict);
     if (admitted.claimed_now) hub_.notice("an account was claimed with its code");
@@ -166,11 +216,14 @@ class Connection : public Peer, public std::enable_shared_from_this<Connection<N
 
   // Answers with the refusal's status and its reason as the body, for the client to log.
   void refuse_upgrade(const Refusal& refusal) {
-    hub_.notice("upgrade refused, " + std::to_string(refusal.status) + " " + refusal.reason + ": " +
-                refusal.detail);
+    const std::string kind = std::to_string(refusal.status) + " " + refusal.reason;
+    hub_.notice("upgrade refused, " + kind + ": " + refusal.detail, "upgrade refused, " + kind);
     auto response = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(refusal.status), request_.version());
     response->set(http::field::content_type, "text/plain; charset=utf-8");
+    if (refusal.retry_after_s > 0) {
+      response->set(http::field::retry_after, std::to_string(refusal.retry_after_s));
+    }
     response->body() = refusal.reason + "\n";
     response->keep_alive(false);
     response->prepare_payload();
@@ -241,6 +294,7 @@ class Connection : public Peer, public std::enable_shared_from_this<Connection<N
     if (!body.is_object()) return respond(id, 400, "body must be an object", Json::object());
     const Outcome outcome = hub_.service().handle(account_, *verb, *path, body, now);
     respond(id, outcome.status, outcome.message, outcome.body);
+    if (outcome.notice) hub_.notice(*outcome.notice);
     if (outcome.deliver_to) hub_.wake(*outcome.deliver_to);
   }
 
@@ -339,8 +393,13 @@ class Connection : public Peer, public std::enable_shared_from_this<Connection<N
     }
   }
 
+  enum class Slot { none, open, refusing };
+
   Hub& hub_;
   ConnectionLimits limits_;
+  std::string address_ = "local";
+  Slot slot_ = Slot::none;
+  std::optional<Refusal> refusal_;
   websocket::stream<NextLayer> ws_;
   beast::flat_buffer buffer_;
   http::request<http::string_body> request_;

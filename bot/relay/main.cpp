@@ -1,10 +1,13 @@
 // gvo-relay: the self-hosted store-and-forward relay for end-to-end encrypted messages between
 // gvo-bot and gvo-chat (bot/relay/PROTOCOL.md). One thread, one io_context; SQLite keeps every
 // message until its recipient acknowledges it.
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <cstdio>
 #include <fstream>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +47,24 @@ Options:
                        of an unknown account registers it, unless its name is not allowed or
                        reads like a provisioned account)
   --port-file FILE     write the port listened on to FILE once ready
+
+Limits (bot/relay/PROTOCOL.md, "Limits"; 0 turns one off). Over one, an upgrade is answered
+429 (this address) or 503 (the relay as a whole) with the reason and a Retry-After:
+  --max-connections N               connections at once, in all (default 4096)
+  --max-connections-per-address N   connections at once from one IPv4 address or IPv6 /64
+                                    (default 64)
+  --new-accounts-per-minute N       accounts registering themselves, relay-wide, a minute
+                                    (default 200, in bursts of as many)
+  --new-accounts-per-address N      accounts registering themselves from one address, a minute
+                                    (default 20, in bursts of as many)
+  --pre-keys-per-requester N        one-time pre-keys one account may take from others'
+                                    bundles, an hour (default 20); past it, bundles come
+                                    without one
+  --forget-idle-accounts-after DAYS self-registered accounts not seen for DAYS are removed
+                                    with their keys and queued messages (default 30; those that
+                                    never uploaded keys after an hour); provisioned accounts
+                                    are never removed this way
+
   --version            print the version and exit
   -h, --help           print this help and exit
 
@@ -59,7 +80,87 @@ struct Options {
   std::string tls_key;
   std::string port_file;
   bool open_registration = true;
+  gvo::relay::FloodLimits flood;
+  gvo::relay::RelayLimits service;
+  gvo::relay::Retention retention;
 };
+
+std::optional<long> count(const std::string& text, long max) {
+  if (text.empty() || text.size() > 9 ||
+      text.find_first_not_of("0123456789") != std::string::npos) {
+    return std::nullopt;
+  }
+  const long value = std::stol(text);
+  if (value > max) return std::nullopt;
+  return value;
+}
+
+// The limit options: each a whole number from 0 (off) to max. Whether arg is one; problem set
+// when its value is wrong.
+bool parse_limit(const std::string& arg, const std::string& text, Options& options,
+                 std::string& problem) {
+  struct Limit {
+    const char* name;
+    long max;
+    std::function<void(long)> set;
+  };
+  constexpr long kDayMs = 24L * 3600 * 1000;
+  const Limit limits[] = {
+      {"--max-connections", 1'000'000,
+       [&](long n) { options.flood.max_connections = static_cast<std::size_t>(n); }},
+      {"--max-connections-per-address", 1'000'000,
+       [&](long n) { options.flood.max_connections_per_address = static_cast<std::size_t>(n); }},
+      {"--new-accounts-per-minute", 1'000'000,
+       [&](long n) { options.flood.new_accounts_per_minute = static_cast<double>(n); }},
+      {"--new-accounts-per-address", 1'000'000,
+       [&](long n) { options.flood.new_accounts_per_address_per_minute = static_cast<double>(n); }},
+      {"--pre-keys-per-requester", 1'000'000,
+       [&](long n) { options.service.pre_keys_per_requester_per_hour = static_cast<double>(n); }},
+      {"--forget-idle-accounts-after", 36'500,
+       [&](long n) {
+         options.retention.idle_account_ms = n * kDayMs;
+         if (n == 0) options.retention.keyless_account_ms = 0;
+       }},
+  };
+  for (const Limit& limit : limits) {
+    if (arg != limit.name) continue;
+    if (const auto value = count(text, limit.max)) {
+      limit.set(*value);
+    } else {
+      problem = arg + " expects a whole number from 0 to " + std::to_string(limit.max) + ", got '" +
+                text + "'";
+    }
+    return true;
+  }
+  return false;
+}
+
+bool is_limit_option(const std::string& arg) {
+  Options ignored;
+  std::string problem;
+  return parse_limit(arg, "0", ignored, problem);
+}
+
+// Each connection is a descriptor: the soft limit goes up to the hard one, and what the
+// connection limit needs is checked.
+void raise_descriptor_limit(const Options& options) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &limit);
+    (void)::getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  constexpr rlim_t kOwnDescriptors = 64;  // database, listener, event loop, logs
+  const rlim_t needed =
+      options.flood.max_connections + options.flood.max_refusing + kOwnDescriptors;
+  if (options.flood.max_connections > 0 && limit.rlim_cur < needed) {
+    log::warning("the descriptor limit (" + std::to_string(limit.rlim_cur) +
+                 ") is below what --max-connections " +
+                 std::to_string(options.flood.max_connections) + " needs (" +
+                 std::to_string(needed) + "): accepts will pause when it is reached");
+  }
+}
 
 bool parse_listen(const std::string& text, Options& options) {
   const auto colon = text.rfind(':');
@@ -101,7 +202,7 @@ int parse(const std::vector<std::string>& args, Options& options) {
     }
     const std::string* given = nullptr;
     if (arg == "--listen" || arg == "--data" || arg == "--tls-cert" || arg == "--tls-key" ||
-        arg == "--port-file") {
+        arg == "--port-file" || is_limit_option(arg)) {
       given = value(arg.c_str());
       if (given == nullptr) return kExitUsage;
     } else {
@@ -111,6 +212,11 @@ int parse(const std::vector<std::string>& args, Options& options) {
     }
     if (arg == "--listen" && !parse_listen(*given, options)) {
       std::fprintf(stderr, "gvo-relay: --listen expects HOST:PORT, got '%s'\n", given->c_str());
+      return kExitUsage;
+    }
+    if (std::string problem; parse_limit(arg, *given, options, problem)) {
+      if (problem.empty()) continue;
+      std::fprintf(stderr, "gvo-relay: %s\n", problem.c_str());
       return kExitUsage;
     }
     if (arg == "--data") options.data_dir = *given;
@@ -143,8 +249,9 @@ int main(int argc, char** argv) {
     log::error(gvo::storage::describe(db.error()));
     return kExitConfig;
   }
-  gvo::relay::RelayService service(db.value(), options.open_registration);
-  gvo::relay::Hub hub(service);
+  raise_descriptor_limit(options);
+  gvo::relay::RelayService service(db.value(), options.open_registration, options.service);
+  gvo::relay::Hub hub(service, options.flood);
   hub.set_notice_log([](const std::string& line) { log::notice(line); });
 
   std::unique_ptr<boost::asio::ssl::context> tls;
@@ -164,7 +271,7 @@ int main(int argc, char** argv) {
   }
 
   gvo::transport::EventLoop loop;
-  gvo::relay::RelayServer server(loop.context(), hub, tls.get());
+  gvo::relay::RelayServer server(loop.context(), hub, tls.get(), {}, options.retention);
   boost::system::error_code ec;
   const auto address = boost::asio::ip::make_address(options.host, ec);
   if (!ec) ec = server.listen({address, options.port});

@@ -49,11 +49,25 @@ bool succeeded(const storage::Result<void>& result) { return result.ok(); }
 
 }  // namespace
 
-std::optional<double> RateLimit::take(std::int64_t now_ms) {
+void RateLimit::refill(std::int64_t now_ms) {
   if (last_ms_ >= 0 && now_ms > last_ms_) {
     tokens_ = std::min(burst_, tokens_ + rate_ * static_cast<double>(now_ms - last_ms_) / 1000.0);
   }
   last_ms_ = std::max(last_ms_, now_ms);
+}
+
+bool RateLimit::ready(std::int64_t now_ms) {
+  refill(now_ms);
+  return tokens_ >= 1.0;
+}
+
+bool RateLimit::full(std::int64_t now_ms) {
+  refill(now_ms);
+  return tokens_ >= burst_;
+}
+
+std::optional<double> RateLimit::take(std::int64_t now_ms) {
+  refill(now_ms);
   if (tokens_ >= 1.0) {
     tokens_ -= 1.0;
     return std::nullopt;
@@ -110,6 +124,10 @@ const std::vector<storage::Migration>& RelayService::migrations() {
           failures   INTEGER NOT NULL DEFAULT 0
         ) STRICT, WITHOUT ROWID;
       )sql"},
+      {3, "when each account was last seen, for the retention of idle ones", R"sql(
+        -- NULL: not since it was created (created_at).
+        ALTER TABLE accounts ADD COLUMN last_seen_at INTEGER;
+      )sql"},
   };
   return kMigrations;
 }
@@ -140,7 +158,7 @@ Outcome RelayService::handle(const std::string& account, const std::string& verb
   if (verb == "PUT" && path == "/v2/keys") return upload_keys(account, body);
   if (verb == "GET" && path == "/v2/keys") return count_keys(account);
   if (verb == "GET" && path.compare(0, kKeysOf.size(), kKeysOf) == 0) {
-    return fetch_bundle(path.substr(kKeysOf.size()));
+    return fetch_bundle(account, path.substr(kKeysOf.size()), now_ms);
   }
   if (verb == "PUT" && path.compare(0, kMessagesTo.size(), kMessagesTo) == 0) {
     return send(account, path.substr(kMessagesTo.size()), body, now_ms);
@@ -211,9 +229,20 @@ Outcome RelayService::count_keys(const std::string& account) {
   return outcome;
 }
 
-Outcome RelayService::fetch_bundle(const std::string& target) {
+Outcome RelayService::fetch_bundle(const std::string& requester, const std::string& target,
+                                   std::int64_t now_ms) {
   if (!is_account_name(target)) return refuse(404, "no such account");
   Outcome outcome;
+  // Draining someone's one-time pre-keys takes many fetches: past its budget, a requester gets
+  // bundles without one (X3DH works without it) and the keys stay for others.
+  const double per_hour = limits_.pre_keys_per_requester_per_hour;
+  const bool limited = per_hour > 0 && requester != target;
+  bool may_take = true;
+  if (limited) {
+    const auto it = pre_key_limits_.find(requester);  // none yet: a full bucket
+    may_take = it == pre_key_limits_.end() || it->second.ready(now_ms);
+  }
+  bool took = false;
   auto fetched = db_.transact([&]() -> storage::Result<bool> {
     auto account = db_.prepare(
         "SELECT registration_id, identity_key, signed_pre_key_id, signed_pre_key, signature "
@@ -229,6 +258,7 @@ Outcome RelayService::fetch_bundle(const std::string& target) {
                      {{"id", account->column_int64(2)},
                       {"public_key", core::base64_encode(account->column_blob(3))},
                       {"signature", core::base64_encode(account->column_blob(4))}}}};
+    if (!may_take) return true;
     // Each one-time pre-key is handed out once.
     auto pre_key = db_.prepare(
         "DELETE FROM pre_keys WHERE account = ?1 AND id = (SELECT min(id) FROM pre_keys "
@@ -239,12 +269,21 @@ Outcome RelayService::fetch_bundle(const std::string& target) {
     if (taken.value()) {
       outcome.body["pre_key"] = {{"id", pre_key->column_int64(0)},
                                  {"public_key", core::base64_encode(pre_key->column_blob(1))}};
+      took = true;
       if (auto rest = pre_key->step(); !rest) return std::move(rest).error();
     }
     return true;
   });
   if (!fetched) return refuse(500, "storage failed");
   if (!fetched.value()) return refuse(404, "no such account, or no keys uploaded");
+  if (took && limited) {
+    (void)pre_key_limits_.try_emplace(requester, per_hour / 3600.0, per_hour)
+        .first->second.take(now_ms);
+  }
+  if (!may_take) {
+    outcome.notice = "a bundle went without its one-time pre-key: the requester took its " +
+                     std::to_string(static_cast<long>(per_hour)) + " an hour";
+  }
   return outcome;
 }
 
@@ -344,7 +383,34 @@ std::vector<Delivery> RelayService::pending(const std::string& account, std::int
 void RelayService::acknowledge(const std::string& account, std::int64_t seq) {
   auto remove = db_.prepare("DELETE FROM envelopes WHERE seq = ?1 AND destination = ?2");
   if (!remove) return;
-  (void)db_.transact([&] { return remove->bind(1, seq).bind(2, account).run(); });
+  if (db_.transact([&] { return remove->bind(1, seq).bind(2, account).run(); }).ok()) {
+    deleted_since_checkpoint_ = deleted_since_checkpoint_ || db_.changes() > 0;
+  }
+}
+
+bool RelayService::forget_deleted() {
+  if (!deleted_since_checkpoint_) return false;
+  // Busy (an admin command holds the database): tried again next time.
+  if (!db_.checkpoint_truncate().ok()) return false;
+  deleted_since_checkpoint_ = false;
+  return true;
+}
+
+AccountResult<Forgotten> RelayService::forget_idle_accounts(std::int64_t now_ms,
+                                                            std::int64_t idle_ms,
+                                                            std::int64_t keyless_idle_ms) {
+  auto forgotten = accounts_.forget_idle(now_ms, idle_ms, keyless_idle_ms);
+  if (forgotten && forgotten->accounts > 0) deleted_since_checkpoint_ = true;
+  return forgotten;
+}
+
+std::size_t RelayService::prune(std::int64_t now_ms) {
+  for (auto* limits : {&send_limits_, &pre_key_limits_}) {
+    for (auto it = limits->begin(); it != limits->end();) {
+      it = it->second.full(now_ms) ? limits->erase(it) : std::next(it);
+    }
+  }
+  return send_limits_.size() + pre_key_limits_.size();
 }
 
 }  // namespace gvo::relay

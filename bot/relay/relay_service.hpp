@@ -29,8 +29,14 @@ class RateLimit {
   RateLimit(double rate, double burst) : rate_(rate), burst_(burst), tokens_(burst) {}
   // Takes one token; when none is left, the seconds until one is.
   std::optional<double> take(std::int64_t now_ms);
+  // Whether a token is there, without taking it.
+  bool ready(std::int64_t now_ms);
+  // Whether the bucket has filled up again: then nothing about it needs remembering.
+  bool full(std::int64_t now_ms);
 
  private:
+  void refill(std::int64_t now_ms);
+
   double rate_;
   double burst_;
   double tokens_;
@@ -42,6 +48,9 @@ struct RelayLimits {
   std::size_t max_pre_keys = 100;
   double sends_per_second = 50;
   double send_burst = 200;
+  // One-time pre-keys one account may take from others' bundles: this many an hour, in bursts
+  // of as many; beyond, bundles come without one (0: no limit).
+  double pre_keys_per_requester_per_hour = 20;
 };
 
 struct Outcome {
@@ -50,6 +59,8 @@ struct Outcome {
   Json body = Json::object();
   // An account with a new message to deliver (its connection, if any, should be woken).
   std::optional<std::string> deliver_to;
+  // A line for the relay's log (never a name or contents).
+  std::optional<std::string> notice;
 };
 
 struct Delivery {
@@ -67,8 +78,8 @@ class RelayService {
   // The Authorization and X-Gvo-Claim headers of an upgrade (claim_code empty when absent):
   // the account, or the refusal to answer with (accounts.hpp).
   Admission authenticate(std::string_view authorization, std::string_view claim_code,
-                         std::int64_t now_ms) {
-    return accounts_.authenticate(authorization, claim_code, now_ms);
+                         std::int64_t now_ms, const NewAccountGate& may_register = {}) {
+    return accounts_.authenticate(authorization, claim_code, now_ms, may_register);
   }
   Accounts& accounts() { return accounts_; }
 
@@ -78,13 +89,26 @@ class RelayService {
   // Stored messages for account after seq, oldest first.
   std::vector<Delivery> pending(const std::string& account, std::int64_t after_seq,
                                 std::size_t limit);
-  // The recipient took the message in: it is deleted.
+  // The recipient took the message in: it is deleted (and, with the next checkpoint, gone from
+  // the files: secure_delete, then forget_deleted).
   void acknowledge(const std::string& account, std::int64_t seq);
+  // Messages deleted since the last call: their pages are then checkpointed and the WAL
+  // truncated, so that no copy of a delivered ciphertext stays on disk. Whether it ran.
+  bool forget_deleted();
+
+  // Accounts::forget_idle, and their queued messages forgotten with forget_deleted.
+  AccountResult<Forgotten> forget_idle_accounts(std::int64_t now_ms, std::int64_t idle_ms,
+                                                std::int64_t keyless_idle_ms);
+
+  // Forgets rate-limit buckets that have filled up again (memory back to its baseline after a
+  // flood); how many are left.
+  std::size_t prune(std::int64_t now_ms);
 
  private:
   Outcome upload_keys(const std::string& account, const Json& body);
   Outcome count_keys(const std::string& account);
-  Outcome fetch_bundle(const std::string& target);
+  Outcome fetch_bundle(const std::string& requester, const std::string& target,
+                       std::int64_t now_ms);
   Outcome send(const std::string& account, const std::string& target, const Json& body,
                std::int64_t now_ms);
 
@@ -92,6 +116,8 @@ class RelayService {
   Accounts accounts_;
   RelayLimits limits_;
   std::map<std::string, RateLimit> send_limits_;
+  std::map<std::string, RateLimit> pre_key_limits_;
+  bool deleted_since_checkpoint_ = false;
 };
 
 // Opens the relay's database, DIR/relay.db, migrated to its schema. create: make DIR (owner-only)
