@@ -346,6 +346,12 @@ int run_bot(const gvo::core::Config& config) {
     log::notice("the identity key of " + log_name(store, peer) + " changed");
     return desk ? desk->on_identity_changed(peer, clock()) : true;
   };
+  // Staff keep priority under a flood (DESIGN §7): their envelopes are taken before anyone
+  // else's, before anything is decrypted.
+  handlers.priority = [&](const std::string& peer) {
+    auto member = gvo::storage::StaffStore(store).find(peer);
+    return member && member.value().has_value();
+  };
   auto report_ready = [&](const std::string& where) {
     const std::string status =
         "ready, database schema version " + std::to_string(migration.to) + ", " + where;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <map>
 #include <random>
 #include <set>
@@ -27,6 +28,8 @@ constexpr std::int64_t kSignedPreKeyMaxAgeMs = 7LL * 24 * 3600 * 1000;
 constexpr std::int64_t kStorageRetryMs = 1000;
 constexpr int kBundleTries = 10;
 constexpr std::int64_t kGivenUpRetryMs = 24LL * 3600 * 1000;
+constexpr int kYieldTurns = 64;  // the relay's deliveries in flight
+constexpr std::chrono::milliseconds kGather{5};
 
 std::int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -51,11 +54,13 @@ class Messenger::Impl : public std::enable_shared_from_this<Messenger::Impl> {
         endpoint_(endpoint),
         handlers_(std::move(handlers)),
         retry_timer_(io),
+        gather_timer_(io),
         client_(io, std::move(account), client_handlers(), timings) {}
 
   void start() { client_.start(); }
   void stop() {
     retry_timer_.cancel();
+    gather_timer_.cancel();
     client_.stop();
   }
   void forget_handlers() { handlers_ = Handlers{}; }
@@ -102,6 +107,7 @@ class Messenger::Impl : public std::enable_shared_from_this<Messenger::Impl> {
     handlers.disconnected = [this](const std::string&) {
       in_flight_.clear();
       fetching_.clear();
+      waiting_.clear();  // not acknowledged: the relay delivers them again
     };
     handlers.refused = [this](int status, const std::string& reason) {
       if (handlers_.refused) handlers_.refused(status, reason);
@@ -147,17 +153,68 @@ class Messenger::Impl : public std::enable_shared_from_this<Messenger::Impl> {
 
   enum class Taken { fresh, duplicate, undecryptable, refused };
 
+  // Priority envelopes (staff) are taken at once. The others wait their turn: they are taken one
+  // per turn of the loop, and only once the frames the relay has already sent are read (at most
+  // kYieldTurns turns in a row are given to reading), so that a staff envelope behind a burst of
+  // strangers' is seen, and taken, before them. The relay keeps up to 64 deliveries in flight,
+  // which bounds how far ahead this can look.
   void on_envelope(Envelope envelope, RelayClient::Ack ack) {
+    if (handlers_.priority && handlers_.priority(envelope.source)) {
+      if (!waiting_.empty()) ++status_.taken_first;
+      return take_in(envelope, ack);
+    }
+    waiting_.emplace_back(std::move(envelope), std::move(ack));
+    arrived_ = true;
+    if (waiting_.size() > 1 || take_posted_) return take_waiting_soon();
+    // The first after a quiet spell: the rest of the relay's burst is given a moment to come in.
+    take_posted_ = true;
+    gather_timer_.expires_after(kGather);
+    gather_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+      auto self = weak.lock();
+      if (!self) return;
+      self->take_posted_ = false;
+      if (!ec) self->take_waiting();
+    });
+  }
+
+  void take_waiting_soon() {
+    if (take_posted_ || waiting_.empty()) return;
+    take_posted_ = true;
+    boost::asio::post(io_, [weak = weak_from_this()] {
+      if (auto self = weak.lock()) self->take_waiting();
+    });
+  }
+
+  void take_waiting() {
+    take_posted_ = false;
+    if (waiting_.empty()) return;
+    if (std::exchange(arrived_, false) && yielded_ < kYieldTurns) {
+      ++yielded_;  // more frames came in the last turn: read them first
+      return take_waiting_soon();
+    }
+    yielded_ = 0;
+    auto [envelope, ack] = std::move(waiting_.front());
+    waiting_.pop_front();
+    take_in(envelope, ack);
+    take_waiting_soon();
+  }
+
+  void take_in(const Envelope& envelope, const RelayClient::Ack& ack) {
     Inbound inbound{envelope.source, envelope.client_timestamp, {}};
     Taken taken = Taken::refused;
+    bool owner_asked = false;  // the owner was involved: what it wrote must commit
     auto unit = store_.db().transact([&]() -> storage::Result<void> {
-      taken = take(envelope, inbound);
+      taken = take(envelope, inbound, owner_asked);
       if (taken == Taken::refused) {
         return storage::fail(storage::Errc::sql_failed, "refused by its owner");
       }
+      // Whatever the attempt wrote (an identity, a session) is rolled back: a ciphertext that
+      // cannot be read now never will be, and the relay deletes it once told.
+      if (taken == Taken::undecryptable && !owner_asked)
+        return storage::fail(storage::Errc::sql_failed, "undecryptable");
       return {};
     });
-    if (!unit) {
+    if (!unit && taken != Taken::undecryptable) {
       ack(false);  // nothing kept: the relay delivers it again
       return;
     }
@@ -172,35 +229,58 @@ class Messenger::Impl : public std::enable_shared_from_this<Messenger::Impl> {
         break;
       default:
         ++status_.undecryptable;
+        if (status_.undecryptable == 1 || status_.undecryptable % 1000 == 0) {
+          log::notice(std::to_string(status_.undecryptable) +
+                      " undecryptable message(s) dropped so far (nothing of them kept)");
+        }
         break;
     }
-    flush();  // the owner may have queued replies
+    if (taken == Taken::fresh || owner_asked) flush();  // the owner may have queued replies
   }
 
-  Taken take(const Envelope& envelope, Inbound& inbound) {
+  // Whether this sender's message with this timestamp was taken in before (nothing is written:
+  // the row is added only once the message was read).
+  storage::Result<bool> seen_before(storage::PeerId peer, std::int64_t sent_at_ms) {
+    auto seen =
+        store_.db().prepare("SELECT 1 FROM inbound_seen WHERE peer_id = ?1 AND sent_at_ms = ?2");
+    if (!seen) return std::move(seen).error();
+    return seen->bind(1, peer).bind(2, sent_at_ms).step();
+  }
+
+  // Deduplicated, decrypted, handed to the owner. The sender's peer row and the dedup row are
+  // written only for a message that was read.
+  Taken take(const Envelope& envelope, Inbound& inbound, bool& owner_asked) {
     storage::Peers peers(store_);
-    auto peer_id = peers.find_or_add(envelope.source, wall_ms() / 1000);
-    if (!peer_id) return Taken::refused;
-    auto fresh = storage::first_time_seen(store_, peer_id.value(), envelope.client_timestamp,
-                                          wall_ms() / 1000);
-    if (!fresh) return Taken::refused;
-    if (!fresh.value()) return Taken::duplicate;
+    auto known = peers.find(envelope.source);
+    if (!known) return Taken::refused;
+    if (known.value()) {
+      auto seen = seen_before(*known.value(), envelope.client_timestamp);
+      if (!seen) return Taken::refused;
+      if (seen.value()) return Taken::duplicate;
+    }
     const signal::Address from{envelope.source};
     const signal::Ciphertext ciphertext{
         envelope.type == 3 ? signal::MessageKind::prekey : signal::MessageKind::whisper,
         envelope.content};
     auto plaintext = endpoint_.decrypt(from, ciphertext);
     if (!plaintext && plaintext.code() == signal::Errc::untrusted_identity &&
-        handlers_.identity_changed && handlers_.identity_changed(envelope.source)) {
-      if (endpoint_.forget_identity(from)) plaintext = endpoint_.decrypt(from, ciphertext);
+        handlers_.identity_changed) {
+      owner_asked = true;
+      if (handlers_.identity_changed(envelope.source) && endpoint_.forget_identity(from))
+        plaintext = endpoint_.decrypt(from, ciphertext);
     }
     if (!plaintext) {
-      // A ciphertext that cannot be read now never will be: it is kept as seen, so it is not
-      // fetched again and again, and counted.
       return plaintext.code() == signal::Errc::duplicate_message ? Taken::duplicate
                                                                  : Taken::undecryptable;
     }
+    auto peer_id = peers.find_or_add(envelope.source, wall_ms() / 1000);
+    if (!peer_id) return Taken::refused;
+    auto fresh = storage::first_time_seen(store_, peer_id.value(), envelope.client_timestamp,
+                                          wall_ms() / 1000);
+    if (!fresh) return Taken::refused;
+    if (!fresh.value()) return Taken::duplicate;
     inbound.text = std::move(plaintext).value();
+    owner_asked = true;
     if (handlers_.received && !handlers_.received(inbound)) return Taken::refused;
     return Taken::fresh;
   }
@@ -434,11 +514,16 @@ class Messenger::Impl : public std::enable_shared_from_this<Messenger::Impl> {
   signal::Endpoint& endpoint_;
   Handlers handlers_;
   boost::asio::steady_timer retry_timer_;
+  boost::asio::steady_timer gather_timer_;
   RelayClient client_;
   std::map<std::int64_t, storage::PeerId> in_flight_;  // row id -> peer
   bool flush_posted_ = false;
   std::minstd_rand random_{std::random_device{}()};
   std::set<std::string> fetching_;
+  std::deque<std::pair<Envelope, RelayClient::Ack>> waiting_;  // envelopes not yet taken in
+  bool take_posted_ = false;
+  bool arrived_ = false;  // an envelope came since the last turn
+  int yielded_ = 0;
   std::int64_t last_timestamp_ = 0;
   MessengerStatus status_;
 };

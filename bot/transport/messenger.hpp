@@ -2,7 +2,9 @@
 // relay client, the Signal endpoint and the database:
 // - receiving: each envelope is deduplicated, decrypted and handed to the owner inside one
 //   transaction (the ratchet state commits with what the owner writes); the relay is told only
-//   after the commit;
+//   after the commit. Envelopes from priority senders (staff) are taken as soon as they arrive,
+//   the others in turn once the frames the relay has sent are read; one that cannot be decrypted
+//   leaves nothing in the database (no peer, no dedup row: the relay deletes it once told);
 // - sending: messages wait in the outbox; each is encrypted once, its ciphertext committed with
 //   the ratchet state, then sent; a row is deleted when the relay has stored it; rows survive
 //   restarts and are retried with backoff.
@@ -34,6 +36,7 @@ struct MessengerStatus {
   std::uint64_t received = 0;
   std::uint64_t duplicates = 0;
   std::uint64_t undecryptable = 0;
+  std::uint64_t taken_first = 0;  // priority envelopes taken ahead of others waiting
   std::uint64_t sent = 0;
   std::uint64_t prekey_sent = 0;  // of those, pre-key messages (the first ones of a session)
   std::uint64_t withheld = 0;     // dropped unsent by the confidentiality gate
@@ -50,6 +53,9 @@ class Messenger {
     std::function<void(const Inbound&)> committed;
     // A peer's identity key changed; true accepts the new key (the message is then read).
     std::function<bool(const std::string& peer)> identity_changed;
+    // Whether a sender's envelopes go before everyone else's (staff), asked on arrival, before
+    // anything is decrypted. Unset: in the order they came.
+    std::function<bool(const std::string& peer)> priority;
     // Connected, keys published, outbox resumed.
     std::function<void()> ready;
     // The confidentiality gate, at the moment a queued message leaves (before it is encrypted,
