@@ -46,7 +46,13 @@ Result<void> set_index(Context& context, const char* sql, std::int64_t rowid,
   if (auto done =
           update->bind_blob(1, context.sealer.blind_index(purpose, plaintext)).bind(2, rowid).run();
       !done) {
-    return done;
+    if (done.code() != Errc::constraint) return done;
+    // Two rows for one address: the second was made under the new key before this rotation
+    // existed (the key changed, nothing re-keyed, the address not found, a row added again).
+    return fail(Errc::constraint,
+                "row " + std::to_string(rowid) + " (" + std::string(purpose) +
+                    "): another row holds the same address, added while the key was changed "
+                    "without re-keying; nothing was changed, the database stays on the old key");
   }
   ++context.report.indexes_rekeyed;
   return {};

@@ -429,3 +429,35 @@ TEST_CASE("a rotation of 10,000 peers with sessions", "[.][bench]") {
       seconds);
   CHECK(session_record(rotated, "+32471000042").has_value());
 }
+
+TEST_CASE("a duplicate made by the old rotation advice is refused clearly, changing nothing") {
+  gvo::test::TempDir dir;
+  const std::string path = dir.file("bot.db");
+  const SealingKey old_key = gvo::test::new_sealing_key();
+  const SealingKey new_key = gvo::test::new_sealing_key();
+  (void)plant(path, old_key);
+  {
+    // What gvo-bot before re-keying did with a new key: the host not found, a second row added.
+    Store store = open_store(path, {old_key});
+    const Sealer new_only({new_key});
+    auto sealed = new_only.seal({"peers", "address", "100"}, kHost);
+    auto insert = store.db().prepare(
+        "INSERT INTO peers(id, lookup, address, created_at) VALUES (100, ?1, ?2, 2000)");
+    REQUIRE(insert.ok());
+    REQUIRE(insert->bind_blob(1, new_only.blind_index("peer address", kHost))
+                .bind_blob(2, sealed.value())
+                .run()
+                .ok());
+  }
+  const auto refused =
+      Store::open(path, Sealer({new_key, old_key}), OpenMode::create_if_missing, with_indexer());
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.code() == Errc::constraint);
+  CHECK_THAT(refused.error().detail,
+             Catch::Matchers::Contains("another row holds the same address"));
+  auto still = Store::inspect(path, Sealer({new_key, old_key}));
+  REQUIRE(still.ok());
+  CHECK(still->kind == KeyState::Kind::pending);
+  Store old_state = open_store(path, {old_key});
+  CHECK(StaffStore(old_state).find(kMember).value().has_value());
+}
