@@ -326,6 +326,13 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
   void take_batch() {
     std::vector<rpc::Envelope> batch = std::move(batch_);
     batch_.clear();
+    // Staff first (signal-cli has decrypted everything already: this is as early as it gets
+    // here); each sender's envelopes keep their order.
+    if (handlers_.priority) {
+      std::stable_partition(batch.begin(), batch.end(), [&](const rpc::Envelope& envelope) {
+        return handlers_.priority(envelope.source_uuid);
+      });
+    }
     auto group = store_.db().begin_group();
     if (!group) return take_later(std::move(batch), storage::describe(group.error()));
     std::vector<Inbound> taken;
