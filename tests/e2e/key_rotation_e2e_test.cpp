@@ -186,7 +186,7 @@ TEST_CASE("a rotation killed in the middle leaves the old state, and the next st
           0);
   auto old_key = gvo::storage::read_key_file(dir.file("bot/sealing.key"));
   REQUIRE(old_key.ok());
-  constexpr int kPeers = 8000;  // enough for the rotation to last well past its first step
+  constexpr int kPeers = 5000;  // enough for the rotation to last well past its first step
   {
     auto store = gvo::storage::Store::open(dir.file("bot/gvo-bot.db"),
                                            gvo::storage::Sealer({old_key.value()}),
@@ -232,7 +232,7 @@ TEST_CASE("a rotation killed in the middle leaves the old state, and the next st
                                                gvo::storage::Sealer({old_key.value()}),
                                                gvo::storage::OpenMode::existing_only);
     REQUIRE(old_state.ok());
-    CHECK(gvo::storage::Peers(old_state.value()).find("host-7999").value().has_value());
+    CHECK(gvo::storage::Peers(old_state.value()).find("host-4999").value().has_value());
   }
 
   const auto resumed =
