@@ -7,7 +7,9 @@
 //  2. garbage from new accounts through a real gvo-relay into the bot's Messenger: accounts
 //     sending undecryptable envelopes as fast as the relay lets them while a coordinator sends a
 //     command every 100 ms: the p50 / p99 / max time from the relay storing the command to the
-//     bot taking it in, with staff priority and without it; and the rows the garbage left.
+//     bot taking it in, with staff priority and without it; and the rows the garbage left;
+//     then garbage queued while the bot was away (200 per account, the relay's burst) and a
+//     coordinator's command behind it: how long after the bot is back the command is taken.
 //   gvo-flood-bench [SPREAD_SENDERS] [GARBAGE_SECONDS] [GARBAGE_ACCOUNTS]   (35, 10, 10)
 #include <algorithm>
 #include <atomic>
@@ -231,6 +233,66 @@ RelayFigures garbage_flood(int seconds, int accounts, bool staff_first) {
   return figures;
 }
 
+// The case: garbage queued while the bot was away, then a coordinator's command; the bot
+// comes back. How long until the command is taken, and until all the garbage is.
+struct BacklogFigures {
+  int queued = 0;
+  double command_ms = 0;
+  double drained_ms = 0;
+};
+
+BacklogFigures garbage_backlog(int accounts, bool staff_first) {
+  test::RelayOnLoopback relay;
+  boost::asio::io_context io;
+  test::BotOnRelay bot(io, relay, {"coordinator"}, staff_first);
+  bot.messenger().start();
+  if (!test::run_until(
+          io, [&] { return bot.ready(); }, 10s))
+    throw std::runtime_error("the bot did not connect");
+  bot.messenger().stop();
+  BacklogFigures figures;
+  int answered = 0;
+  auto count = [&](int status) {
+    ++answered;
+    figures.queued += status == 200;
+  };
+  test::SignalSender coordinator(io, relay, "coordinator");
+  const std::uint32_t registration = coordinator.start_session_with("bot");
+  std::vector<std::unique_ptr<test::RelaySender>> senders;
+  std::mt19937 random(5);
+  const int each = 200;  // the relay's burst for one account
+  for (int a = 0; a < accounts; ++a) {
+    senders.push_back(
+        std::make_unique<test::RelaySender>(io, relay.account("queued-" + std::to_string(a))));
+    for (int i = 0; i < each; ++i) {
+      senders.back()->send("bot", registration, i % 2 == 0 ? 3 : 1, test::random_bytes(random, 120),
+                           1 + i, count);
+    }
+  }
+  if (!test::run_until(
+          io, [&] { return answered == accounts * each; }, 120s))
+    throw std::runtime_error("the garbage was not all queued");
+  bool stored = false;
+  coordinator.send("bot", registration, "help", 99, false,
+                   [&](int status) { stored = status == 200; });
+  test::run_until(
+      io, [&] { return stored; }, 10s);
+  bool taken = false;
+  bot.on_received(
+      [&](const transport::Inbound& inbound) { taken = taken || inbound.peer == "coordinator"; });
+  const auto started = Clock::now();
+  bot.messenger().start();
+  const auto& status = bot.messenger().status();
+  test::run_until(
+      io, [&] { return taken; }, 300s);
+  figures.command_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+  test::run_until(
+      io, [&] { return status.undecryptable >= static_cast<std::uint64_t>(figures.queued); }, 300s);
+  figures.drained_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+  bot.messenger().stop();
+  return figures;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -267,6 +329,14 @@ int main(int argc, char** argv) {
           percentile(figures.latency_ms, 0.5), percentile(figures.latency_ms, 0.99),
           percentile(figures.latency_ms, 1.0), figures.latency_ms.size(),
           static_cast<long long>(figures.peers), static_cast<long long>(figures.seen));
+    }
+    for (const bool staff_first : {true, false}) {
+      const auto figures = garbage_backlog(accounts, staff_first);
+      std::printf(
+          "relay, %d garbage envelopes queued, then a coordinator's command, staff %-6s: "
+          "command taken after %.0f ms, all garbage after %.0f ms (%.0f a second)\n",
+          figures.queued, staff_first ? "first" : "in turn", figures.command_ms, figures.drained_ms,
+          1000.0 * figures.queued / std::max(figures.drained_ms, 1.0));
     }
   } catch (const std::exception& error) {
     std::fprintf(stderr, "gvo-flood-bench: %s\n", error.what());
