@@ -42,28 +42,38 @@ RateLimits::Sender& RateLimits::sender(const std::string& key, TimePoint now) {
   return added;
 }
 
-// Everyone's budget, fairly: a sender may take a token only while more than its floor is left,
-// the floor rising with its recent traffic (at its own limit: heavy_floor), and never below
-// stranger_floor for a stranger. Under a flood the heavy senders hold the budget at their floor,
-// and whoever writes less still finds tokens under it.
-bool RateLimits::shared_allows(Sender& sender, Standing standing, TimePoint now) {
-  refill(everyone_, settings_.everyone_per_minute, settings_.everyone_burst, now);
+// A sender's floor in a shared budget, as a fraction of its burst: rising with its recent traffic
+// (at its own limit: heavy_floor), never below stranger_floor for a stranger, none for staff.
+double RateLimits::floor_of(const Sender& sender, Standing standing) const {
+  if (standing == Standing::staff) return 0;
   const double load = settings_.per_sender_per_minute > 0
                           ? std::min(1.0, sender.usage / settings_.per_sender_per_minute)
                           : 1.0;
   double floor = settings_.heavy_floor * load;
   if (standing == Standing::stranger) floor = std::max(floor, settings_.stranger_floor);
-  if (everyone_.tokens < 1 + floor * settings_.everyone_burst) return false;
+  return floor;
+}
+
+// Everyone's budget, fairly: a sender may take a token only while more than its floor is left.
+// Under a flood the heavy senders hold the budget at their floor, and whoever writes less still
+// finds tokens under it.
+bool RateLimits::shared_allows(Sender& sender, Standing standing, TimePoint now) {
+  refill(everyone_, settings_.everyone_per_minute, settings_.everyone_burst, now);
+  if (everyone_.tokens < 1 + floor_of(sender, standing) * settings_.everyone_burst) return false;
   everyone_.tokens -= 1;
   return true;
 }
 
-Admission RateLimits::drop(Sender& sender, TimePoint now) {
+// The busy answers' budget is shared the same way: a flood of strangers or heavy senders cannot
+// spend the answers a host in the middle of an intake would get.
+Admission RateLimits::drop(Sender& sender, Standing standing, TimePoint now) {
   ++counts_.dropped;
   ++counts_.dropped_total;
   const auto window = std::chrono::duration<double>(settings_.busy_window_seconds);
   if (sender.told_at && now - *sender.told_at < window) return {false, false};
-  if (!take(busy_, settings_.busy_per_minute, settings_.busy_burst, now)) return {false, false};
+  refill(busy_, settings_.busy_per_minute, settings_.busy_burst, now);
+  if (busy_.tokens < 1 + floor_of(sender, standing) * settings_.busy_burst) return {false, false};
+  busy_.tokens -= 1;
   sender.told_at = now;
   ++counts_.told;
   ++counts_.told_total;
@@ -75,7 +85,7 @@ Admission RateLimits::admit(const std::string& sender_key, Standing standing, Ti
   if (standing == Standing::staff) {
     if (take(from.own, settings_.staff_per_minute, settings_.staff_burst, now))
       return {true, false};
-    return drop(from, now);
+    return drop(from, standing, now);
   }
   // Recent traffic, dropped messages included: a flooder is heavy whatever got through.
   if (now > from.used_at) {
@@ -86,11 +96,11 @@ Admission RateLimits::admit(const std::string& sender_key, Standing standing, Ti
   from.usage += 1;
   // The sender's own budget first, so that a flooder does not drain everyone's.
   if (!take(from.own, settings_.per_sender_per_minute, settings_.per_sender_burst, now))
-    return drop(from, now);
+    return drop(from, standing, now);
   if (!shared_allows(from, standing, now)) {
     // Its own token was not used.
     from.own.tokens += 1;
-    return drop(from, now);
+    return drop(from, standing, now);
   }
   return {true, false};
 }

@@ -35,7 +35,8 @@ struct RateLimitSettings {
   double stranger_floor = 0.15;
   double usage_seconds = 60;  // a sender's recent traffic decays with this time constant
   // "Many messages right now": at most once per sender per busy_window_seconds, and within a
-  // budget for everyone (so that the answer cannot be turned into a flood of its own).
+  // budget for everyone (so that the answer cannot be turned into a flood of its own), shared
+  // with the same floors.
   double busy_window_seconds = 60;
   double busy_per_minute = 60;
   double busy_burst = 60;
@@ -91,8 +92,9 @@ class RateLimits {
   static void refill(Bucket& bucket, double per_minute, double burst, TimePoint now);
   static bool take(Bucket& bucket, double per_minute, double burst, TimePoint now);
   Sender& sender(const std::string& key, TimePoint now);
+  double floor_of(const Sender& sender, Standing standing) const;
   bool shared_allows(Sender& sender, Standing standing, TimePoint now);
-  Admission drop(Sender& sender, TimePoint now);
+  Admission drop(Sender& sender, Standing standing, TimePoint now);
 
   RateLimitSettings settings_;
   std::unordered_map<std::string, Sender> senders_;

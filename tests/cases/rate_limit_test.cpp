@@ -207,3 +207,20 @@ TEST_CASE("rate limits: no more senders are tracked than allowed") {
     (void)limits.admit("s" + std::to_string(i), Standing::stranger, kStart + seconds(i));
   CHECK(limits.tracked_senders() == 100);
 }
+
+TEST_CASE("rate limits: a flood of strangers cannot spend a known host's busy answer") {
+  RateLimitSettings closed;
+  closed.everyone_burst = 0.5;  // nothing but staff gets through: every message is dropped
+  closed.everyone_per_minute = 0;
+  RateLimits limits(closed);
+  int told = 0;
+  for (int i = 0; i < 5000; ++i) {
+    const TimePoint now = kStart + milliseconds(i / 5);
+    told += limits.admit("new " + std::to_string(i), Standing::stranger, now).tell_busy;
+  }
+  // Strangers stop at stranger_floor of the busy budget (9 of 60, give or take its refill).
+  CHECK(told >= 50);
+  CHECK(told <= 52);
+  CHECK(limits.admit("host", Standing::known, kStart + seconds(1)).tell_busy);
+  CHECK_FALSE(limits.admit("one more", Standing::stranger, kStart + seconds(1)).tell_busy);
+}
