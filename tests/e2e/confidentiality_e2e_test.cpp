@@ -388,3 +388,82 @@ TEST_CASE("confidentiality: a recipient without a usable bundle is retried with 
   REQUIRE(waiting->step().value_or(false));
   CHECK(waiting->column_int64(0) >= 1);
 }
+
+namespace {
+
+std::string file_text(const std::string& path) {
+  const auto bytes = gvo::test::read_bytes(path);
+  return std::string(bytes.begin(), bytes.end());
+}
+
+// Whether any of the files (absent ones are empty) holds text, byte for byte.
+bool any_file_holds(const gvo::test::TempDir& dir, const std::vector<std::string>& names,
+                    const std::string& text) {
+  for (const auto& name : names) {
+    if (file_text(dir.file(name)).find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+// As someone who seizes the server would find it, key included, after a host was forgotten and
+// their case erased: the planted name and contact open nowhere (the bot's own export, with the
+// key), and no byte of them is in the bot's database or WAL, the relay's, or either log.
+TEST_CASE("erasure: after forget-me and erase, nothing planted is left, even with the key") {
+  Stack stack;
+  stack.start({{"coord", "coordinator", {}}});
+  const std::string contact = "kwanzer.planted@example.org";
+  auto coord = stack.chat("coord", "coord", stack.enrol_script("coord") + "<* New case\n", 90);
+  REQUIRE(coord->wait_for_stdout("You are enrolled", 30s));
+  std::string script = intake(std::string(kPlanted) + " Vexlarind");
+  const std::string skipped_contact = "<* How can GVO reach you\n> skip\n";
+  script.replace(script.find(skipped_contact), skipped_contact.size(),
+                 "<* How can GVO reach you\n> " + contact + "\n");
+  auto host = stack.chat("host-1", "host", script);
+  REQUIRE(host->wait_for_exit(60s) == 0);
+  REQUIRE(coord->wait_for_exit(60s) == 0);
+  const std::string out = coord->stdout_text();
+  const auto at = out.find("New case ");
+  REQUIRE(at != std::string::npos);
+  const std::string reference = out.substr(at + 9, 9);
+  INFO("reference " << reference);
+
+  // The positive control: with the key, the bot's own export holds both.
+  const auto before = stack.bot_command({"cases", "export", "-o", "before.json"});
+  INFO(before.err);
+  REQUIRE(before.exit_code == 0);
+  const std::string exported = file_text(stack.dir.file("before.json"));
+  REQUIRE(exported.find(kPlanted) != std::string::npos);
+  REQUIRE(exported.find(contact) != std::string::npos);
+
+  // The host asks to be forgotten: their contact goes, the case stays.
+  host = stack.chat("host-1", "host",
+                    "> forget me\n<* Do you want to stop\n> yes\n<* with nothing about you\n");
+  REQUIRE(host->wait_for_exit(60s) == 0);
+  const auto forgotten = stack.bot_command({"cases", "export", "-o", "forgotten.json"});
+  REQUIRE(forgotten.exit_code == 0);
+  const std::string kept = file_text(stack.dir.file("forgotten.json"));
+  CHECK(kept.find(kPlanted) != std::string::npos);
+  CHECK(kept.find(contact) == std::string::npos);
+
+  // The coordinator erases the case.
+  coord = stack.chat("coord", "coord",
+                     "> erase " + reference + " confirm\n<* Case " + reference + " is erased\n");
+  REQUIRE(coord->wait_for_exit(60s) == 0);
+  std::this_thread::sleep_for(1s);  // the WAL truncation follows the commit
+  const auto after = stack.bot_command({"cases", "export", "-o", "after.json"});
+  REQUIRE(after.exit_code == 0);
+  const std::string left = file_text(stack.dir.file("after.json"));
+  CHECK(left.find(kPlanted) == std::string::npos);
+  CHECK(left.find(reference) == std::string::npos);
+
+  const std::vector<std::string> files = {"bot/bot.db", "bot/bot.db-wal", "relay/relay.db",
+                                          "relay/relay.db-wal"};
+  for (const std::string& planted : {std::string(kPlanted), contact, std::string("Vexlarind")}) {
+    INFO(planted);
+    CHECK_FALSE(any_file_holds(stack.dir, files, planted));
+    CHECK_THAT(stack.bot.process->stderr_text(), !Catch::Matchers::Contains(planted));
+    CHECK_THAT(stack.relay.process->stderr_text(), !Catch::Matchers::Contains(planted));
+  }
+}

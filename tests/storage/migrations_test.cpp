@@ -94,6 +94,7 @@ const std::vector<std::function<void(Database&)>> kSeeds = {
           "UPDATE staff SET enrol_key = x'0a', enrol_expires_at = 19, enrol_failures = 2 "
           "WHERE id = 1");
     },
+    [](Database& db) { run(db, "UPDATE outbox SET case_id = 1 WHERE id = 3"); },
 };
 
 void check_seeds_kept(Database& db, int seeded_up_to) {
@@ -123,6 +124,11 @@ void check_seeds_kept(Database& db, int seeded_up_to) {
   if (seeded_up_to >= 11) {
     CHECK(scalar(db, "SELECT count(*) FROM outbox WHERE audience = 'staff'") == 1);
     CHECK(scalar(db, "SELECT enrol_failures FROM staff WHERE id = 1") == 2);
+  }
+  if (seeded_up_to >= 12) {
+    // A queued message about a case goes with it; the others stay.
+    CHECK(scalar(db, "SELECT count(*) FROM outbox INDEXED BY outbox_by_case WHERE case_id = 1") ==
+          1);
   }
   if (seeded_up_to >= 9) {
     // The index exists (INDEXED BY fails otherwise) and finds both of peer 1's rows.
