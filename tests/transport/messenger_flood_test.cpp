@@ -76,7 +76,7 @@ Seen flood_then_staff(test::RelayOnLoopback& relay, test::BotOnRelay& bot,
 
 }  // namespace
 
-TEST_CASE("messenger: garbage from unknown accounts leaves nothing; staff are taken first") {
+TEST_CASE("messenger: garbage from unknown accounts leaves nothing, and staff are taken first") {
   test::RelayOnLoopback relay;
   boost::asio::io_context io;
   test::BotOnRelay bot(io, relay, {"coordinator"});
