@@ -263,6 +263,9 @@ int run_bot(const gvo::core::Config& config) {
   using Audience = gvo::storage::Audience;
   std::function<bool(const std::string&, const std::string&, Audience)> queue;
   std::function<void()> flush = [] {};
+  // What a transport keeps of a person the desk removed (the relay transport's sessions are rows
+  // of this database, removed with the person).
+  std::function<void(const std::string&)> forget_address = [](const std::string&) {};
   // The identity key the transport holds for an address: the relay's is in our own store (the
   // bot does the encryption); signal-cli's is read from it (listIdentities), with the safety
   // number people compare in the Signal app.
@@ -293,6 +296,9 @@ int run_bot(const gvo::core::Config& config) {
     if (desk && desk->take_erase_done()) {
       if (auto truncated = store.db().checkpoint_truncate(); !truncated)
         log::warning("the WAL could not be truncated after an erasure; it will be at the next");
+    }
+    if (desk) {
+      for (const auto& address : desk->take_removed_addresses()) forget_address(address);
     }
   };
   // Timers are rows; the alarm wakes for the earliest, runs what is due in one transaction,
@@ -426,6 +432,7 @@ int run_bot(const gvo::core::Config& config) {
     queue = [&](const std::string& address, const std::string& text, Audience audience) {
       return live.send(address, text, audience).ok();
     };
+    forget_address = [&](const std::string& address) { live.forget(address); };
     flush = [&] { live.flush(); };
     live.start();
     signal_number =

@@ -196,6 +196,12 @@ std::string update_contact_request(std::int64_t id, const std::string& account,
                       Json{{"recipient", recipient}, {"expiration", expiration_seconds}}, account));
 }
 
+std::string forget_contact_request(std::int64_t id, const std::string& account,
+                                   const std::string& recipient) {
+  return dump(
+      request(id, "removeContact", Json{{"recipient", recipient}, {"forget", true}}, account));
+}
+
 std::string trust_request(std::int64_t id, const std::string& account,
                           const std::string& recipient) {
   return dump(

@@ -117,6 +117,10 @@ std::string update_profile_request(std::int64_t id, const std::string& account,
 std::string update_contact_request(std::int64_t id, const std::string& account,
                                    const std::string& recipient, int expiration_seconds);
 // Trusts every known key of recipient (after the bot decided to accept a changed one).
+// Deletes everything signal-cli holds of a contact, its sessions and identity keys included
+// (removeContact --forget).
+std::string forget_contact_request(std::int64_t id, const std::string& account,
+                                   const std::string& recipient);
 std::string trust_request(std::int64_t id, const std::string& account,
                           const std::string& recipient);
 std::string version_request(std::int64_t id);

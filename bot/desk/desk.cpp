@@ -84,6 +84,12 @@ flows::ValidationContext Desk::context(const flows::Language& language, TimePoin
   return {language, flows::brussels_date(static_cast<double>(unix_millis(now)))};
 }
 
+std::vector<std::string> Desk::take_removed_addresses() {
+  std::vector<std::string> taken;
+  taken.swap(removed_addresses_);
+  return taken;
+}
+
 std::optional<cases::Wording> Desk::wording_for(const flows::Session& intake) const {
   const flows::Flow* flow = flows_.library.find(intake.flow_id, intake.flow_version);
   if (flow == nullptr) flow = flows_.library.latest(intake.flow_id);
@@ -742,6 +748,7 @@ std::optional<int> Desk::remove_unused_peers(std::int64_t created_before,
     if (!member) return std::nullopt;
     if (member.value()) continue;  // staff keep their address and keys
     if (!peers_.remove(peer)) return std::nullopt;
+    removed_addresses_.push_back(std::move(address).value());
     ++removed;
   }
   return removed;
@@ -755,6 +762,7 @@ std::optional<std::int64_t> Desk::next_timer_ms() {
 }
 
 bool Desk::on_due_timers(TimePoint now) {
+  removed_addresses_.clear();
   auto due = timers_.due(unix_millis(now), kTimersPerRun);
   if (!due) return false;
   for (const auto& timer : due.value()) {
@@ -783,8 +791,16 @@ bool Desk::run_timer(const storage::TimerRow& timer, TimePoint now) {
   }
   if (timer.kind == kForgetPeer) {
     if (std::sscanf(timer.subject.c_str(), "peer %lld", &first) != 1) return true;
-    // Still waiting for the answer to leave, or writing again: the daily purge decides later.
-    return remove_unused_peers(unix_seconds(now) + 1, first).has_value();
+    const auto removed = remove_unused_peers(unix_seconds(now) + 1, first);
+    if (!removed) return false;
+    if (*removed > 0) return true;
+    // Not yet gone: the answer to them is still waiting to leave (then the timer waits with it),
+    // or they wrote again (then they are someone the bot talks with, and it stops).
+    auto waiting = storage::Outbox(store_).more_after(first, 0);
+    auto saved = conversations_.load(first);
+    if (!waiting || !saved) return false;
+    if (!waiting.value() || saved.value()) return true;
+    return timers_.schedule(kForgetPeer, timer.subject, unix_millis(now) + kForgetPeerDelayMs).ok();
   }
   if (timer.kind == kDeadline) {
     if (std::sscanf(timer.subject.c_str(), "case %lld day %d", &first, &second) != 2) return true;

@@ -76,6 +76,11 @@ class Desk {
   // Whether rows were erased since the last call: the caller then truncates the WAL after its
   // commit, so that nothing of them stays there.
   bool take_erase_done();
+  // The addresses of the people removed since the last call (forgotten, or held by nothing any
+  // more): after its commit, the caller has the transport forget them too (signal-cli keeps its
+  // own sessions and identity keys). A run of timers starts with none, so that one rolled back
+  // leaves none behind.
+  std::vector<std::string> take_removed_addresses();
 
  private:
   struct Host {
@@ -200,6 +205,7 @@ class Desk {
   storage::StaffStore staff_;
   storage::AuditLog audit_;
   bool erase_done_ = false;
+  std::vector<std::string> removed_addresses_;
 };
 
 // The value a transport's inbound handler or a test reads as the time: Unix seconds and

@@ -167,6 +167,21 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
         });
   }
 
+  void forget(const std::string& address) {
+    if (!connected()) {
+      log::warning("signal-cli: not connected; a forgotten person's keys stay in its data");
+      return;
+    }
+    client_->call(
+        [&](std::int64_t id) {
+          return rpc::forget_contact_request(id, settings_.account, address);
+        },
+        [](const CallResult& result) {
+          if (result.failure)
+            log::warning("signal-cli: a forgotten person's keys were not deleted");
+        });
+  }
+
   // Sends what the outbox holds, a window at a time, each recipient's messages in order. The
   // outbox is read a page at a time, past the rows that wait behind a recipient's first one,
   // until the window is full: a long answer to one person does not hold back a reply to another.
@@ -794,6 +809,7 @@ void SignalCliTransport::flush() { impl_->flush(); }
 void SignalCliTransport::set_expiration(const std::string& address, int seconds) {
   impl_->set_expiration(address, seconds);
 }
+void SignalCliTransport::forget(const std::string& address) { impl_->forget(address); }
 const SignalCliStatus& SignalCliTransport::status() const { return impl_->status(); }
 std::optional<rpc::KnownIdentity> SignalCliTransport::identity(const std::string& address) const {
   return impl_->identity(address);

@@ -69,6 +69,9 @@ class SignalCliTransport {
   // The disappearing-message timer of the conversation with address (signal-cli keeps it as
   // contact state; 0 turns it off).
   void set_expiration(const std::string& address, int seconds);
+  // Has signal-cli delete all it holds of address, sessions and identity keys included (the
+  // person was forgotten); logged when it cannot.
+  void forget(const std::string& address);
 
   // The identity key signal-cli holds for address (by ACI or number), as last read with
   // listIdentities: on each connection, after a key change, and when someone new writes. Nothing

@@ -347,6 +347,15 @@ TEST_CASE("forget me: what waits for the host goes, but the answer that says wha
   REQUIRE(queued.size() == 1);
   CHECK(queued.front().first.find("reste, sans rien sur vous") != std::string::npos);
   CHECK_FALSE(any_holds(queued, "QUORBAX"));
+  // Once that answer has left, their address goes, and the transport is told to forget them.
+  world.now_ += std::chrono::minutes(11);
+  world.commit([&] { return world.desk().on_due_timers(world.now_); });
+  CHECK(storage::Peers(world.store()).find("host-1").value().has_value());  // still to go
+  world.commit([&] { return world.store().db().exec("DELETE FROM outbox").ok(); });
+  world.now_ += std::chrono::minutes(10);
+  world.commit([&] { return world.desk().on_due_timers(world.now_); });
+  CHECK_FALSE(storage::Peers(world.store()).find("host-1").value().has_value());
+  CHECK(world.desk().take_removed_addresses() == std::vector<std::string>{"host-1"});
   // The refused command of a referent is audited, without its arguments.
   world.pin(world.add("bram", "referent", {"vottem"}), "bram key");
   world.set_key("bram", "bram key");

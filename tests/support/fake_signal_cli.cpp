@@ -266,6 +266,7 @@ class FakeSignalCli::Impl : public std::enable_shared_from_this<FakeSignalCli::I
     }
     std::string line_out = scripted ? scripted(request) : std::string();
     if (line_out.empty()) line_out = default_answer(request);
+    if (line_out.empty() && request["method"] == "removeContact") line_out = forget_answer(request);
     if (line_out.empty()) line_out = identities_answer(request);
     answer(connection, line_out);
   }
@@ -285,7 +286,7 @@ class FakeSignalCli::Impl : public std::enable_shared_from_this<FakeSignalCli::I
     if (method == "updateProfile" || method == "updateContact" || method == "trust" ||
         method == "submitRateLimitChallenge")
       return result_line(id, Json::object());
-    if (method == "listIdentities") return {};
+    if (method == "listIdentities" || method == "removeContact") return {};
     return error_line(id, -32601, "Method not implemented");
   }
 
@@ -301,6 +302,23 @@ class FakeSignalCli::Impl : public std::enable_shared_from_this<FakeSignalCli::I
         found.push_back(identity);
     }
     return result_line(request["id"], found);
+  }
+
+  // As RemoveContactCommand with --forget: the recipient's identity keys (and sessions) go.
+  std::string forget_answer(const Json& request) {
+    const Json params = request.value("params", Json::object());
+    const std::string recipient = params.is_object() ? params.value("recipient", "") : "";
+    if (params.is_object() && params.value("forget", false)) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      Json kept = Json::array();
+      for (const auto& identity : identities_) {
+        if (identity.value("uuid", Json()) != recipient &&
+            identity.value("number", Json()) != recipient)
+          kept.push_back(identity);
+      }
+      identities_ = std::move(kept);
+    }
+    return result_line(request["id"], Json::object());
   }
 
   // Answers come in any order: each after its own random delay.

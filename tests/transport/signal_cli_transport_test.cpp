@@ -253,3 +253,19 @@ TEST_CASE("signal-cli transport: while commits fail, messages stay at Signal's s
   CHECK(taken == std::vector<std::string>{"first", "second"});
   CHECK(count("subscribeReceive") == 2);
 }
+
+TEST_CASE(
+    "signal-cli transport: a forgotten person's keys and sessions are deleted in signal-cli") {
+  Harness h;
+  REQUIRE(h.run_until([&] { return h.transport->connected(); }));
+  h.transport->forget("host-uuid");
+  Json forget;
+  REQUIRE(h.run_until([&] {
+    for (const auto& request : h.fake.requests()) {
+      if (request.value("method", "") == "removeContact") forget = request;
+    }
+    return !forget.is_null();
+  }));
+  CHECK(forget["params"]["recipient"] == "host-uuid");
+  CHECK(forget["params"]["forget"] == true);  // --forget: identity keys and sessions, not --hide
+}
