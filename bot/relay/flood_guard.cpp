@@ -1,5 +1,6 @@
 #include "bot/relay/flood_guard.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace gvo::relay {
@@ -33,6 +34,7 @@ ConnectionVerdict FloodGuard::connection_opened(const std::string& address) {
   } else {
     ++connections_;
     ++per_address_[address];
+    peak_ = std::max(peak_, connections_ + refusing_);
     return verdict;
   }
   if (refusing_ >= limits_.max_refusing) {
@@ -40,6 +42,7 @@ ConnectionVerdict FloodGuard::connection_opened(const std::string& address) {
     return verdict;
   }
   ++refusing_;
+  peak_ = std::max(peak_, connections_ + refusing_);
   verdict.admit = Admit::refuse;
   return verdict;
 }

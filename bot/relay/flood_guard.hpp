@@ -58,6 +58,9 @@ class FloodGuard {
 
   std::size_t connections() const { return connections_; }
   std::size_t refusing() const { return refusing_; }
+  // The most connections (counted and refusing) at once since reset_peak.
+  std::size_t peak() const { return peak_; }
+  void reset_peak() { peak_ = connections_ + refusing_; }
   // Entries held per address (connections and new-account buckets), for tests and benchmarks.
   std::size_t tracked_addresses() const { return per_address_.size() + new_accounts_.size(); }
 
@@ -65,6 +68,7 @@ class FloodGuard {
   FloodLimits limits_;
   std::size_t connections_ = 0;
   std::size_t refusing_ = 0;
+  std::size_t peak_ = 0;
   std::map<std::string, std::size_t> per_address_;
   std::map<std::string, RateLimit> new_accounts_;
   RateLimit all_new_accounts_;

@@ -5,6 +5,7 @@
 #endif
 
 #include <algorithm>
+#include <vector>
 
 #include <boost/asio/ip/address_v6.hpp>
 
@@ -20,6 +21,10 @@ bool out_of_resources(const beast::error_code& ec) {
   return ec == errc::too_many_files_open || ec == errc::too_many_files_open_in_system ||
          ec == errc::no_buffer_space || ec == errc::not_enough_memory;
 }
+
+// Reactor states reserved beyond the connection limits: the listener, dropped connections.
+constexpr std::size_t kSpareSocketStates = 64;
+constexpr std::size_t kMostSocketStates = 65536;
 
 // Memory is given back once this many connections have gone since the peak, and at least half.
 constexpr std::size_t kConnectionsGoneBeforeTrim = 256;
@@ -55,10 +60,31 @@ beast::error_code RelayServer::listen(const tcp::endpoint& endpoint) {
   if (!ec) acceptor_.bind(endpoint, ec);
   if (!ec) acceptor_.listen(boost::asio::socket_base::max_listen_connections, ec);
   if (ec) return ec;
+  reserve_socket_states(endpoint.protocol());
   do_accept();
   sweep_accounts(now_ms());  // whatever went idle while the relay was down
   do_tick();
   return ec;
+}
+
+// Asio keeps each socket's reactor state in a pool that reuses freed states but never gives them
+// back. Grown during a flood, those states end up one between every two connections' memory,
+// and pin it page by page: malloc_trim could then give back only a third of what the flood took.
+// Growing the pool now, once, to what the limits allow keeps the states together, and the rest
+// of a flood's memory can go back to the system.
+void RelayServer::reserve_socket_states(const tcp& protocol) {
+  const std::size_t wanted = std::min(hub_.guard().limits().max_connections +
+                                          hub_.guard().limits().max_refusing + kSpareSocketStates,
+                                      kMostSocketStates);
+  std::vector<tcp::socket> sockets;
+  sockets.reserve(wanted);
+  for (std::size_t i = 0; i < wanted; ++i) {
+    tcp::socket socket(io_);
+    beast::error_code ec;
+    socket.open(protocol, ec);
+    if (ec) break;  // the descriptor limit: as many as it allows
+    sockets.push_back(std::move(socket));
+  }
 }
 
 unsigned short RelayServer::port() const {
@@ -183,21 +209,22 @@ void RelayServer::sweep_accounts(std::int64_t now) {
                   " idle self-registered accounts with their keys and " +
                   std::to_string(forgotten->envelopes) + " messages queued for them");
   (void)hub_.service().forget_deleted();
-  peak_connections_ = std::max(peak_connections_, kConnectionsGoneBeforeTrim);
+  peak_connections_ = kConnectionsGoneBeforeTrim;  // their memory goes back too
 }
 
 // After a flood, the freed connections' memory sits in malloc's free lists: malloc_trim hands
 // it back to the system, so that the relay's resident size returns to where it was.
 void RelayServer::give_memory_back() {
-  const std::size_t open = hub_.guard().connections() + hub_.guard().refusing();
-  peak_connections_ = std::max(peak_connections_, open);
-  if (peak_connections_ < open + kConnectionsGoneBeforeTrim || open > peak_connections_ / 2) {
-    return;
-  }
+  FloodGuard& guard = hub_.guard();
+  const std::size_t open = guard.connections() + guard.refusing();
+  // The guard's peak, not one seen here: a flood can come and go between two ticks.
+  const std::size_t peak = std::max(peak_connections_, guard.peak());
+  if (peak < open + kConnectionsGoneBeforeTrim || open > peak / 2) return;
 #if defined(__GLIBC__)
   ::malloc_trim(0);
 #endif
-  peak_connections_ = open;
+  guard.reset_peak();
+  peak_connections_ = 0;
 }
 
 }  // namespace gvo::relay

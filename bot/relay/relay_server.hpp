@@ -46,6 +46,7 @@ class RelayServer {
   std::uint64_t accept_failures() const { return accept_failures_; }
 
  private:
+  void reserve_socket_states(const boost::asio::ip::tcp& protocol);
   void do_accept();
   void on_accept(beast::error_code ec, boost::asio::ip::tcp::socket socket);
   void pause_accepting(const beast::error_code& ec);
@@ -67,7 +68,7 @@ class RelayServer {
   std::uint64_t accept_failures_ = 0;
   LogBudget accept_failure_log_{1, 10'000};
   std::uint64_t ticks_ = 0;
-  std::size_t peak_connections_ = 0;  // since memory was last given back
+  std::size_t peak_connections_ = 0;  // set to give memory back after a sweep
   bool stopped_ = false;
 };
 
