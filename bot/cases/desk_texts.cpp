@@ -136,6 +136,7 @@ const std::vector<std::string>& required_desk_keys() {
                                                  "staff.not_shared",
                                                  "host.update_noted",
                                                  "host.forgotten_with_case",
+                                                 "host.busy",
                                                  "host.flight_noted",
                                                  "host.status_line",
                                                  "host.no_case",
