@@ -235,7 +235,7 @@ TEST_CASE("after a flood of 3000 connections the relay gives back most of its me
     REQUIRE(during > before + 8 * 1024);  // the positive control: the flood costs memory
   }
   // At least 3/4 of what the flood took goes back (measured: about 90 %; without malloc_trim
-  // and the reserved socket states, about a quarter).
+  // and the reserved socket states, about a third).
   const long allowed = before + (during - before) / 4;
   const auto until = std::chrono::steady_clock::now() + 10s;
   long after = lc::rss_kib(relay.pid());
