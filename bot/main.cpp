@@ -313,8 +313,12 @@ int run_bot(const gvo::core::Config& config) {
       if (desk->on_due_timers(clock())) return {};
       return gvo::storage::fail(gvo::storage::Errc::sql_failed, "a timer could not run");
     });
-    if (!ran) log::error("timers: " + ran.error().detail + "; retrying in a minute");
-    after_commit();
+    if (ran) {
+      after_commit();
+    } else {
+      log::error("timers: " + ran.error().detail + "; retrying in a minute");
+      (void)desk->take_removed_addresses();  // rolled back: nobody was removed
+    }
     flush();
     if (ran) {
       rearm();

@@ -46,6 +46,7 @@ Reaction converse(const Engine& engine, const FlowLibrary& library, const std::s
       reaction.finished = true;
     }
   }
+  reaction.forget = forget;
   if (!forget) reaction.state = to_json(*session);
   reaction.language = session->language;
   return reaction;

@@ -13,7 +13,10 @@
 namespace gvo::flows {
 
 struct Reaction {
-  std::optional<std::string> state;  // the session to save; nothing: erase what was saved
+  // The session to save. Nothing: with forget, erase what was saved; else nothing changed (a
+  // timer of a conversation that is no longer going on).
+  std::optional<std::string> state;
+  bool forget = false;  // the person asked to be forgotten
   std::vector<std::string> replies;
   std::vector<FlowAction> actions;  // create_case...: for the case service
   std::vector<ScheduleTimer> timers;

@@ -73,4 +73,10 @@ Result<void> Inbox::postpone(std::int64_t id, std::int64_t due_ms) {
   return update->bind(1, id).bind(2, due_ms).run();
 }
 
+Result<void> Inbox::drop_for(PeerId peer) {
+  auto drop = store_.db().prepare("DELETE FROM inbox WHERE peer_id = ?1");
+  if (!drop) return std::move(drop).error();
+  return drop->bind(1, peer).run();
+}
+
 }  // namespace gvo::storage

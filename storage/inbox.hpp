@@ -34,6 +34,8 @@ class Inbox {
   // When the next one is due; nothing when none is held.
   Result<std::optional<std::int64_t>> next_due();
   Result<void> remove(std::int64_t id);
+  // Everything held from peer (they asked to be forgotten), in the caller's transaction.
+  Result<void> drop_for(PeerId peer);
   // Another failed try: due again at due_ms.
   Result<void> postpone(std::int64_t id, std::int64_t due_ms);
 

@@ -9,6 +9,7 @@
 #include "bot/daemon/log.hpp"
 #include "bot/desk/stats.hpp"
 #include "flows/conversation.hpp"
+#include "storage/inbox.hpp"
 
 namespace gvo::desk {
 namespace {
@@ -172,7 +173,7 @@ bool Desk::on_message(const std::string& address, std::string_view text, TimePoi
   if (!peer) return false;
   const Host host{peer.value(), address};
   if (auto going = flows::going_on(flows_.library, saved))
-    return talk(host, saved, std::move(going), flows::Message{std::string(text)}, now);
+    return talk(host, std::move(going), flows::Message{std::string(text)}, now);
   if (saved) {
     if (auto asked = forget_question_language(*saved))
       return answer_forget_question(host, *asked, text, now);
@@ -181,7 +182,7 @@ bool Desk::on_message(const std::string& address, std::string_view text, TimePoi
     if (language.empty()) language = flows_.catalog.languages.front();
     return follow_up(host, filed, language, text, now);
   }
-  return talk(host, saved, std::nullopt, flows::Message{std::string(text)}, now, language);
+  return talk(host, std::nullopt, flows::Message{std::string(text)}, now, language);
 }
 
 // The rate limits' verdict. A dropped message is answered "many messages right now, write again
@@ -222,15 +223,16 @@ std::string Desk::busy_text(const flows::Language& language) const {
 }
 
 // One step of the host's conversation, and everything it asks for.
-bool Desk::talk(const Host& host, const std::optional<std::string>& saved,
-                std::optional<flows::Session> going, const flows::Event& event, TimePoint now,
-                const flows::Language& known_language) {
+bool Desk::talk(const Host& host, std::optional<flows::Session> going, const flows::Event& event,
+                TimePoint now, const flows::Language& known_language) {
   const auto reaction = flows::converse(*flows_.engine, flows_.library, flow_id_, std::move(going),
                                         event, now, known_language);
   if (reaction.state) {
     if (!conversations_.save(host.peer, *reaction.state, unix_seconds(now))) return false;
-  } else if (saved) {
-    if (!conversations_.erase(host.peer) || !forget_host(host, now)) return false;
+  } else if (!reaction.forget) {
+    return true;  // a timer of a conversation that is no longer going on: nothing changes
+  } else if (!conversations_.erase(host.peer) || !forget_host(host, now)) {
+    return false;
   }
   if (reaction.cancel_timers || !reaction.state) {
     if (!timers_.cancel(kReminder, peer_subject(host.peer)) ||
@@ -402,7 +404,7 @@ bool Desk::follow_up(const Host& host, const std::vector<storage::CaseId>& filed
   const auto update = cases::read_update(text, flows_.desk, *flows_.validators, flows_.folder,
                                          context(language, now));
   if (update.kind == cases::UpdateKind::new_report)
-    return talk(host, std::nullopt, std::nullopt, flows::Message{std::string(text)}, now, language);
+    return talk(host, std::nullopt, flows::Message{std::string(text)}, now, language);
 
   // The case named by its reference, else the latest; never someone else's.
   storage::CaseId target = filed.front();
@@ -596,7 +598,8 @@ bool Desk::forget_host(const Host& host, TimePoint now) {
   }
   // The times of their messages go now; their address, sessions and identity key once the
   // answer to them has left (remove_unused_peers).
-  if (!storage::Outbox(store_).drop_for(host.peer) || !storage::forget_seen(store_, host.peer) ||
+  if (!storage::Outbox(store_).drop_for(host.peer) || !storage::Inbox(store_).drop_for(host.peer) ||
+      !storage::forget_seen(store_, host.peer) ||
       !timers_.schedule(kForgetPeer, peer_subject(host.peer),
                         unix_millis(now) + kForgetPeerDelayMs))
     return false;
@@ -747,10 +750,15 @@ std::optional<int> Desk::remove_unused_peers(std::int64_t created_before,
     auto member = staff_.find(address.value());
     if (!member) return std::nullopt;
     if (member.value()) continue;  // staff keep their address and keys
-    if (!peers_.remove(peer)) return std::nullopt;
+    // Its timers go with it (a peer id is reused once its row is gone).
+    if (!timers_.cancel(kReminder, peer_subject(peer)) ||
+        !timers_.cancel(kTimeout, peer_subject(peer)) ||
+        !timers_.cancel(kForgetPeer, peer_subject(peer)) || !peers_.remove(peer))
+      return std::nullopt;
     removed_addresses_.push_back(std::move(address).value());
     ++removed;
   }
+  if (removed > 0) erase_done_ = true;  // their rows leave the WAL too
   return removed;
 }
 
@@ -782,9 +790,8 @@ bool Desk::run_timer(const storage::TimerRow& timer, TimePoint now) {
     if (!saved) return false;
     const auto kind =
         timer.kind == kReminder ? flows::TimerKind::reminder : flows::TimerKind::timeout;
-    return talk({first, address.value()}, saved.value(),
-                flows::going_on(flows_.library, saved.value()), flows::TimerFired{kind, second},
-                now);
+    return talk({first, address.value()}, flows::going_on(flows_.library, saved.value()),
+                flows::TimerFired{kind, second}, now);
   }
   if (timer.kind == kPurge) {
     return purge(now) && timers_.schedule(kPurge, kDaily, unix_millis(now) + kDayMs).ok();

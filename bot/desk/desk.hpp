@@ -102,9 +102,8 @@ class Desk {
                                const flows::Language& language, TimePoint now);
   std::string busy_text(const flows::Language& language) const;
   // going: the saved conversation as flows::going_on read it (nothing: a new one starts).
-  bool talk(const Host& host, const std::optional<std::string>& saved,
-            std::optional<flows::Session> going, const flows::Event& event, TimePoint now,
-            const flows::Language& known_language = {});
+  bool talk(const Host& host, std::optional<flows::Session> going, const flows::Event& event,
+            TimePoint now, const flows::Language& known_language = {});
   std::optional<std::string> file_case(const Host& host, const std::string& intake_json,
                                        TimePoint now);
   bool follow_up(const Host& host, const std::vector<storage::CaseId>& cases,

@@ -369,3 +369,27 @@ TEST_CASE("forget me: what waits for the host goes, but the answer that says wha
   CHECK(refused->column_int64(2) == 1);  // no reference: never the command's arguments
   CHECK_FALSE(refused->step().value_or(true));
 }
+
+TEST_CASE(
+    "forget me: only the person's asking forgets them, never a timer that outlived its wait") {
+  World world;
+  world.pin(world.add("ana", "coordinator"), "ana key");
+  file_intake(world, "host-1", "QUORBAX Zelmira");
+  const auto peer = storage::Peers(world.store()).find("host-1").value();
+  REQUIRE(peer.has_value());
+  // A reminder of a wait the filed conversation no longer has (or of a flow version gone).
+  storage::Timers timers(world.store());
+  world.commit([&] {
+    return timers
+        .schedule("flow.reminder", "peer " + std::to_string(*peer) + " wait 99",
+                  desk::unix_millis(world.now_))
+        .ok();
+  });
+  const auto waiting = world.waiting_for("host-1").size();
+  world.commit([&] { return world.desk().on_due_timers(world.now_); });
+  CHECK(world.waiting_for("host-1").size() == waiting);  // nothing dropped, nothing said
+  storage::CaseStore cases(world.store());
+  CHECK(cases.of_host(*peer).value().size() == 1);  // still theirs
+  world.write("host-1", "statut");
+  CHECK(any_holds(world.waiting_for("host-1"), "QUORBAX Zelmira"));
+}
