@@ -338,6 +338,16 @@ int run_bot(const gvo::core::Config& config) {
     after_commit();
     rearm();
   };
+  // Someone the bot has no session with any more wrote: asked to write again (a new session).
+  handlers.sessionless = [&](const std::string& address) {
+    if (!desk) return;
+    const auto told = store.db().transact([&]() -> gvo::storage::Result<void> {
+      if (desk->on_sessionless(address, clock())) return {};
+      return gvo::storage::fail(gvo::storage::Errc::sql_failed, "the answer could not be queued");
+    });
+    if (!told) log::warning("a message without a session went unanswered: " + told.error().detail);
+    flush();
+  };
   // The confidentiality gate: asked by the transport as each message leaves. Echo replies go
   // back to whoever wrote.
   handlers.clearance = [&](const std::string& address, Audience audience,

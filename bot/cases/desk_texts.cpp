@@ -137,6 +137,7 @@ const std::vector<std::string>& required_desk_keys() {
                                                  "host.update_noted",
                                                  "host.forgotten_with_case",
                                                  "host.busy",
+                                                 "host.unreadable",
                                                  "host.flight_noted",
                                                  "host.status_line",
                                                  "host.no_case",

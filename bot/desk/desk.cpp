@@ -200,7 +200,7 @@ std::optional<bool> Desk::admitted(const std::string& address, cases::Standing s
                 " dropped, " + std::to_string(counts->told_total) + " told since start)");
   }
   if (!admission.tell_busy) return false;
-  const std::string text = busy_text(language);
+  const std::string text = text_for_anyone("host.busy", language);
   if (text.empty()) return false;
   // To a member of staff it carries no case data: a notice.
   const auto audience =
@@ -209,17 +209,60 @@ std::optional<bool> Desk::admitted(const std::string& address, cases::Standing s
   return false;
 }
 
-std::string Desk::busy_text(const flows::Language& language) const {
-  constexpr char kBusy[] = "host.busy";
-  if (flows_.desk.messages.count(kBusy) == 0) return {};  // an older desk.json
-  if (!language.empty()) return flows_.desk.text(kBusy, language);
+std::string Desk::text_for_anyone(const std::string& key, const flows::Language& language) const {
+  if (flows_.desk.messages.count(key) == 0) return {};  // an older desk.json
+  if (!language.empty()) return flows_.desk.text(key, language);
   std::string every;
   for (const auto& each : flows_.desk.languages) {
-    const std::string line = flows_.desk.text(kBusy, each);
+    const std::string line = flows_.desk.text(key, each);
     if (every.find(line) != std::string::npos) continue;
     every += (every.empty() ? "" : "\n") + line;
   }
   return every;
+}
+
+bool Desk::on_sessionless(const std::string& address, TimePoint now) {
+  // Once per person in a while, and few in all: a stranger's forged messages cost a bundle
+  // fetch each, and must not make the bot write to thousands.
+  constexpr auto kAgain = std::chrono::minutes(10);
+  constexpr std::size_t kMostRemembered = 1000;
+  constexpr int kMostPerMinute = 30;
+  if (now - sessionless_window_ >= std::chrono::minutes(1)) {
+    sessionless_window_ = now;
+    sessionless_in_window_ = 0;
+  }
+  const auto told = sessionless_told_.find(address);
+  if (told != sessionless_told_.end() && now - told->second < kAgain) return true;
+  if (sessionless_in_window_ >= kMostPerMinute) {
+    log::notice("a message from someone without a session was not answered (too many at once)");
+    return true;
+  }
+  if (sessionless_told_.size() >= kMostRemembered) {
+    for (auto it = sessionless_told_.begin(); it != sessionless_told_.end();)
+      it = now - it->second >= kAgain ? sessionless_told_.erase(it) : std::next(it);
+    if (sessionless_told_.size() >= kMostRemembered) return true;
+  }
+  // Their language, if the bot still talks with them.
+  flows::Language language;
+  auto member = staff_.find(address);
+  if (!member) return false;
+  if (member.value()) {
+    language = member.value()->language;
+  } else if (auto peer = peers_.find(address); peer && peer.value()) {
+    auto saved = conversations_.load(*peer.value());
+    if (!saved) return false;
+    if (saved.value()) {
+      if (auto session = flows::session_from_json(*saved.value())) language = session->language;
+    }
+  }
+  const std::string text = text_for_anyone("host.unreadable", language);
+  if (text.empty()) return true;
+  const auto audience = member.value() ? storage::Audience::notice : storage::Audience::host;
+  if (!send_(address, text, audience)) return false;
+  sessionless_told_[address] = now;
+  ++sessionless_in_window_;
+  log::info("a message without a session was answered: write it again");
+  return true;
 }
 
 // One step of the host's conversation, and everything it asks for.

@@ -12,6 +12,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -76,6 +77,10 @@ class Desk {
   // Whether rows were erased since the last call: the caller then truncates the WAL after its
   // commit, so that nothing of them stays there.
   bool take_erase_done();
+  // The transport could not read a message for want of a session (the person was forgotten, or
+  // the session lost): they are asked to write it again, which starts a new session. Once per
+  // person in ten minutes, at most 30 a minute in all; in a transaction of its own.
+  bool on_sessionless(const std::string& address, TimePoint now);
   // The addresses of the people removed since the last call (forgotten, or held by nothing any
   // more): after its commit, the caller has the transport forget them too (signal-cli keeps its
   // own sessions and identity keys). A run of timers starts with none, so that one rolled back
@@ -100,7 +105,8 @@ class Desk {
   // store failed.
   std::optional<bool> admitted(const std::string& address, cases::Standing standing,
                                const flows::Language& language, TimePoint now);
-  std::string busy_text(const flows::Language& language) const;
+  // The desk text key in language, or in every language for someone whose language is unknown.
+  std::string text_for_anyone(const std::string& key, const flows::Language& language) const;
   // going: the saved conversation as flows::going_on read it (nothing: a new one starts).
   bool talk(const Host& host, std::optional<flows::Session> going, const flows::Event& event,
             TimePoint now, const flows::Language& known_language = {});
@@ -205,6 +211,9 @@ class Desk {
   storage::AuditLog audit_;
   bool erase_done_ = false;
   std::vector<std::string> removed_addresses_;
+  std::map<std::string, TimePoint> sessionless_told_;  // in memory only, bounded
+  TimePoint sessionless_window_{};
+  int sessionless_in_window_ = 0;
 };
 
 // The value a transport's inbound handler or a test reads as the time: Unix seconds and

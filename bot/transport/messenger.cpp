@@ -151,7 +151,8 @@ class Messenger::Impl : public std::enable_shared_from_this<Messenger::Impl> {
 
   // --- Receiving -----------------------------------------------------------------------------
 
-  enum class Taken { fresh, duplicate, undecryptable, refused };
+  // sessionless: unreadable, from someone the bot has no session with (any more).
+  enum class Taken { fresh, duplicate, undecryptable, sessionless, refused };
 
   // Priority envelopes (staff) are taken at once. The others wait their turn: they are taken one
   // per turn of the loop, and only once the frames the relay has already sent are read (at most
@@ -210,11 +211,11 @@ class Messenger::Impl : public std::enable_shared_from_this<Messenger::Impl> {
       }
       // Whatever the attempt wrote (an identity, a session) is rolled back: a ciphertext that
       // cannot be read now never will be, and the relay deletes it once told.
-      if (taken == Taken::undecryptable && !owner_asked)
+      if ((taken == Taken::undecryptable || taken == Taken::sessionless) && !owner_asked)
         return storage::fail(storage::Errc::sql_failed, "undecryptable");
       return {};
     });
-    if (!unit && taken != Taken::undecryptable) {
+    if (!unit && taken != Taken::undecryptable && taken != Taken::sessionless) {
       ack(false);  // nothing kept: the relay delivers it again
       return;
     }
@@ -235,6 +236,8 @@ class Messenger::Impl : public std::enable_shared_from_this<Messenger::Impl> {
         }
         break;
     }
+    if (taken == Taken::sessionless && handlers_.sessionless)
+      handlers_.sessionless(envelope.source);
     if (taken == Taken::fresh || owner_asked) flush();  // the owner may have queued replies
   }
 
@@ -270,8 +273,18 @@ class Messenger::Impl : public std::enable_shared_from_this<Messenger::Impl> {
         plaintext = endpoint_.decrypt(from, ciphertext);
     }
     if (!plaintext) {
-      return plaintext.code() == signal::Errc::duplicate_message ? Taken::duplicate
+      switch (plaintext.code()) {
+        case signal::Errc::duplicate_message:
+          return Taken::duplicate;
+        case signal::Errc::storage:
+        case signal::Errc::crypto:
+          return Taken::refused;  // passing: the relay delivers it again
+        case signal::Errc::no_session:
+          return ciphertext.kind == signal::MessageKind::whisper ? Taken::sessionless
                                                                  : Taken::undecryptable;
+        default:
+          return Taken::undecryptable;
+      }
     }
     auto peer_id = peers.find_or_add(envelope.source, wall_ms() / 1000);
     if (!peer_id) return Taken::refused;

@@ -56,6 +56,10 @@ class Messenger {
     // Whether a sender's envelopes go before everyone else's (staff), asked on arrival, before
     // anything is decrypted. Unset: in the order they came.
     std::function<bool(const std::string& peer)> priority;
+    // A message from someone the bot holds no session with any more (they were forgotten, or
+    // their session was lost): after it was acknowledged, so that the owner can answer them (an
+    // answer starts a new session, which their client takes up).
+    std::function<void(const std::string& peer)> sessionless;
     // Connected, keys published, outbox resumed.
     std::function<void()> ready;
     // The confidentiality gate, at the moment a queued message leaves (before it is encrypted,

@@ -458,12 +458,30 @@ TEST_CASE("erasure: after forget-me and erase, nothing planted is left, even wit
   CHECK(left.find(kPlanted) == std::string::npos);
   CHECK(left.find(reference) == std::string::npos);
 
-  const std::vector<std::string> files = {"bot/bot.db", "bot/bot.db-wal", "relay/relay.db",
+  const std::vector<std::string> files = {"bot/gvo-bot.db", "bot/gvo-bot.db-wal", "relay/relay.db",
                                           "relay/relay.db-wal"};
+  REQUIRE(file_text(stack.dir.file("bot/gvo-bot.db")).size() > 4096);  // read, not absent
+  REQUIRE_FALSE(file_text(stack.dir.file("relay/relay.db")).empty());
   for (const std::string& planted : {std::string(kPlanted), contact, std::string("Vexlarind")}) {
     INFO(planted);
     CHECK_FALSE(any_file_holds(stack.dir, files, planted));
     CHECK_THAT(stack.bot.process->stderr_text(), !Catch::Matchers::Contains(planted));
     CHECK_THAT(stack.relay.process->stderr_text(), !Catch::Matchers::Contains(planted));
   }
+}
+
+// A person the bot removed (forgotten, or nothing held them any more) still has a session with
+// it: their next message cannot be read. They are asked to write it again, which starts a new
+// session, and are then answered: a host who comes back is never ignored.
+TEST_CASE("erasure: someone the bot has no session with any more is asked to write again") {
+  Stack stack;
+  stack.start({});
+  auto host = stack.chat("host-1", "host", "> hello\n<* How long have you been without news\n");
+  REQUIRE(host->wait_for_exit(60s) == 0);
+  exec_on(stack.dir.file("bot/gvo-bot.db"), "DELETE FROM signal_sessions");
+  host =
+      stack.chat("host-1", "host", "> 3\n<* Please send it again\n> 3\n<* Do you know the name\n");
+  INFO(host->stdout_text() << host->stderr_text());
+  CHECK(host->wait_for_exit(60s) == 0);
+  CHECK(stack.bot.process->stderr_text().find("answered: write it again") != std::string::npos);
 }
