@@ -2,9 +2,9 @@
 
 namespace gvo::storage {
 
-Result<void> Inbox::hold(const std::string& address, std::int64_t sent_at_ms, std::string_view text,
-                         std::int64_t now_ms, std::int64_t due_ms) {
-  return store_.db().transact([&]() -> Result<void> {
+Result<std::int64_t> Inbox::hold(const std::string& address, std::int64_t sent_at_ms,
+                                 std::string_view text, std::int64_t now_ms, std::int64_t due_ms) {
+  return store_.db().transact([&]() -> Result<std::int64_t> {
     Peers peers(store_);
     auto peer = peers.find_or_add(address, now_ms / 1000);
     if (!peer) return std::move(peer).error();
@@ -14,12 +14,16 @@ Result<void> Inbox::hold(const std::string& address, std::int64_t sent_at_ms, st
         "INSERT INTO inbox(id, peer_id, sent_at_ms, body, next_attempt_at) "
         "VALUES (?1, ?2, ?3, ?4, ?5)");
     if (!insert) return std::move(insert).error();
-    return insert->bind(1, row->id)
-        .bind(2, peer.value())
-        .bind(3, sent_at_ms)
-        .bind_blob(4, row->sealed)
-        .bind(5, due_ms)
-        .run();
+    if (auto done = insert->bind(1, row->id)
+                        .bind(2, peer.value())
+                        .bind(3, sent_at_ms)
+                        .bind_blob(4, row->sealed)
+                        .bind(5, due_ms)
+                        .run();
+        !done) {
+      return std::move(done).error();
+    }
+    return row->id;
   });
 }
 

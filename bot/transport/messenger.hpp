@@ -1,14 +1,12 @@
-// End-to-end encrypted messaging through gvo-relay, for gvo-bot and gvo-chat alike. Joins the
-// relay client, the Signal endpoint and the database:
-// - receiving: each envelope is deduplicated, decrypted and handed to the owner inside one
-//   transaction (the ratchet state commits with what the owner writes); the relay is told only
-//   after the commit. Envelopes from priority senders (staff) are taken as soon as they arrive,
-//   the others in turn once the frames the relay has sent are read; one that cannot be decrypted
-//   leaves nothing in the database (no peer, no dedup row: the relay deletes it once told);
-// - sending: messages wait in the outbox; each is encrypted once, its ciphertext committed with
-//   the ratchet state, then sent; a row is deleted when the relay has stored it; rows survive
-//   restarts and are retried with backoff.
-// One thread (the io_context's).
+// End-to-end encrypted messaging through gvo-relay, for gvo-bot and gvo-chat alike: the relay's
+// adapter to the shared pipeline. Receiving goes through the one take-in (take_in.hpp): each
+// envelope deduplicated, decrypted and handed to the owner in a savepoint, one commit a turn, the
+// relay told after it. Envelopes from priority senders (staff) are taken first; one that cannot be
+// decrypted leaves nothing in the database (no peer, no dedup row: the relay deletes it once told),
+// except where a broken session is archived so that the sender's next message starts a new one.
+// Sending goes through the one outbox pump (outbox_pump.hpp): each row encrypted once, its
+// ciphertext committed with the ratchet state, then sent, deleted when the relay stored it.
+// One-time pre-keys are refilled while connected. One thread (the io_context's).
 #pragma once
 
 #include <cstdint>
@@ -20,17 +18,11 @@
 
 #include "bot/signal/endpoint.hpp"
 #include "bot/transport/relay_client.hpp"
+#include "bot/transport/take_in.hpp"
 #include "storage/outbox.hpp"
 #include "storage/store.hpp"
 
 namespace gvo::transport {
-
-// A message as the owner sees it: who sent it, when (their clock), what it says.
-struct Inbound {
-  std::string peer;  // the sender's relay account
-  std::int64_t sent_at_ms = 0;
-  std::string text;
-};
 
 struct MessengerStatus {
   std::uint64_t received = 0;
@@ -46,20 +38,22 @@ struct MessengerStatus {
 class Messenger {
  public:
   struct Handlers {
-    // Inside the receiving transaction: write what the message causes (replies go through
-    // send()). false rolls everything back and the relay delivers the message again.
-    std::function<bool(const Inbound&)> received;
+    // Inside the message's savepoint: write what the message causes (replies go through send()).
+    // A failure rolls it back; the message waits, and nothing after it from that sender is taken.
+    std::function<storage::Result<void>(const Inbound&)> received;
     // After that transaction committed (to show the message, say).
     std::function<void(const Inbound&)> committed;
-    // A peer's identity key changed; true accepts the new key (the message is then read).
-    std::function<bool(const std::string& peer)> identity_changed;
+    // A peer's identity key changed, inside the savepoint of what showed it: what the owner does
+    // about it (a member suspended); true accepts the new key (the message is then read), false
+    // refuses it (the message stays unread); a failure rolls back and is tried again.
+    std::function<storage::Result<bool>(const std::string& peer)> identity_changed;
     // Whether a sender's envelopes go before everyone else's (staff), asked on arrival, before
     // anything is decrypted. Unset: in the order they came.
     std::function<bool(const std::string& peer)> priority;
     // A message from someone the bot holds no session with any more (they were forgotten, or
-    // their session was lost): after it was acknowledged, so that the owner can answer them (an
+    // their session was broken and archived), inside its savepoint: the owner may answer them (an
     // answer starts a new session, which their client takes up).
-    std::function<void(const std::string& peer)> sessionless;
+    std::function<storage::Result<void>(const std::string& peer)> sessionless;
     // Connected, keys published, outbox resumed.
     std::function<void()> ready;
     // The confidentiality gate, at the moment a queued message leaves (before it is encrypted,

@@ -30,9 +30,9 @@ struct SignalCliTimings {
   std::chrono::milliseconds max_backoff{30000};
   std::chrono::milliseconds request_timeout{20000};  // a request unanswered this long fails
   std::chrono::milliseconds probe_after{30000};      // a connection quiet this long is probed
-  // A message whose taking-in failed is tried again after this, then twice as long each time
-  // (at most an hour); a commit that failed, after this too.
-  std::chrono::milliseconds retry_taking_in{60000};
+  // A message whose taking-in failed (storage, the owner) is tried again with backoff from 50 ms
+  // up to this, while the bot runs: answers resume within this long of storage coming back.
+  std::chrono::milliseconds retry_taking_in{2000};
 };
 
 enum class CallErrc {

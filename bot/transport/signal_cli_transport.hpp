@@ -1,13 +1,14 @@
 // gvo-bot on the real Signal network: a `signal-cli daemon` holds the bot's account and this
-// transport speaks to it (SignalCliClient). Receiving: each data message of a person (never the
-// account's own sync messages) is deduplicated on (sourceUuid, timestamp) and handed to the owner
-// inside a transaction; what arrived in one turn of the loop commits once. Sending: the shared
-// outbox (storage::Outbox), each recipient's messages in order, with signal-cli's per-recipient
-// results: SUCCESS and UNREGISTERED leave the outbox, RATE_LIMIT waits retryAfterSeconds,
-// NETWORK backs off, IDENTITY goes to the owner's identity handling; a proof-required rate limit
-// (a captcha challenge) holds every send until Signal lets the account send again. Between the
-// parts of a long answer the recipient sees "typing...". Nothing is lost across a restart of
-// either side: rows stay until signal-cli took them.
+// transport speaks to it (SignalCliClient); it is signal-cli's adapter to the shared pipeline.
+// Receiving: each data message of a person (never the account's own sync messages) goes through
+// the one take-in (take_in.hpp: dedup on (sourceUuid, timestamp), the owner in a savepoint, one
+// commit a turn); signal-cli has acknowledged it to Signal's server already, so one that must
+// wait is kept, sealed, in the inbox. Sending: the one outbox pump (outbox_pump.hpp) with
+// signal-cli's per-recipient results: SUCCESS and UNREGISTERED leave the outbox, RATE_LIMIT waits
+// retryAfterSeconds, NETWORK backs off, IDENTITY goes to the owner's identity handling; a
+// proof-required rate limit (a captcha challenge) holds every send until Signal lets the account
+// send again. Between the parts of a long answer the recipient sees "typing...". Nothing is lost
+// across a restart of either side.
 #pragma once
 
 #include <chrono>

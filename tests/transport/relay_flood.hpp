@@ -194,9 +194,9 @@ class BotOnRelay {
       : store_(open_store(relay.dir().file("bot.db"))),
         endpoint_(std::move(signal::Endpoint::open(store_, 0)).value()) {
     transport::Messenger::Handlers handlers;
-    handlers.received = [this](const transport::Inbound& inbound) {
+    handlers.received = [this](const transport::Inbound& inbound) -> storage::Result<void> {
       if (received_) received_(inbound);
-      return true;
+      return {};
     };
     handlers.ready = [this] { ready_ = true; };
     if (staff_first) {

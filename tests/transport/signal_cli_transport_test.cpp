@@ -193,9 +193,11 @@ TEST_CASE("signal-cli transport: a message that could not be taken in is kept an
   int tries = 0;
   std::vector<std::string> taken;
   gvo::transport::SignalCliTransport::Handlers handlers;
-  handlers.received = [&](const gvo::transport::Inbound& inbound) {
+  handlers.received = [&](const gvo::transport::Inbound& inbound) -> gvo::storage::Result<void> {
     // The first try fails (as a desk whose transaction failed would), the next ones go through.
-    return ++tries > 1 && (taken.push_back(inbound.text), true);
+    if (++tries == 1) return gvo::storage::fail(gvo::storage::Errc::sql_failed, "for the test");
+    taken.push_back(inbound.text);
+    return {};
   };
   gvo::transport::SignalCliTimings timings;
   timings.retry_taking_in = 200ms;
@@ -222,9 +224,9 @@ TEST_CASE("signal-cli transport: a message that could not be taken in is kept an
 TEST_CASE("signal-cli transport: while commits fail, messages stay at Signal's server") {
   std::vector<std::string> taken;
   gvo::transport::SignalCliTransport::Handlers handlers;
-  handlers.received = [&](const gvo::transport::Inbound& inbound) {
+  handlers.received = [&](const gvo::transport::Inbound& inbound) -> gvo::storage::Result<void> {
     taken.push_back(inbound.text);
-    return true;
+    return {};
   };
   gvo::transport::SignalCliTimings timings;
   timings.retry_taking_in = 200ms;
