@@ -26,12 +26,12 @@
 #include "bot/core/config.hpp"
 #include "bot/daemon/command_line.hpp"
 #include "bot/daemon/hardening.hpp"
-#include "bot/daemon/log.hpp"
 #include "bot/daemon/service_manager.hpp"
 #include "bot/daemon/startup.hpp"
 #include "bot/desk/desk.hpp"
 #include "bot/desk/export.hpp"
 #include "bot/desk/stats.hpp"
+#include "bot/log/log.hpp"
 #include "bot/signal/endpoint.hpp"
 #include "bot/transport/alarm.hpp"
 #include "bot/transport/event_loop.hpp"
@@ -49,7 +49,7 @@ namespace {
 constexpr int kExitDataError = 65;  // sysexits(3) EX_DATAERR
 
 namespace daemon = gvo::daemon;
-namespace log = gvo::daemon::log;
+namespace log = gvo::log;
 
 // A start-up error can hold several problems, one per line (every bad key of a config file).
 void log_each_line(const std::string& text) {
@@ -876,7 +876,7 @@ int check_config(const gvo::core::Config& config, const std::string& source) {
 int main(int argc, char** argv) {
   ::umask(077);  // every file gvo-bot creates is the service user's alone
   if (const std::string weak = gvo::daemon::harden_process(); !weak.empty())
-    gvo::daemon::log::warning(weak);
+    gvo::log::warning(weak);
   const std::vector<std::string> args(argv + 1, argv + argc);
   auto command_line = daemon::parse_command_line(args);
   if (!command_line) {
@@ -898,7 +898,7 @@ int main(int argc, char** argv) {
   }
   try {
     const gvo::core::Config config = daemon::load_config(command_line->config_path);
-    log::set_level(config.log_level);
+    log::set_level(daemon::log_level_of(config.log_level));
     switch (command_line->command) {
       case daemon::Command::check_config:
         return check_config(config, command_line->config_path);

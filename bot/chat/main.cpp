@@ -29,7 +29,7 @@
 #include "bot/chat/options.hpp"
 #include "bot/chat/terminal_text.hpp"
 #include "bot/daemon/hardening.hpp"
-#include "bot/daemon/log.hpp"
+#include "bot/log/log.hpp"
 #include "bot/signal/endpoint.hpp"
 #include "bot/transport/messenger.hpp"
 #include "storage/key_files.hpp"
@@ -38,7 +38,7 @@
 namespace {
 
 namespace asio = boost::asio;
-namespace log = gvo::daemon::log;
+namespace log = gvo::log;
 using gvo::chat::kExitConfig;
 using gvo::chat::kExitUsage;
 using gvo::chat::kMaxLineBytes;
@@ -368,15 +368,15 @@ std::string pinned_mismatch(gvo::signal::Endpoint& endpoint, const Options& opti
 int main(int argc, char** argv) {
   ::umask(077);
   log::set_program_name("gvo-chat");
-  log::set_level(gvo::core::LogLevel::warning);
+  log::set_level(gvo::log::Level::warning);
   if (const std::string weak = gvo::daemon::harden_process(); !weak.empty())
-    gvo::daemon::log::warning(weak);
+    gvo::log::warning(weak);
   const auto parsed = gvo::chat::parse_options(std::vector<std::string>(argv + 1, argv + argc));
   std::fputs(parsed.output.c_str(), stdout);
   std::fputs(parsed.error.c_str(), stderr);
   if (parsed.exit_status >= 0) return parsed.exit_status;
   const Options& options = parsed.options;
-  if (options.verbose) log::set_level(gvo::core::LogLevel::debug);
+  if (options.verbose) log::set_level(gvo::log::Level::debug);
   // Refused here, before the data folder is opened or anything is connected.
   if (auto setup = gvo::transport::check_relay_setup(relay_of(options)); !setup) {
     std::fprintf(stderr, "gvo-chat: refused before connecting: %s\n", setup.error().detail.c_str());

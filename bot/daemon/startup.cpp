@@ -15,7 +15,7 @@
 
 #include "bot/cases/case.hpp"
 #include "bot/cases/matching.hpp"
-#include "bot/daemon/log.hpp"
+#include "bot/log/log.hpp"
 #include "flows/session.hpp"
 #include "storage/key_files.hpp"
 
@@ -151,6 +151,22 @@ core::Config load_config(const std::string& path) {
                        std::string(core::to_string(config.code())) + "\n" + config.error().detail);
   }
   return std::move(config).value();
+}
+
+log::Level log_level_of(core::LogLevel level) {
+  switch (level) {
+    case core::LogLevel::error:
+      return log::Level::error;
+    case core::LogLevel::warning:
+      return log::Level::warning;
+    case core::LogLevel::notice:
+      return log::Level::notice;
+    case core::LogLevel::info:
+      return log::Level::info;
+    case core::LogLevel::debug:
+      return log::Level::debug;
+  }
+  return log::Level::info;
 }
 
 storage::Store open_store(const core::Config& config, KeyCreation creation) {

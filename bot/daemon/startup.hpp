@@ -8,6 +8,7 @@
 
 #include "bot/cases/desk_texts.hpp"
 #include "bot/core/config.hpp"
+#include "bot/log/log.hpp"
 #include "flows/engine.hpp"
 #include "flows/loader.hpp"
 #include "storage/store.hpp"
@@ -31,6 +32,9 @@ class StartupError : public std::runtime_error {
 
 // An empty path gives the embedded defaults.
 core::Config load_config(const std::string& path);
+
+// The configuration's log level in the logger's terms (bot/log knows nothing of the config).
+[[nodiscard]] log::Level log_level_of(core::LogLevel level);
 
 enum class KeyCreation { allowed, refused };
 

@@ -6,15 +6,15 @@
 #include "bot/cases/deadlines.hpp"
 #include "bot/cases/matching.hpp"
 #include "bot/cases/updates.hpp"
-#include "bot/daemon/log.hpp"
 #include "bot/desk/stats.hpp"
+#include "bot/log/log.hpp"
 #include "flows/conversation.hpp"
 #include "storage/inbox.hpp"
 
 namespace gvo::desk {
 namespace {
 
-namespace log = daemon::log;
+namespace log = gvo::log;
 
 constexpr char kReminder[] = "flow.reminder";
 constexpr char kTimeout[] = "flow.timeout";

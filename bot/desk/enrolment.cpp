@@ -4,12 +4,12 @@
 // the transaction of the message.
 #include "bot/cases/enrolment.hpp"
 
-#include "bot/daemon/log.hpp"
 #include "bot/desk/desk.hpp"
+#include "bot/log/log.hpp"
 
 namespace gvo::desk {
 
-namespace log = daemon::log;
+namespace log = gvo::log;
 
 bool Desk::answer_inactive(storage::StaffRow& member, std::string_view text,
                            const std::optional<Identity>& identity, TimePoint now) {

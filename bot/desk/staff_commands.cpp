@@ -5,14 +5,14 @@
 #include <cstdio>
 
 #include "bot/cases/deadlines.hpp"
-#include "bot/daemon/log.hpp"
 #include "bot/desk/desk.hpp"
 #include "bot/desk/stats.hpp"
+#include "bot/log/log.hpp"
 
 namespace gvo::desk {
 namespace {
 
-namespace log = daemon::log;
+namespace log = gvo::log;
 
 constexpr std::size_t kListedCases = 20;
 const char* const kOutcomes[] = {"released", "deported", "transferred", "closed"};

@@ -15,8 +15,8 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include "bot/daemon/hardening.hpp"
-#include "bot/daemon/log.hpp"
 #include "bot/daemon/service_manager.hpp"
+#include "bot/log/log.hpp"
 #include "bot/relay/accounts_command.hpp"
 #include "bot/relay/relay_server.hpp"
 #include "bot/transport/event_loop.hpp"
@@ -24,7 +24,7 @@
 
 namespace {
 
-namespace log = gvo::daemon::log;
+namespace log = gvo::log;
 
 constexpr int kExitUsage = 64;
 constexpr int kExitConfig = 78;
@@ -235,9 +235,9 @@ int parse(const std::vector<std::string>& args, Options& options) {
 
 int main(int argc, char** argv) {
   ::umask(077);
-  gvo::daemon::log::set_program_name("gvo-relay");
+  gvo::log::set_program_name("gvo-relay");
   if (const std::string weak = gvo::daemon::harden_process(); !weak.empty())
-    gvo::daemon::log::warning(weak);
+    gvo::log::warning(weak);
   const std::vector<std::string> args(argv + 1, argv + argc);
   if (!args.empty() && args[0] == "accounts") {
     return gvo::relay::run_accounts_command({args.begin() + 1, args.end()});

@@ -21,7 +21,7 @@
 
 #include "bot/core/base64.hpp"
 #include "bot/core/config.hpp"
-#include "bot/daemon/log.hpp"
+#include "bot/log/log.hpp"
 #include "bot/transport/backoff.hpp"
 
 namespace gvo::transport {
@@ -370,7 +370,7 @@ class RelayClient::Impl : public std::enable_shared_from_this<RelayClient::Impl>
 
   void drop(const std::string& why) {
     const bool was_open = open_;
-    if (was_open) daemon::log::debug("relay connection lost: " + why);
+    if (was_open) log::debug("relay connection lost: " + why);
     open_ = false;
     outbox_.clear();
     auto pending = std::move(pending_);

@@ -13,13 +13,13 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
-#include "bot/daemon/log.hpp"
+#include "bot/log/log.hpp"
 #include "bot/transport/backoff.hpp"
 
 namespace gvo::transport {
 
 namespace asio = boost::asio;
-namespace log = daemon::log;
+namespace log = gvo::log;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kLongestLine = 16 * 1024 * 1024;

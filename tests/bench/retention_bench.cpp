@@ -16,9 +16,9 @@
 #include <stdexcept>
 #include <string>
 
-#include "bot/daemon/log.hpp"
 #include "bot/daemon/startup.hpp"
 #include "bot/desk/desk.hpp"
+#include "bot/log/log.hpp"
 #include "tests/bench/reference_bits.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: gvo-retention-bench [DAYS] [HOSTS] [FILE_EVERY]\n");
     return 64;
   }
-  daemon::log::set_level(core::LogLevel::warning);
+  log::set_level(log::Level::warning);
   test::TempDir dir;
   auto key = storage::SealingKey::generate();
   auto opened = storage::Store::open(dir.file("bot.db"), storage::Sealer({key.value()}),

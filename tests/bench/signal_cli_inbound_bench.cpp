@@ -22,9 +22,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
-#include "bot/daemon/log.hpp"
 #include "bot/daemon/startup.hpp"
 #include "bot/desk/desk.hpp"
+#include "bot/log/log.hpp"
 #include "bot/transport/signal_cli_transport.hpp"
 #include "storage/checkpoints.hpp"
 #include "storage/key_files.hpp"
@@ -192,7 +192,7 @@ void measure_latency(double rate, const char* which, int messages) {
 int main(int argc, char** argv) {
   const int messages = argc > 1 ? std::max(100, std::atoi(argv[1])) : 20000;
   const int hosts = std::max(1, messages / 10);
-  gvo::daemon::log::set_level(gvo::core::LogLevel::warning);
+  gvo::log::set_level(gvo::log::Level::warning);
 
   double answered_rate = 0;
   double inbound_rate = 0;

@@ -23,9 +23,9 @@
 #include <thread>
 #include <vector>
 
-#include "bot/daemon/log.hpp"
 #include "bot/daemon/startup.hpp"
 #include "bot/desk/desk.hpp"
+#include "bot/log/log.hpp"
 #include "storage/cases.hpp"
 #include "tests/bench/reference_bits.hpp"
 #include "tests/support/fake_signal_cli.hpp"
@@ -172,7 +172,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: gvo-startup-bench [CASES] [CONVERSATIONS] [WRITERS]\n");
     return 64;
   }
-  gvo::daemon::log::set_level(gvo::core::LogLevel::warning);  // the filling desk's own notices
+  gvo::log::set_level(gvo::log::Level::warning);  // the filling desk's own notices
   try {
     gvo::test::TempDir dir;
     gvo::test::FakeSignalCli fake(dir.file("signal-cli.sock"));

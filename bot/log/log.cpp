@@ -1,15 +1,15 @@
-#include "bot/daemon/log.hpp"
+#include "bot/log/log.hpp"
 
 #include <unistd.h>
 
 #include <cstdlib>
 #include <string>
 
-namespace gvo::daemon::log {
+namespace gvo::log {
 namespace {
 
 struct Settings {
-  core::LogLevel level = core::LogLevel::info;
+  Level level = Level::info;
   std::string program = "gvo-bot";
   // journald sets JOURNAL_STREAM for a service's stderr; a pipe or file gets prefixes too.
   bool prefixes = std::getenv("JOURNAL_STREAM") != nullptr || isatty(STDERR_FILENO) == 0;
@@ -21,23 +21,39 @@ Settings& settings() {
 }
 
 // The prefixes of sd-daemon(3): <3> error, <4> warning, <5> notice, <6> info, <7> debug.
-char priority_digit(core::LogLevel level) {
+char priority_digit(Level level) {
   switch (level) {
-    case core::LogLevel::error:
+    case Level::error:
       return '3';
-    case core::LogLevel::warning:
+    case Level::warning:
       return '4';
-    case core::LogLevel::notice:
+    case Level::notice:
       return '5';
-    case core::LogLevel::info:
+    case Level::info:
       return '6';
-    case core::LogLevel::debug:
+    case Level::debug:
       return '7';
   }
   return '6';
 }
 
-void write_line(core::LogLevel level, std::string_view text) {
+std::string_view name_of(Level level) {
+  switch (level) {
+    case Level::error:
+      return "error";
+    case Level::warning:
+      return "warning";
+    case Level::notice:
+      return "notice";
+    case Level::info:
+      return "info";
+    case Level::debug:
+      return "debug";
+  }
+  return "info";
+}
+
+void write_line(Level level, std::string_view text) {
   const Settings& current = settings();
   if (static_cast<int>(level) > static_cast<int>(current.level)) return;
   std::string line;
@@ -49,8 +65,8 @@ void write_line(core::LogLevel level, std::string_view text) {
   }
   line += current.program;
   line += ": ";
-  if (!current.prefixes && level != core::LogLevel::info) {
-    line += core::to_string(level);
+  if (!current.prefixes && level != Level::info) {
+    line += name_of(level);
     line += ": ";
   }
   // A line stays a line: a newline inside would let one entry pose as several.
@@ -68,13 +84,13 @@ void write_line(core::LogLevel level, std::string_view text) {
 
 }  // namespace
 
-void set_level(core::LogLevel level) { settings().level = level; }
+void set_level(Level level) { settings().level = level; }
 void set_program_name(std::string_view name) { settings().program = std::string(name); }
 
-void error(std::string_view line) { write_line(core::LogLevel::error, line); }
-void warning(std::string_view line) { write_line(core::LogLevel::warning, line); }
-void notice(std::string_view line) { write_line(core::LogLevel::notice, line); }
-void info(std::string_view line) { write_line(core::LogLevel::info, line); }
-void debug(std::string_view line) { write_line(core::LogLevel::debug, line); }
+void error(std::string_view line) { write_line(Level::error, line); }
+void warning(std::string_view line) { write_line(Level::warning, line); }
+void notice(std::string_view line) { write_line(Level::notice, line); }
+void info(std::string_view line) { write_line(Level::info, line); }
+void debug(std::string_view line) { write_line(Level::debug, line); }
 
-}  // namespace gvo::daemon::log
+}  // namespace gvo::log
