@@ -28,6 +28,7 @@
 #include "bot/daemon/hardening.hpp"
 #include "bot/daemon/service_manager.hpp"
 #include "bot/daemon/startup.hpp"
+#include "bot/desk/case_index.hpp"
 #include "bot/desk/desk.hpp"
 #include "bot/desk/export.hpp"
 #include "bot/desk/stats.hpp"
@@ -220,9 +221,10 @@ std::string relay_refusal(const gvo::core::Config& config, int status, const std
 }
 
 int run_bot(const gvo::core::Config& config) {
-  gvo::storage::Store store =
-      daemon::open_store(config, config.sealing.create_key ? daemon::KeyCreation::allowed
-                                                           : daemon::KeyCreation::refused);
+  gvo::storage::Store store = daemon::open_store(
+      config,
+      config.sealing.create_key ? daemon::KeyCreation::allowed : daemon::KeyCreation::refused,
+      gvo::desk::case_indexer());
   // Checkpoints run on a thread of their own: no message waits for one. Declared after the store,
   // so that it stops first.
   std::unique_ptr<gvo::storage::BackgroundCheckpoints> checkpoints;
@@ -238,9 +240,9 @@ int run_bot(const gvo::core::Config& config) {
     log::notice("database schema migrated from version " + std::to_string(migration.from) + " to " +
                 std::to_string(migration.to));
   }
-  std::unique_ptr<daemon::FlowSet> flows;
+  std::unique_ptr<gvo::desk::FlowSet> flows;
   if (config.replies == gvo::core::ReplyMode::flow) {
-    flows = daemon::load_flows(config.flows_dir);
+    flows = gvo::desk::load_flows(config.flows_dir);
     if (flows->library.latest(config.flow) == nullptr) {
       throw daemon::StartupError(daemon::kExitConfig,
                                  "no flow '" + config.flow + "' in " + config.flows_dir);
@@ -460,7 +462,8 @@ int run_bot(const gvo::core::Config& config) {
 }
 
 int init_bot(const gvo::core::Config& config) {
-  gvo::storage::Store store = daemon::open_store(config, daemon::KeyCreation::allowed);
+  gvo::storage::Store store =
+      daemon::open_store(config, daemon::KeyCreation::allowed, gvo::desk::case_indexer());
   std::printf("gvo-bot: data folder %s ready, sealing key id %s, database schema version %d\n",
               config.data_dir.c_str(), store.sealer().current_key().id_hex().c_str(),
               store.migration().to);
@@ -503,7 +506,8 @@ int check_flows(const std::vector<std::string>& files) {
 
 // Writes every case to a new file only its owner can read; never overwrites one.
 int export_cases(const gvo::core::Config& config, const std::string& output) {
-  gvo::storage::Store store = daemon::open_store(config, daemon::KeyCreation::refused);
+  gvo::storage::Store store =
+      daemon::open_store(config, daemon::KeyCreation::refused, gvo::desk::case_indexer());
   auto exported = gvo::desk::export_cases(store, std::chrono::system_clock::now());
   if (!exported) {
     log::error("cases export: " + gvo::storage::describe(exported.error()));
@@ -549,7 +553,8 @@ bool valid_address(const std::string& address) {
 
 // gvo-bot staff add | enrol | list | remove | verify: the registry, offline, on the database.
 int manage_staff(const gvo::core::Config& config, const std::vector<std::string>& arguments) {
-  gvo::storage::Store store = daemon::open_store(config, daemon::KeyCreation::refused);
+  gvo::storage::Store store =
+      daemon::open_store(config, daemon::KeyCreation::refused, gvo::desk::case_indexer());
   gvo::storage::StaffStore staff(store);
   const std::int64_t now = gvo::desk::unix_seconds(std::chrono::system_clock::now());
   const std::string& action = arguments.front();
@@ -694,7 +699,7 @@ int manage_staff(const gvo::core::Config& config, const std::vector<std::string>
   if (adding && role == "referent" && centres.empty())
     return usage("staff add: a referent needs --centres (ids of centres.json)");
   if (adding && !centres.empty()) {
-    const auto flows = daemon::load_flows(config.flows_dir);
+    const auto flows = gvo::desk::load_flows(config.flows_dir);
     for (const auto& centre : centres) {
       if (flows->validators->centres().find(centre) == nullptr)
         return usage(("staff add: no centre '" + centre + "' in centres.json").c_str());
@@ -749,7 +754,8 @@ int manage_staff(const gvo::core::Config& config, const std::vector<std::string>
 
 // Anonymous counts, living and purged cases together: CSV for coordinators' spreadsheets.
 int print_stats(const gvo::core::Config& config, bool csv) {
-  gvo::storage::Store store = daemon::open_store(config, daemon::KeyCreation::refused);
+  gvo::storage::Store store =
+      daemon::open_store(config, daemon::KeyCreation::refused, gvo::desk::case_indexer());
   auto counts = gvo::desk::count_cases(store);
   if (!counts) {
     std::fprintf(stderr, "gvo-bot: %s\n", gvo::storage::describe(counts.error()).c_str());
@@ -814,9 +820,10 @@ int claim_relay_account(const gvo::core::Config& config, const std::string& code
                  "uses signal-cli\n");
     return daemon::kExitConfig;
   }
-  gvo::storage::Store store =
-      daemon::open_store(config, config.sealing.create_key ? daemon::KeyCreation::allowed
-                                                           : daemon::KeyCreation::refused);
+  gvo::storage::Store store = daemon::open_store(
+      config,
+      config.sealing.create_key ? daemon::KeyCreation::allowed : daemon::KeyCreation::refused,
+      gvo::desk::case_indexer());
   gvo::transport::RelayAccount account = relay_account(config, relay_secret(store));
   account.claim = code;
   const auto outcome = gvo::transport::login_once(account, std::chrono::seconds(20));
@@ -851,9 +858,10 @@ int print_fingerprint(const gvo::core::Config& config) {
                  "its safety number in the Signal app\n");
     return daemon::kExitConfig;
   }
-  gvo::storage::Store store =
-      daemon::open_store(config, config.sealing.create_key ? daemon::KeyCreation::allowed
-                                                           : daemon::KeyCreation::refused);
+  gvo::storage::Store store = daemon::open_store(
+      config,
+      config.sealing.create_key ? daemon::KeyCreation::allowed : daemon::KeyCreation::refused,
+      gvo::desk::case_indexer());
   auto endpoint =
       gvo::signal::Endpoint::open(store, gvo::desk::unix_millis(std::chrono::system_clock::now()));
   if (!endpoint) {
@@ -922,6 +930,9 @@ int main(int argc, char** argv) {
   } catch (const daemon::StartupError& error) {
     log_each_line(error.what());
     return error.exit_code();
+  } catch (const gvo::desk::FlowsError& error) {
+    log_each_line(error.what());
+    return daemon::kExitConfig;
   } catch (const std::exception& error) {
     log::error(std::string("unexpected failure: ") + error.what());
     return daemon::kExitFailure;

@@ -1,22 +1,16 @@
 #include "bot/daemon/startup.hpp"
 
-#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <memory>
 #include <sstream>
 #include <vector>
 
-#include "bot/cases/case.hpp"
-#include "bot/cases/matching.hpp"
 #include "bot/log/log.hpp"
-#include "flows/session.hpp"
 #include "storage/key_files.hpp"
 
 namespace gvo::daemon {
@@ -96,21 +90,10 @@ std::vector<storage::SealingKey> all_keys(const core::Config& config, KeyCreatio
   return keys;
 }
 
-// How a rotation of the sealing key (storage/key_rotation.hpp) finds again what a case is found
-// by: its centre and name keys, read from its intake as the desk reads them when filing it.
-storage::RotationOptions rotation_options() {
+// A rotation of the sealing key (storage/key_rotation.hpp), logged step by step.
+storage::RotationOptions rotation_options(storage::CaseIndexer case_indexer) {
   storage::RotationOptions options;
-  auto folder = std::make_shared<std::unique_ptr<flows::TextFolder>>();  // ICU: made if needed
-  options.case_indexer =
-      [folder](std::string_view intake) -> storage::Result<storage::CaseIndexValues> {
-    auto session = flows::session_from_json(intake);
-    if (!session) {
-      return storage::fail(storage::Errc::sealed_malformed, "an intake that is not a session");
-    }
-    if (!*folder) *folder = std::make_unique<flows::TextFolder>();
-    const cases::Facts facts = cases::facts_of(session.value());
-    return storage::CaseIndexValues{facts.centre, cases::match_keys(facts, **folder).kept};
-  };
+  options.case_indexer = std::move(case_indexer);
   options.progress = [](const storage::RotationStep& step) -> storage::Result<void> {
     log::info("sealing key rotation: " + step.table + "." + step.column + " done, " +
               std::to_string(step.rows) + " row(s)");
@@ -169,68 +152,16 @@ log::Level log_level_of(core::LogLevel level) {
   return log::Level::info;
 }
 
-storage::Store open_store(const core::Config& config, KeyCreation creation) {
+storage::Store open_store(const core::Config& config, KeyCreation creation,
+                          storage::CaseIndexer case_indexer) {
   make_directories(config.data_dir);
   storage::Sealer sealer(all_keys(config, creation));
   const std::string path = core::resolve_in_data_dir(config, config.database);
   auto store = storage::Store::open(path, std::move(sealer), storage::OpenMode::create_if_missing,
-                                    rotation_options());
+                                    rotation_options(std::move(case_indexer)));
   if (!store) throw_storage(store.error());
   if (store->rotation()) log_rotation(*store->rotation());
   return std::move(store).value();
-}
-
-std::unique_ptr<FlowSet> load_flows(const std::string& directory) {
-  auto set = std::make_unique<FlowSet>();
-  auto read = [&](const std::string& path) {
-    std::ifstream file(path, std::ios::binary);
-    if (!file) {
-      throw StartupError(kExitConfig, "cannot read " + path + ": " + std::strerror(errno));
-    }
-    std::stringstream text;
-    text << file.rdbuf();
-    return text.str();
-  };
-  auto must = [](auto loaded) {
-    if (!loaded) {
-      throw StartupError(kExitConfig, "invalid flow or data file\n" + loaded.error().detail);
-    }
-    return std::move(loaded).value();
-  };
-  const std::string base =
-      directory.empty() || directory.back() == '/' ? directory : directory + "/";
-  set->catalog =
-      must(flows::load_catalog(read(base + "messages.json"), base + "messages.json", set->folder));
-  auto centres =
-      must(flows::load_centres(read(base + "centres.json"), base + "centres.json", set->folder));
-  auto nationalities = must(flows::load_nationalities(read(base + "nationalities.json"),
-                                                      base + "nationalities.json", set->folder));
-  set->validators = std::make_unique<flows::Validators>(
-      set->catalog, set->folder, std::move(centres), std::move(nationalities));
-  set->engine = std::make_unique<flows::Engine>(set->catalog, *set->validators, set->folder);
-  set->desk =
-      must(cases::load_desk_texts(read(base + "desk.json"), base + "desk.json", set->folder));
-  std::vector<std::string> names;
-  if (DIR* folder = ::opendir(directory.c_str()); folder != nullptr) {
-    while (const dirent* entry = ::readdir(folder)) names.emplace_back(entry->d_name);
-    ::closedir(folder);
-  } else {
-    throw StartupError(kExitConfig,
-                       "cannot read the flows folder " + directory + ": " + std::strerror(errno));
-  }
-  std::sort(names.begin(), names.end());
-  for (const std::string& name : names) {
-    if (name.size() < 6 || name.compare(name.size() - 5, 5, ".json") != 0) continue;
-    if (name == "messages.json" || name == "centres.json" || name == "nationalities.json" ||
-        name == "desk.json") {
-      continue;
-    }
-    if (!set->library.add(must(flows::load_flow(read(base + name), base + name)))) {
-      throw StartupError(kExitConfig,
-                         base + name + ": another file has the same flow id and version");
-    }
-  }
-  return set;
 }
 
 std::string check_keys(const core::Config& config) {

@@ -1,16 +1,14 @@
 // Start-up steps of gvo-bot that touch the file system: reading the configuration file, finding
-// or creating the sealing key, opening the database. Failures throw StartupError, the one place
-// exceptions are used; main() turns them into a log line and an exit status.
+// or creating the sealing key, opening the database (the flows are bot/desk/flow_set.hpp). Failures
+// throw StartupError, the one place exceptions are used; main() turns them into a log line and an
+// exit status.
 #pragma once
 
 #include <stdexcept>
 #include <string>
 
-#include "bot/cases/desk_texts.hpp"
 #include "bot/core/config.hpp"
 #include "bot/log/log.hpp"
-#include "flows/engine.hpp"
-#include "flows/loader.hpp"
 #include "storage/store.hpp"
 
 namespace gvo::daemon {
@@ -39,23 +37,12 @@ core::Config load_config(const std::string& path);
 enum class KeyCreation { allowed, refused };
 
 // Loads the sealing keys (creating the current one when allowed, the key file is missing and so is
-// the database) and opens the database, creating the data folder owner-only if needed.
-storage::Store open_store(const core::Config& config, KeyCreation creation);
+// the database) and opens the database, creating the data folder owner-only if needed. A pending
+// key rotation runs here; case_indexer (desk::case_indexer()) re-keys what cases are found by.
+storage::Store open_store(const core::Config& config, KeyCreation creation,
+                          storage::CaseIndexer case_indexer);
 
 // What --check-config says about the key: loads it, never creates it. Returns a line to print.
 std::string check_keys(const core::Config& config);
-
-// The conversation engine built from a flows folder: the catalog (messages.json), the data
-// (centres.json, nationalities.json) and every flow (any other *.json). Every file is checked;
-// any problem stops the start with each problem listed.
-struct FlowSet {
-  flows::TextFolder folder;
-  flows::Catalog catalog;
-  flows::FlowLibrary library;
-  std::unique_ptr<flows::Validators> validators;
-  std::unique_ptr<flows::Engine> engine;
-  cases::DeskTexts desk;  // desk.json: what the bot says about cases
-};
-std::unique_ptr<FlowSet> load_flows(const std::string& directory);
 
 }  // namespace gvo::daemon

@@ -49,7 +49,7 @@ std::int64_t unix_millis(TimePoint now) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
 }
 
-Desk::Desk(storage::Store& store, const daemon::FlowSet& flows, std::string flow_id, Send send,
+Desk::Desk(storage::Store& store, const FlowSet& flows, std::string flow_id, Send send,
            Random random, IdentityOf identity_of, core::RetentionConfig retention,
            cases::RateLimitSettings limits)
     : store_(store),

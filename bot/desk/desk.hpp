@@ -24,7 +24,7 @@
 #include "bot/cases/notices.hpp"
 #include "bot/cases/rate_limit.hpp"
 #include "bot/core/config.hpp"
-#include "bot/daemon/startup.hpp"
+#include "bot/desk/flow_set.hpp"
 #include "storage/cases.hpp"
 #include "storage/conversations.hpp"
 #include "storage/outbox.hpp"
@@ -50,8 +50,8 @@ class Desk {
   // The identity key the transport holds for an address, if it has one yet.
   using IdentityOf = std::function<std::optional<Identity>(const std::string& address)>;
 
-  Desk(storage::Store& store, const daemon::FlowSet& flows, std::string flow_id, Send send,
-       Random random, IdentityOf identity_of, core::RetentionConfig retention = {},
+  Desk(storage::Store& store, const FlowSet& flows, std::string flow_id, Send send, Random random,
+       IdentityOf identity_of, core::RetentionConfig retention = {},
        cases::RateLimitSettings limits = {});
 
   // At start-up: the daily retention purge is set if it is not yet.
@@ -196,7 +196,7 @@ class Desk {
   flows::ValidationContext context(const flows::Language& language, TimePoint now) const;
 
   storage::Store& store_;
-  const daemon::FlowSet& flows_;
+  const FlowSet& flows_;
   std::string flow_id_;
   Send send_;
   Random random_;

@@ -21,8 +21,8 @@
 
 #include <boost/asio/steady_timer.hpp>
 
-#include "bot/daemon/startup.hpp"
 #include "bot/desk/desk.hpp"
+#include "bot/desk/flow_set.hpp"
 #include "tests/bench/reference_bits.hpp"
 #include "tests/transport/relay_flood.hpp"
 
@@ -49,7 +49,7 @@ struct DeskFigures {
   std::uint64_t busy_answers = 0;
 };
 
-DeskFigures spread_senders(const daemon::FlowSet& flows, int senders,
+DeskFigures spread_senders(const desk::FlowSet& flows, int senders,
                            const cases::RateLimitSettings& limits) {
   test::TempDir dir;
   storage::Store store = test::open_store(dir.file("bot.db"));
@@ -304,7 +304,7 @@ int main(int argc, char** argv) {
     return 64;
   }
   try {
-    const auto flows = daemon::load_flows(std::string(GVO_SOURCE_ROOT) + "/flows/defs");
+    const auto flows = desk::load_flows(std::string(GVO_SOURCE_ROOT) + "/flows/defs");
     cases::RateLimitSettings unfair;
     unfair.heavy_floor = 0;
     unfair.stranger_floor = 0;

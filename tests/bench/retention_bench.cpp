@@ -16,8 +16,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "bot/daemon/startup.hpp"
 #include "bot/desk/desk.hpp"
+#include "bot/desk/flow_set.hpp"
 #include "bot/log/log.hpp"
 #include "tests/bench/reference_bits.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
                                      storage::OpenMode::create_if_missing);
   if (!opened) throw std::runtime_error("cannot open the store");
   storage::Store store = std::move(opened).value();
-  const auto flows = daemon::load_flows(std::string(GVO_SOURCE_ROOT) + "/flows/defs");
+  const auto flows = desk::load_flows(std::string(GVO_SOURCE_ROOT) + "/flows/defs");
   const core::RetentionConfig retention;
   desk::Desk desk(
       store, *flows, "intake",

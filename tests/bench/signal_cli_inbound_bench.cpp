@@ -22,8 +22,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
-#include "bot/daemon/startup.hpp"
 #include "bot/desk/desk.hpp"
+#include "bot/desk/flow_set.hpp"
 #include "bot/log/log.hpp"
 #include "bot/transport/signal_cli_transport.hpp"
 #include "storage/checkpoints.hpp"
@@ -43,7 +43,7 @@ struct Bench {
   boost::asio::io_context io;
   std::unique_ptr<gvo::storage::Store> store;
   std::unique_ptr<gvo::storage::BackgroundCheckpoints> checkpoints;
-  std::unique_ptr<gvo::daemon::FlowSet> flows;
+  std::unique_ptr<gvo::desk::FlowSet> flows;
   std::unique_ptr<gvo::desk::Desk> desk;
   std::unique_ptr<gvo::transport::SignalCliTransport> transport;
   std::thread loop;
@@ -59,7 +59,7 @@ struct Bench {
     auto started = gvo::storage::BackgroundCheckpoints::start(store->db(), dir.file("bot.db"));
     if (!started) throw std::runtime_error("cannot start the checkpoints");
     checkpoints = std::move(started).value();
-    flows = gvo::daemon::load_flows(std::string(GVO_SOURCE_ROOT) + "/flows/defs");
+    flows = gvo::desk::load_flows(std::string(GVO_SOURCE_ROOT) + "/flows/defs");
     fake.set_receive_mode(gvo::test::FakeSignalCli::ReceiveMode::manual);  // as deployed
     fake.start();
     desk = std::make_unique<gvo::desk::Desk>(

@@ -24,7 +24,9 @@
 #include <vector>
 
 #include "bot/daemon/startup.hpp"
+#include "bot/desk/case_index.hpp"
 #include "bot/desk/desk.hpp"
+#include "bot/desk/flow_set.hpp"
 #include "bot/log/log.hpp"
 #include "storage/cases.hpp"
 #include "tests/bench/reference_bits.hpp"
@@ -100,8 +102,9 @@ void write_config(const gvo::test::TempDir& dir, const std::string& name,
 // Fills the database the way the bot would have: through the desk and the case store.
 void fill(const std::string& config_path, int cases, int conversations) {
   const gvo::core::Config config = gvo::daemon::load_config(config_path);
-  gvo::storage::Store store = gvo::daemon::open_store(config, gvo::daemon::KeyCreation::refused);
-  const auto flows = gvo::daemon::load_flows(std::string(GVO_SOURCE_ROOT) + "/flows/defs");
+  gvo::storage::Store store =
+      gvo::daemon::open_store(config, gvo::daemon::KeyCreation::refused, gvo::desk::case_indexer());
+  const auto flows = gvo::desk::load_flows(std::string(GVO_SOURCE_ROOT) + "/flows/defs");
   gvo::desk::Desk desk(
       store, *flows, "intake",
       [](const std::string&, const std::string&, gvo::storage::Audience) { return true; },

@@ -27,7 +27,7 @@ flows::Flow load_flow_file(const std::string& path) {
 }
 
 const FlowWorld& flow_world() {
-  static const auto world = daemon::load_flows(source_path("flows/defs"));
+  static const auto world = desk::load_flows(source_path("flows/defs"));
   return *world;
 }
 

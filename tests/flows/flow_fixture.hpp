@@ -4,12 +4,12 @@
 
 #include <string>
 
-#include "bot/daemon/startup.hpp"
+#include "bot/desk/flow_set.hpp"
 
 namespace gvo::test {
 
-// The engine as gvo-bot builds it (daemon::load_flows) from this tree's flows/defs.
-using FlowWorld = daemon::FlowSet;
+// The engine as gvo-bot builds it (desk::load_flows) from this tree's flows/defs.
+using FlowWorld = desk::FlowSet;
 
 // Shared by every test of the program; built on first use.
 const FlowWorld& flow_world();
