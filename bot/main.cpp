@@ -279,19 +279,22 @@ int run_bot(const gvo::core::Config& config) {
   if (flows) {
     desk = std::make_unique<gvo::desk::Desk>(
         store, *flows, config.flow,
-        [&](const std::string& address, const std::string& text, Audience audience) {
-          return queue(address, text, audience);
+        [&](const std::string& address, const std::string& text,
+            Audience audience) -> gvo::storage::Result<void> {
+          if (queue(address, text, audience)) return {};
+          return gvo::storage::fail(gvo::storage::Errc::sql_failed, "a message was not queued");
         },
         random_reference_bits,
         [&](const std::string& address) -> std::optional<gvo::desk::Identity> {
           return identity_source(address);
         },
         config.retention);
-    const auto started = store.db().transact([&]() -> gvo::storage::Result<void> {
-      if (desk->start(clock())) return {};
-      return gvo::storage::fail(gvo::storage::Errc::sql_failed, "the retention timer");
-    });
-    if (!started) throw daemon::StartupError(daemon::kExitFailure, started.error().detail);
+    const auto started =
+        store.db().transact([&]() -> gvo::storage::Result<void> { return desk->start(clock()); });
+    if (!started) {
+      throw daemon::StartupError(daemon::kExitFailure,
+                                 "the retention timer: " + gvo::storage::describe(started.error()));
+    }
   }
   // After an erasure commits, the WAL is truncated so that nothing of the rows stays there.
   auto after_commit = [&] {
@@ -307,18 +310,19 @@ int run_bot(const gvo::core::Config& config) {
   // sends what it queued, and sleeps again.
   std::unique_ptr<gvo::transport::Alarm> alarm;
   auto rearm = [&] {
-    if (desk && alarm) alarm->set(desk->next_timer_ms());
+    if (!desk || !alarm) return;
+    auto next = desk->next_timer_ms();
+    if (!next) log::warning("timers: " + gvo::storage::describe(next.error()));
+    alarm->set(next ? next.value() : std::nullopt);
   };
   alarm = std::make_unique<gvo::transport::Alarm>(loop.context(), clock, [&] {
     if (!desk) return;
-    const auto ran = store.db().transact([&]() -> gvo::storage::Result<void> {
-      if (desk->on_due_timers(clock())) return {};
-      return gvo::storage::fail(gvo::storage::Errc::sql_failed, "a timer could not run");
-    });
+    const auto ran = store.db().transact(
+        [&]() -> gvo::storage::Result<void> { return desk->on_due_timers(clock()); });
     if (ran) {
       after_commit();
     } else {
-      log::error("timers: " + ran.error().detail + "; retrying in a minute");
+      log::error("timers: " + gvo::storage::describe(ran.error()) + "; retrying in a minute");
       (void)desk->take_removed_addresses();  // rolled back: nobody was removed
     }
     flush();
@@ -334,7 +338,10 @@ int run_bot(const gvo::core::Config& config) {
   // replies join the outbox, all in one commit.
   handlers.received = [&](const gvo::transport::Inbound& inbound) {
     if (!desk) return queue(inbound.peer, "echo: " + inbound.text, Audience::host);
-    return desk->on_message(inbound.peer, inbound.text, clock());
+    auto taken = desk->on_message(inbound.peer, inbound.text, clock());
+    if (!taken)
+      log::warning("a message was not taken in: " + gvo::storage::describe(taken.error()));
+    return taken.ok();
   };
   handlers.committed = [&](const gvo::transport::Inbound&) {
     after_commit();
@@ -343,11 +350,12 @@ int run_bot(const gvo::core::Config& config) {
   // Someone the bot has no session with any more wrote: asked to write again (a new session).
   handlers.sessionless = [&](const std::string& address) {
     if (!desk) return;
-    const auto told = store.db().transact([&]() -> gvo::storage::Result<void> {
-      if (desk->on_sessionless(address, clock())) return {};
-      return gvo::storage::fail(gvo::storage::Errc::sql_failed, "the answer could not be queued");
-    });
-    if (!told) log::warning("a message without a session went unanswered: " + told.error().detail);
+    const auto told = store.db().transact(
+        [&]() -> gvo::storage::Result<void> { return desk->on_sessionless(address, clock()); });
+    if (!told) {
+      log::warning("a message without a session went unanswered: " +
+                   gvo::storage::describe(told.error()));
+    }
     flush();
   };
   // The confidentiality gate: asked by the transport as each message leaves. Echo replies go
@@ -366,7 +374,13 @@ int run_bot(const gvo::core::Config& config) {
   };
   handlers.identity_changed = [&](const std::string& peer) {
     log::notice("the identity key of " + log_name(store, peer) + " changed");
-    return desk ? desk->on_identity_changed(peer, clock()) : true;
+    if (!desk) return true;
+    auto accepted = desk->on_identity_changed(peer, clock());
+    if (!accepted) {
+      log::warning("a changed identity key was not taken in: " +
+                   gvo::storage::describe(accepted.error()));
+    }
+    return accepted.ok();
   };
   // Staff keep priority under a flood (DESIGN §7): their envelopes are taken before anyone
   // else's, before anything is decrypted.
@@ -580,14 +594,17 @@ int manage_staff(const gvo::core::Config& config, const std::vector<std::string>
       // checks, and is read out by the member, never copied from here.
       const auto identity = identity_for(member.address);
       std::string shown = unavailable.empty() ? "(no key yet)" : "(key not read)";
-      if (identity && member.state == "active" && identity->key == member.pinned_key) {
+      if (identity && member.state == gvo::storage::StaffState::active &&
+          identity->key == member.pinned_key) {
         shown = identity->fingerprint;
       } else if (identity) {
         shown = "(a key is held, not shown: the member reads theirs out)";
       }
-      std::printf("%s\t%s\t%s\t%s\t%s\t%s\n", member.address.c_str(), member.role.c_str(),
-                  centres.empty() ? "-" : centres.c_str(), member.language.c_str(),
-                  member.state.c_str(), shown.c_str());
+      const std::string role(gvo::storage::to_string(member.role));
+      const std::string state(gvo::storage::to_string(member.state));
+      std::printf("%s\t%s\t%s\t%s\t%s\t%s\n", member.address.c_str(), role.c_str(),
+                  centres.empty() ? "-" : centres.c_str(), member.language.c_str(), state.c_str(),
+                  shown.c_str());
     }
     if (members->empty()) std::printf("no staff yet: gvo-bot staff add ADDRESS ROLE\n");
     return 0;
@@ -656,9 +673,8 @@ int manage_staff(const gvo::core::Config& config, const std::vector<std::string>
   // enrol ADDRESS [--valid-hours H]
   const bool adding = action == "add";
   if (adding && arguments.size() < 3) return usage("staff add ADDRESS coordinator|referent");
-  const std::string role = adding ? arguments[2] : std::string();
-  if (adding && role != "coordinator" && role != "referent")
-    return usage("staff add: the role is coordinator or referent");
+  const auto role = gvo::storage::parse_staff_role(adding ? arguments[2] : std::string());
+  if (adding && !role) return usage("staff add: the role is coordinator or referent");
   if (!valid_address(address))
     return usage("staff: an address is a relay account or a Signal ACI, without spaces");
   // A number can move to another account; messages come from the account's ACI.
@@ -696,7 +712,7 @@ int manage_staff(const gvo::core::Config& config, const std::vector<std::string>
       return usage("staff: unknown option or missing value");
     }
   }
-  if (adding && role == "referent" && centres.empty())
+  if (adding && role == gvo::storage::StaffRole::referent && centres.empty())
     return usage("staff add: a referent needs --centres (ids of centres.json)");
   if (adding && !centres.empty()) {
     const auto flows = gvo::desk::load_flows(config.flows_dir);
@@ -716,7 +732,7 @@ int manage_staff(const gvo::core::Config& config, const std::vector<std::string>
   auto issued = store.db().transact([&]() -> gvo::storage::Result<void> {
     gvo::storage::StaffId id = 0;
     if (adding) {
-      auto added = staff.add(address, role, centres, language, now);
+      auto added = staff.add(address, *role, centres, language, now);
       if (!added) return std::move(added).error();
       id = added.value();
     } else {
@@ -742,7 +758,9 @@ int manage_staff(const gvo::core::Config& config, const std::vector<std::string>
   }
   if (missing) return usage("staff enrol: no such member");
   std::fprintf(stderr, "gvo-bot: %s%s. Their enrolment code, shown this once, valid %ld hours:\n",
-               address.c_str(), adding ? (" added as " + role).c_str() : ": a new code",
+               address.c_str(),
+               adding ? (" added as " + std::string(gvo::storage::to_string(*role))).c_str()
+                      : ": a new code",
                valid_hours);
   std::printf("%s\n", code.c_str());
   std::fprintf(stderr,

@@ -39,7 +39,7 @@ Result<CaseId> CaseStore::add(const NewCase& fresh, std::int64_t now) {
     insert->bind_null(2);
   }
   auto inserted = insert->bind_blob(3, centre_key(fresh.centre))
-                      .bind(4, fresh.status)
+                      .bind(4, to_string(fresh.status))
                       .bind(5, now)
                       .bind_blob(6, sealed.value())
                       .run();
@@ -101,7 +101,9 @@ Result<CaseRow> CaseStore::get(CaseId id) {
   found.id = id;
   found.reference = query->column_text(0);
   if (!query->column_is_null(1)) found.host = query->column_int64(1);
-  found.status = query->column_text(2);
+  const auto status = parse_status(query->column_text(2));
+  if (!status) return fail(Errc::unreadable_value, "cases.status of case " + std::to_string(id));
+  found.status = *status;
   found.created_at = query->column_int64(3);
   found.updated_at = query->column_int64(4);
   auto intake = store_.sealer().open(intake_place(found.reference), query->column_blob(5));
@@ -131,15 +133,15 @@ Result<std::vector<CaseId>> CaseStore::at_centre(const std::string& centre) {
   return ids(*query);
 }
 
-Result<void> CaseStore::set_status(CaseId id, const std::string& status, std::int64_t now) {
+Result<void> CaseStore::set_status(CaseId id, CaseStatus status, std::int64_t now) {
   auto update = store_.db().prepare("UPDATE cases SET status = ?2, updated_at = ?3 WHERE id = ?1");
   if (!update) return std::move(update).error();
-  return update->bind(1, id).bind(2, status).bind(3, now).run();
+  return update->bind(1, id).bind(2, to_string(status)).bind(3, now).run();
 }
 
 Result<void> CaseStore::add_event(CaseId id, std::int64_t now, const std::string& actor,
                                   std::optional<PeerId> actor_peer, const std::string& kind,
-                                  const std::string& status, const std::string& detail) {
+                                  std::optional<CaseStatus> status, const std::string& detail) {
   auto insert = store_.db().prepare(
       "INSERT INTO case_events(case_id, at, actor, actor_peer_id, kind, status, detail) "
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
@@ -151,10 +153,10 @@ Result<void> CaseStore::add_event(CaseId id, std::int64_t now, const std::string
     insert->bind_null(4);
   }
   insert->bind(5, kind);
-  if (status.empty()) {
-    insert->bind_null(6);
+  if (status) {
+    insert->bind(6, to_string(*status));
   } else {
-    insert->bind(6, status);
+    insert->bind_null(6);
   }
   if (detail.empty()) {
     insert->bind_null(7);
@@ -183,7 +185,11 @@ Result<std::vector<CaseEventRow>> CaseStore::events(CaseId id) {
     event.at = query->column_int64(0);
     event.actor = query->column_text(1);
     event.kind = query->column_text(2);
-    if (!query->column_is_null(3)) event.status = query->column_text(3);
+    if (!query->column_is_null(3)) {
+      event.status = parse_status(query->column_text(3));
+      if (!event.status)
+        return fail(Errc::unreadable_value, "case_events.status of case " + std::to_string(id));
+    }
     if (!query->column_is_null(4)) {
       auto detail = store_.sealer().open(detail_place(id), query->column_blob(4));
       if (!detail) return std::move(detail).error();
@@ -268,7 +274,7 @@ Result<int> CaseStore::forget_mentions(const std::string& reference) {
   return static_cast<int>(naming.size());
 }
 
-Result<std::vector<CaseId>> CaseStore::idle_in(const std::vector<std::string>& statuses,
+Result<std::vector<CaseId>> CaseStore::idle_in(const std::vector<CaseStatus>& statuses,
                                                std::int64_t before) {
   auto query =
       store_.db().prepare("SELECT id FROM cases WHERE status = ?1 AND updated_at < ?2 ORDER BY id");
@@ -276,7 +282,7 @@ Result<std::vector<CaseId>> CaseStore::idle_in(const std::vector<std::string>& s
   std::vector<CaseId> found;
   for (const auto& status : statuses) {
     query->reset();
-    query->bind(1, status).bind(2, before);
+    query->bind(1, to_string(status)).bind(2, before);
     auto some = ids(*query);
     if (!some) return std::move(some).error();
     found.insert(found.end(), some->begin(), some->end());

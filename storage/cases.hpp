@@ -8,17 +8,23 @@
 #include <string>
 #include <vector>
 
+#include "bot/core/vocabulary.hpp"
 #include "storage/peers.hpp"
 
 namespace gvo::storage {
 
 using CaseId = std::int64_t;
+// Stored as its word (bot/core/vocabulary.hpp: "new", "acknowledged"...); a word this version
+// does not know reads as Errc::unreadable_value.
+using core::CaseStatus;
+using core::parse_status;
+using core::to_string;
 
 struct CaseRow {
   CaseId id = 0;
   std::string reference;
   std::optional<PeerId> host;
-  std::string status;
+  CaseStatus status = CaseStatus::reported;
   std::int64_t created_at = 0;  // Unix seconds
   std::int64_t updated_at = 0;
   std::string intake;                    // opened: the flow session that filed it, as JSON
@@ -27,17 +33,17 @@ struct CaseRow {
 
 struct CaseEventRow {
   std::int64_t at = 0;
-  std::string actor;   // host, referent, coordinator, bot
-  std::string kind;    // created, linked, status, update, acknowledged...
-  std::string status;  // the status after it, when it changed one
-  std::string detail;  // opened; may be empty
+  std::string actor;                 // host, referent, coordinator, bot
+  std::string kind;                  // created, linked, status, update, acknowledged...
+  std::optional<CaseStatus> status;  // the status after it, when it changed one
+  std::string detail;                // opened; may be empty
 };
 
 struct NewCase {
   std::string reference;
   std::optional<PeerId> host;
   std::string centre;
-  std::string status;
+  CaseStatus status = CaseStatus::reported;
   std::string intake;
   std::vector<std::string> name_keys;  // hashed here before they are stored
 };
@@ -56,10 +62,10 @@ class CaseStore {
   Result<std::vector<CaseId>> all();                 // oldest first
   Result<std::vector<CaseId>> at_centre(const std::string& centre);
 
-  Result<void> set_status(CaseId id, const std::string& status, std::int64_t now);
+  Result<void> set_status(CaseId id, CaseStatus status, std::int64_t now);
   Result<void> add_event(CaseId id, std::int64_t now, const std::string& actor,
                          std::optional<PeerId> actor_peer, const std::string& kind,
-                         const std::string& status, const std::string& detail);
+                         std::optional<CaseStatus> status, const std::string& detail);
   Result<std::vector<CaseEventRow>> events(CaseId id);
   Result<void> link(CaseId a, CaseId b, std::int64_t now);
   // Whether they were linked.
@@ -76,8 +82,7 @@ class CaseStore {
   // How many went.
   Result<int> forget_mentions(const std::string& reference);
   // Cases in one of statuses not changed since before (Unix seconds).
-  Result<std::vector<CaseId>> idle_in(const std::vector<std::string>& statuses,
-                                      std::int64_t before);
+  Result<std::vector<CaseId>> idle_in(const std::vector<CaseStatus>& statuses, std::int64_t before);
   // Retention's anonymous remains: one more at (month, centre, outcome).
   Result<void> count_purged(const std::string& month, const std::string& centre,
                             const std::string& outcome);

@@ -18,6 +18,8 @@ std::string_view to_string(Errc code) {
       return "database was written by a newer gvo-bot";
     case Errc::migration_failed:
       return "database migration failed";
+    case Errc::unreadable_value:
+      return "stored value cannot be read";
     case Errc::key_missing:
       return "sealing key not found";
     case Errc::key_insecure:

@@ -17,6 +17,7 @@ enum class Errc {
   busy,              // another process held the database longer than the busy timeout
   schema_too_new,    // the database was written by a newer gvo-bot
   migration_failed,  // a migration failed; the database is left at the version before it
+  unreadable_value,  // a stored value this version cannot read (an unknown role, state, status)
   // Sealing key
   key_missing,    // no key file or credential where the configuration says
   key_insecure,   // the key file can be read by group or others

@@ -34,7 +34,7 @@ std::vector<std::string> split(const std::string& text) {
 
 }  // namespace
 
-Result<StaffId> StaffStore::add(const std::string& address, const std::string& role,
+Result<StaffId> StaffStore::add(const std::string& address, StaffRole role,
                                 const std::vector<std::string>& centres,
                                 const std::string& language, std::int64_t now) {
   // The row id seals the address, so the row comes first with a placeholder.
@@ -43,7 +43,7 @@ Result<StaffId> StaffStore::add(const std::string& address, const std::string& r
       "changed_at) VALUES (?1, x'', ?2, ?3, ?4, 'unverified', ?5, ?5)");
   if (!insert) return std::move(insert).error();
   auto inserted = insert->bind_blob(1, store_.sealer().blind_index("staff address", address))
-                      .bind(2, role)
+                      .bind(2, to_string(role))
                       .bind(3, joined(centres))
                       .bind(4, language)
                       .bind(5, now)
@@ -82,10 +82,16 @@ Result<std::vector<StaffRow>> StaffStore::rows(Statement& query) {
     auto address = store_.sealer().open(address_place(member.id), query.column_blob(1));
     if (!address) return std::move(address).error();
     member.address = std::move(address).value();
-    member.role = query.column_text(2);
+    const auto role = parse_staff_role(query.column_text(2));
+    if (!role)
+      return fail(Errc::unreadable_value, "staff.role of member " + std::to_string(member.id));
+    member.role = *role;
     member.centres = split(query.column_text(3));
     member.language = query.column_text(4);
-    member.state = query.column_text(5);
+    const auto state = parse_staff_state(query.column_text(5));
+    if (!state)
+      return fail(Errc::unreadable_value, "staff.state of member " + std::to_string(member.id));
+    member.state = *state;
     if (!query.column_is_null(6)) member.pinned_key = query.column_blob(6);
     member.added_at = query.column_int64(7);
     member.changed_at = query.column_int64(8);
@@ -121,7 +127,7 @@ Result<std::vector<StaffRow>> StaffStore::all() {
   return rows(*query);
 }
 
-Result<void> StaffStore::set_state(StaffId id, const char* state, const Bytes* key,
+Result<void> StaffStore::set_state(StaffId id, StaffState state, const Bytes* key,
                                    std::int64_t now) {
   auto update = store_.db().prepare(
       key != nullptr
@@ -129,7 +135,7 @@ Result<void> StaffStore::set_state(StaffId id, const char* state, const Bytes* k
             "enrol_expires_at = NULL, enrol_failures = 0 WHERE id = ?1"
           : "UPDATE staff SET state = ?2, changed_at = ?3, pinned_key = NULL WHERE id = ?1");
   if (!update) return std::move(update).error();
-  update->bind(1, id).bind(2, std::string_view(state)).bind(3, now);
+  update->bind(1, id).bind(2, to_string(state)).bind(3, now);
   if (key != nullptr) update->bind_blob(4, *key);
   return update->run();
 }
@@ -137,13 +143,14 @@ Result<void> StaffStore::set_state(StaffId id, const char* state, const Bytes* k
 Result<void> StaffStore::verify(StaffId id, const Bytes& identity_key, std::int64_t now) {
   auto dropped = drop_queued(id);
   if (!dropped) return std::move(dropped).error();
-  return set_state(id, "active", &identity_key, now);
+  return set_state(id, StaffState::active, &identity_key, now);
 }
 
 Result<int> StaffStore::suspend(StaffId id, std::int64_t now) {
   auto dropped = drop_queued(id);
   if (!dropped) return dropped;
-  if (auto done = set_state(id, "suspended", nullptr, now); !done) return std::move(done).error();
+  if (auto done = set_state(id, StaffState::suspended, nullptr, now); !done)
+    return std::move(done).error();
   return dropped;
 }
 

@@ -10,19 +10,27 @@
 #include <string_view>
 #include <vector>
 
+#include "bot/core/vocabulary.hpp"
 #include "storage/store.hpp"
 
 namespace gvo::storage {
 
 using StaffId = std::int64_t;
+// Stored as their words (bot/core/vocabulary.hpp); a word this version does not know reads as
+// Errc::unreadable_value.
+using core::parse_staff_role;
+using core::parse_staff_state;
+using core::StaffRole;
+using core::StaffState;
+using core::to_string;
 
 struct StaffRow {
   StaffId id = 0;
   std::string address;
-  std::string role;  // coordinator, referent
+  StaffRole role = StaffRole::referent;
   std::vector<std::string> centres;
   std::string language;
-  std::string state;               // unverified, active, suspended
+  StaffState state = StaffState::unverified;
   Bytes pinned_key;                // empty until verified
   bool enrolment_pending = false;  // a one-time code was issued and not used up
   std::int64_t added_at = 0;
@@ -47,7 +55,7 @@ class StaffStore {
   // their address goes, notices without case data aside, in the same transaction: it was
   // decided under the standing that ended.
   // A new member starts unverified. Errc::constraint when the address is already registered.
-  Result<StaffId> add(const std::string& address, const std::string& role,
+  Result<StaffId> add(const std::string& address, StaffRole role,
                       const std::vector<std::string>& centres, const std::string& language,
                       std::int64_t now);
   // Whether there was such a member.
@@ -68,7 +76,7 @@ class StaffStore {
 
  private:
   Result<std::vector<StaffRow>> rows(Statement& query);
-  Result<void> set_state(StaffId id, const char* state, const Bytes* key, std::int64_t now);
+  Result<void> set_state(StaffId id, StaffState state, const Bytes* key, std::int64_t now);
   Result<int> drop_queued(StaffId id);
 
   Store& store_;

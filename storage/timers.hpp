@@ -12,7 +12,8 @@
 namespace gvo::storage {
 
 // Timers as rows (reminders, flow timeouts, deadline alerts): the bot wakes for the earliest.
-// subject names what a timer concerns ("peer 12 wait 3", "case 7 day 5"), never personal data.
+// subject names what a timer concerns ("peer 12 wait 3", "case 7 day 5"), never personal data;
+// bot/cases/timer_payloads.hpp writes and reads each kind's, typed.
 struct TimerRow {
   std::int64_t id = 0;
   std::string kind;

@@ -9,10 +9,11 @@
 
 #include "bot/cases/case.hpp"
 #include "bot/cases/desk_texts.hpp"
+#include "bot/core/vocabulary.hpp"
 
 namespace gvo::cases {
 
-enum class Role { coordinator, referent };
+using Role = core::StaffRole;  // as the staff registry stores it (bot/core/vocabulary.hpp)
 
 // Whether the role may use the command at all.
 bool may_use(Role role, StaffVerb verb);

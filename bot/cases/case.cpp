@@ -8,18 +8,6 @@
 namespace gvo::cases {
 namespace {
 
-constexpr std::array<std::pair<Status, std::string_view>, 9> kStatuses{{
-    {Status::reported, "new"},
-    {Status::acknowledged, "acknowledged"},
-    {Status::located, "located"},
-    {Status::not_found, "not_found"},
-    {Status::lawyer, "lawyer"},
-    {Status::released, "released"},
-    {Status::deported, "deported"},
-    {Status::transferred, "transferred"},
-    {Status::closed, "closed"},
-}};
-
 // 32 symbols: the digits 2-9 and the letters but I and O (read as 1 and 0).
 constexpr std::string_view kSymbols = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
 static_assert(kSymbols.size() == 32);
@@ -56,20 +44,6 @@ std::vector<std::string> split_names(const std::string& text) {
 }
 
 }  // namespace
-
-std::string_view to_string(Status status) {
-  for (const auto& [value, name] : kStatuses) {
-    if (value == status) return name;
-  }
-  return "new";
-}
-
-std::optional<Status> parse_status(std::string_view name) {
-  for (const auto& [value, text] : kStatuses) {
-    if (text == name) return value;
-  }
-  return std::nullopt;
-}
 
 bool is_final(Status status) {
   return status == Status::released || status == Status::deported || status == Status::closed;

@@ -10,27 +10,17 @@
 #include <string_view>
 #include <vector>
 
+#include "bot/core/vocabulary.hpp"
 #include "flows/answer.hpp"
 #include "flows/session.hpp"
 
 namespace gvo::cases {
 
-// new -> acknowledged -> located / not_found -> lawyer -> released / deported / transferred /
-// closed. Every change is an event with who, when and why.
-enum class Status {
-  reported,  // "new": filed, nobody has looked at it yet
-  acknowledged,
-  located,
-  not_found,
-  lawyer,
-  released,
-  deported,
-  transferred,
-  closed,
-};
-
-std::string_view to_string(Status status);  // "new", "acknowledged", ...
-std::optional<Status> parse_status(std::string_view name);
+// A case's status (bot/core/vocabulary.hpp: the words the store keeps). Every change is an event
+// with who, when and why.
+using Status = core::CaseStatus;
+using core::parse_status;  // "new", "acknowledged"... (nothing for any other word)
+using core::to_string;
 // Released, deported and closed cases need no more alerts.
 bool is_final(Status status);
 

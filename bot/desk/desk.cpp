@@ -16,27 +16,30 @@ namespace {
 
 namespace log = gvo::log;
 
-constexpr char kReminder[] = "flow.reminder";
-constexpr char kTimeout[] = "flow.timeout";
-constexpr char kDeadline[] = "deadline";
 // Not JSON: no session reads as one (flows::session_from_json refuses it).
 constexpr char kForgetMarker[] = "forget?";
-constexpr char kPurge[] = "purge";
-constexpr char kDaily[] = "daily";
 // A forgotten host's address and keys go once the answer to them has left.
-constexpr char kForgetPeer[] = "forget.peer";
 constexpr std::int64_t kForgetPeerDelayMs = 10 * 60 * 1000;
 constexpr std::int64_t kDayMs = 24 * 3600 * 1000;
 constexpr std::int64_t kFirstPurgeDelayMs = 60 * 1000;
 constexpr int kTimersPerRun = 100;
 constexpr std::size_t kStatusLinesShown = 5;
 
-std::string peer_subject(storage::PeerId peer) { return "peer " + std::to_string(peer) + " "; }
-
 std::string first_name_of(const cases::Facts& facts) {
   if (!facts.names.empty()) return facts.names.front();
   if (!facts.aliases.empty()) return facts.aliases.front();
   return {};
+}
+
+// A saved session or a case's intake that does not read: nothing of the call commits.
+storage::Error unreadable(const std::string& what) {
+  return storage::fail(storage::Errc::unreadable_value, what + " does not read as a session");
+}
+
+Result<void> schedule(storage::Timers& timers, const cases::TimerPayload& payload,
+                      std::int64_t due_at_ms) {
+  const auto stored = cases::encode(payload);
+  return timers.schedule(stored.kind, stored.subject, due_at_ms);
 }
 
 }  // namespace
@@ -71,12 +74,14 @@ bool follows(const storage::StaffRow& member, const std::string& centre) {
   return std::find(member.centres.begin(), member.centres.end(), centre) != member.centres.end();
 }
 
-bool Desk::cancel_deadlines(storage::CaseId id) {
-  return timers_.cancel(kDeadline, "case " + std::to_string(id) + " ").ok();
+Result<void> Desk::cancel_deadlines(storage::CaseId id) {
+  return timers_.cancel(cases::kDeadlineTimer, cases::case_timers_prefix(id));
 }
 
-cases::Role role_of(const storage::StaffRow& member) {
-  return member.role == "coordinator" ? cases::Role::coordinator : cases::Role::referent;
+Result<void> Desk::cancel_waits(storage::PeerId peer) {
+  if (auto done = timers_.cancel(cases::kReminderTimer, cases::peer_timers_prefix(peer)); !done)
+    return done;
+  return timers_.cancel(cases::kTimeoutTimer, cases::peer_timers_prefix(peer));
 }
 
 bool Desk::take_erase_done() { return std::exchange(erase_done_, false); }
@@ -98,61 +103,73 @@ std::optional<cases::Wording> Desk::wording_for(const flows::Session& intake) co
   return cases::Wording{*flow, flows_.catalog, *flows_.validators, flows_.desk};
 }
 
-bool Desk::tell_staff(const TextFor& text_for,
-                      const std::optional<std::string>& referents_of_centre,
-                      const std::string& except_address) {
+Result<cases::Wording> Desk::wording_or_fail(const flows::Session& intake) const {
+  auto wording = wording_for(intake);
+  if (!wording) return storage::fail(storage::Errc::not_found, "the flow of a case's intake");
+  return std::move(wording).value();
+}
+
+std::string Desk::status_text(cases::Status status, const flows::Language& language) const {
+  return flows_.desk.text("status." + std::string(cases::to_string(status)), language);
+}
+
+Result<void> Desk::tell_staff(const TextFor& text_for,
+                              const std::optional<std::string>& referents_of_centre,
+                              const std::string& except_address) {
   auto members = staff_.all();
-  if (!members) return false;
+  if (!members) return std::move(members).error();
   for (const auto& member : members.value()) {
-    if (member.state != "active" || member.address == except_address) continue;
-    if (role_of(member) == cases::Role::referent &&
+    if (member.state != storage::StaffState::active || member.address == except_address) continue;
+    if (member.role == cases::Role::referent &&
         (!referents_of_centre || !follows(member, *referents_of_centre))) {
       continue;
     }
     const std::string text = text_for(member);
-    if (!text.empty() && !to_staff(member.address, text)) return false;
+    if (text.empty()) continue;
+    if (auto sent = to_staff(member.address, text); !sent) return sent;
   }
-  return true;
+  return {};
 }
 
-bool Desk::to_host(const std::string& address, const std::string& text) {
+Result<void> Desk::to_host(const std::string& address, const std::string& text) {
   return send_(address, text, storage::Audience::host);
 }
 
-bool Desk::to_staff(const std::string& address, const std::string& text) {
+Result<void> Desk::to_staff(const std::string& address, const std::string& text) {
   return send_(address, text, storage::Audience::staff);
 }
 
-bool Desk::tell_coordinators(const TextFor& text_for, const std::string& except_address) {
+Result<void> Desk::tell_coordinators(const TextFor& text_for, const std::string& except_address) {
   return tell_staff(
       [&](const storage::StaffRow& member) {
-        return role_of(member) == cases::Role::coordinator ? text_for(member) : std::string();
+        return member.role == cases::Role::coordinator ? text_for(member) : std::string();
       },
       std::nullopt, except_address);
 }
 
 // --- Messages
 
-bool Desk::on_message(const std::string& address, std::string_view text, TimePoint now) {
+Result<void> Desk::on_message(const std::string& address, std::string_view text, TimePoint now) {
   auto member = staff_.find(address);
-  if (!member) return false;
+  if (!member) return std::move(member).error();
   if (member.value()) {
     const auto go = admitted(address, cases::Standing::staff, member.value()->language, now);
-    if (!go || !*go) return go.has_value();
+    if (!go) return std::move(go).error();
+    if (!go.value()) return {};
     return on_staff_message(std::move(*member.value()), text, now);
   }
   // Who they are to the bot, read before anything is written for them: a conversation in
   // progress or a case keeps them a share of everyone's budget under a flood.
   auto known = peers_.find(address);
-  if (!known) return false;
+  if (!known) return std::move(known).error();
   std::optional<std::string> saved;
   std::vector<storage::CaseId> filed;
   if (known.value()) {
     auto loaded = conversations_.load(*known.value());
-    if (!loaded) return false;
+    if (!loaded) return std::move(loaded).error();
     saved = std::move(loaded).value();
     auto of_host = cases_.of_host(*known.value());
-    if (!of_host) return false;
+    if (!of_host) return std::move(of_host).error();
     filed = std::move(of_host).value();
   }
   // Before, this person wrote in language (if they wrote at all).
@@ -167,10 +184,11 @@ bool Desk::on_message(const std::string& address, std::string_view text, TimePoi
   const auto standing =
       saved || !filed.empty() ? cases::Standing::known : cases::Standing::stranger;
   const auto go = admitted(address, standing, language, now);
-  if (!go || !*go) return go.has_value();
+  if (!go) return std::move(go).error();
+  if (!go.value()) return {};
 
   auto peer = peers_.find_or_add(address, unix_seconds(now));
-  if (!peer) return false;
+  if (!peer) return std::move(peer).error();
   const Host host{peer.value(), address};
   if (auto going = flows::going_on(flows_.library, saved))
     return talk(host, std::move(going), flows::Message{std::string(text)}, now);
@@ -188,9 +206,9 @@ bool Desk::on_message(const std::string& address, std::string_view text, TimePoi
 // The rate limits' verdict. A dropped message is answered "many messages right now, write again
 // in a minute" once per sender per window (within a budget of its own), in their language or,
 // for a stranger, in every language; the drops are counted in a log line now and then, without
-// anyone's address. Nothing: the answer could not be queued.
-std::optional<bool> Desk::admitted(const std::string& address, cases::Standing standing,
-                                   const flows::Language& language, TimePoint now) {
+// anyone's address. A failure: the answer could not be queued.
+Result<bool> Desk::admitted(const std::string& address, cases::Standing standing,
+                            const flows::Language& language, TimePoint now) {
   const auto admission = limits_.admit(address, standing, now);
   if (admission.admitted) return true;
   if (const auto counts = limits_.report(now, std::chrono::seconds(10))) {
@@ -205,7 +223,7 @@ std::optional<bool> Desk::admitted(const std::string& address, cases::Standing s
   // To a member of staff it carries no case data: a notice.
   const auto audience =
       standing == cases::Standing::staff ? storage::Audience::notice : storage::Audience::host;
-  if (!send_(address, text, audience)) return std::nullopt;
+  if (auto sent = send_(address, text, audience); !sent) return std::move(sent).error();
   return false;
 }
 
@@ -221,7 +239,7 @@ std::string Desk::text_for_anyone(const std::string& key, const flows::Language&
   return every;
 }
 
-bool Desk::on_sessionless(const std::string& address, TimePoint now) {
+Result<void> Desk::on_sessionless(const std::string& address, TimePoint now) {
   // Once per person in a while, and few in all: a stranger's forged messages cost a bundle
   // fetch each, and must not make the bot write to thousands.
   constexpr auto kAgain = std::chrono::minutes(10);
@@ -232,61 +250,60 @@ bool Desk::on_sessionless(const std::string& address, TimePoint now) {
     sessionless_in_window_ = 0;
   }
   const auto told = sessionless_told_.find(address);
-  if (told != sessionless_told_.end() && now - told->second < kAgain) return true;
+  if (told != sessionless_told_.end() && now - told->second < kAgain) return {};
   if (sessionless_in_window_ >= kMostPerMinute) {
     log::notice("a message from someone without a session was not answered (too many at once)");
-    return true;
+    return {};
   }
   if (sessionless_told_.size() >= kMostRemembered) {
     for (auto it = sessionless_told_.begin(); it != sessionless_told_.end();)
       it = now - it->second >= kAgain ? sessionless_told_.erase(it) : std::next(it);
-    if (sessionless_told_.size() >= kMostRemembered) return true;
+    if (sessionless_told_.size() >= kMostRemembered) return {};
   }
   // Their language, if the bot still talks with them.
   flows::Language language;
   auto member = staff_.find(address);
-  if (!member) return false;
+  if (!member) return std::move(member).error();
   if (member.value()) {
     language = member.value()->language;
   } else if (auto peer = peers_.find(address); peer && peer.value()) {
     auto saved = conversations_.load(*peer.value());
-    if (!saved) return false;
+    if (!saved) return std::move(saved).error();
     if (saved.value()) {
       if (auto session = flows::session_from_json(*saved.value())) language = session->language;
     }
   }
   const std::string text = text_for_anyone("host.unreadable", language);
-  if (text.empty()) return true;
+  if (text.empty()) return {};
   const auto audience = member.value() ? storage::Audience::notice : storage::Audience::host;
-  if (!send_(address, text, audience)) return false;
+  if (auto sent = send_(address, text, audience); !sent) return sent;
   sessionless_told_[address] = now;
   ++sessionless_in_window_;
   log::info("a message without a session was answered: write it again");
-  return true;
+  return {};
 }
 
 // One step of the host's conversation, and everything it asks for.
-bool Desk::talk(const Host& host, std::optional<flows::Session> going, const flows::Event& event,
-                TimePoint now, const flows::Language& known_language) {
+Result<void> Desk::talk(const Host& host, std::optional<flows::Session> going,
+                        const flows::Event& event, TimePoint now,
+                        const flows::Language& known_language) {
   const auto reaction = flows::converse(*flows_.engine, flows_.library, flow_id_, std::move(going),
                                         event, now, known_language);
   if (reaction.state) {
-    if (!conversations_.save(host.peer, *reaction.state, unix_seconds(now))) return false;
+    if (auto saved = conversations_.save(host.peer, *reaction.state, unix_seconds(now)); !saved)
+      return saved;
   } else if (!reaction.forget) {
-    return true;  // a timer of a conversation that is no longer going on: nothing changes
-  } else if (!conversations_.erase(host.peer) || !forget_host(host, now)) {
-    return false;
+    return {};  // a timer of a conversation that is no longer going on: nothing changes
+  } else {
+    if (auto erased = conversations_.erase(host.peer); !erased) return erased;
+    if (auto forgotten = forget_host(host, now); !forgotten) return forgotten;
   }
   if (reaction.cancel_timers || !reaction.state) {
-    if (!timers_.cancel(kReminder, peer_subject(host.peer)) ||
-        !timers_.cancel(kTimeout, peer_subject(host.peer))) {
-      return false;
-    }
+    if (auto cancelled = cancel_waits(host.peer); !cancelled) return cancelled;
   }
   for (const auto& timer : reaction.timers) {
-    const char* kind = timer.kind == flows::TimerKind::reminder ? kReminder : kTimeout;
-    const std::string subject = peer_subject(host.peer) + "wait " + std::to_string(timer.wait);
-    if (!timers_.schedule(kind, subject, unix_millis(timer.due))) return false;
+    const cases::ConversationWait wait{timer.kind, host.peer, timer.wait};
+    if (auto set = schedule(timers_, wait, unix_millis(timer.due)); !set) return set;
   }
 
   const flows::Language language =
@@ -305,78 +322,86 @@ bool Desk::talk(const Host& host, std::optional<flows::Session> going, const flo
       continue;
     }
     auto reference = file_case(host, *reaction.state, now);
-    if (!reference) return false;
-    provided["case_reference"] = *reference;
+    if (!reference) return std::move(reference).error();
+    provided["case_reference"] = std::move(reference).value();
   }
   // Filed, the answers live in the case (sealed there, erased with it): the conversation keeps
   // only its language.
   if (provided.count("case_reference") != 0) {
     auto filed = flows::session_from_json(*reaction.state);
-    if (filed && filed->state == flows::SessionState::finished &&
-        !conversations_.save(host.peer, flows::to_json(cases::filed_remains(filed.value())),
-                             unix_seconds(now))) {
-      return false;
+    if (filed && filed->state == flows::SessionState::finished) {
+      auto saved = conversations_.save(
+          host.peer, flows::to_json(cases::filed_remains(filed.value())), unix_seconds(now));
+      if (!saved) return saved;
     }
   }
   for (const auto& reply : reaction.replies) {
-    if (!to_host(host.address, flows::fill(reply, provided))) return false;
+    if (auto sent = to_host(host.address, flows::fill(reply, provided)); !sent) return sent;
   }
   if (reaction.human_requested) {
     auto filed = cases_.of_host(host.peer);
-    if (!filed) return false;
+    if (!filed) return std::move(filed).error();
     std::string references;
     for (auto id : filed.value()) {
       auto row = cases_.get(id);
       if (row) references += (references.empty() ? "" : ", ") + row->reference;
     }
-    const bool told = tell_coordinators([&](const storage::StaffRow& member) {
+    return tell_coordinators([&](const storage::StaffRow& member) {
       return flows_.desk.text(
           "staff.human", member.language,
           {{"address", host.address}, {"references", references.empty() ? "-" : references}});
     });
-    if (!told) return false;
   }
-  return true;
+  return {};
 }
 
 // A filed intake becomes a case: linked to its look-alikes, its deadlines set, the staff told.
-std::optional<std::string> Desk::file_case(const Host& host, const std::string& intake_json,
-                                           TimePoint now) {
+Result<std::string> Desk::file_case(const Host& host, const std::string& intake_json,
+                                    TimePoint now) {
   auto intake = flows::session_from_json(intake_json);
-  if (!intake) return std::nullopt;
-  const auto wording = wording_for(intake.value());
-  if (!wording) return std::nullopt;
+  if (!intake) return unreadable("a filed intake");
+  auto wording = wording_or_fail(intake.value());
+  if (!wording) return std::move(wording).error();
   const cases::Facts facts = cases::facts_of(intake.value());
   const cases::MatchKeys keys = cases::match_keys(facts, flows_.folder);
   auto twins = cases_.matching(keys.sought);
-  if (!twins) return std::nullopt;
+  if (!twins) return std::move(twins).error();
 
   std::string reference;
-  for (int attempt = 0; attempt < 16 && reference.empty(); ++attempt) {
+  constexpr int kDraws = 16;
+  for (int attempt = 0; attempt < kDraws && reference.empty(); ++attempt) {
     std::string candidate = cases::make_reference(random_());
     auto taken = cases_.reference_taken(candidate);
-    if (!taken) return std::nullopt;
+    if (!taken) return std::move(taken).error();
     if (!taken.value()) reference = std::move(candidate);
   }
-  if (reference.empty()) return std::nullopt;
+  if (reference.empty())
+    return storage::fail(storage::Errc::constraint, "no free case reference in 16 draws");
 
   const std::int64_t seconds = unix_seconds(now);
-  auto id =
-      cases_.add({reference, host.peer, facts.centre,
-                  std::string(cases::to_string(cases::Status::reported)), intake_json, keys.kept},
-                 seconds);
-  if (!id || !cases_.add_event(id.value(), seconds, "host", host.peer, "created",
-                               std::string(cases::to_string(cases::Status::reported)), {})) {
-    return std::nullopt;
+  auto id = cases_.add(
+      {reference, host.peer, facts.centre, cases::Status::reported, intake_json, keys.kept},
+      seconds);
+  if (!id) return std::move(id).error();
+  if (auto created = cases_.add_event(id.value(), seconds, "host", host.peer, "created",
+                                      cases::Status::reported, {});
+      !created) {
+    return std::move(created).error();
   }
   cases::CaseFlags flags{facts.wants_lawyer, facts.alias_only, {}, facts.consent};
   for (storage::CaseId twin : twins.value()) {
     auto other = cases_.get(twin);
-    if (!other || !cases_.link(id.value(), twin, seconds) ||
-        !cases_.add_event(id.value(), seconds, "bot", std::nullopt, "linked", {},
-                          other->reference) ||
-        !cases_.add_event(twin, seconds, "bot", std::nullopt, "linked", {}, reference)) {
-      return std::nullopt;
+    if (!other) return std::move(other).error();
+    if (auto linked = cases_.link(id.value(), twin, seconds); !linked)
+      return std::move(linked).error();
+    if (auto event = cases_.add_event(id.value(), seconds, "bot", std::nullopt, "linked", {},
+                                      other->reference);
+        !event) {
+      return std::move(event).error();
+    }
+    if (auto event = cases_.add_event(twin, seconds, "bot", std::nullopt, "linked", {}, reference);
+        !event) {
+      return std::move(event).error();
     }
     flags.duplicate_of.push_back(other->reference);
   }
@@ -384,24 +409,28 @@ std::optional<std::string> Desk::file_case(const Host& host, const std::string& 
     const long today = flows::days_from_civil(context(intake->language, now).today);
     for (const auto& deadline : cases::deadlines_from(*facts.arrest_date)) {
       if (flows::days_from_civil(deadline.due) < today) continue;  // already past
-      const std::string subject =
-          "case " + std::to_string(id.value()) + " day " + std::to_string(deadline.days);
-      if (!timers_.schedule(kDeadline, subject, std::max(deadline.alert_at_ms, unix_millis(now))))
-        return std::nullopt;
+      const cases::DeadlineAlert alert{id.value(), deadline.days};
+      if (auto set = schedule(timers_, alert, std::max(deadline.alert_at_ms, unix_millis(now)));
+          !set) {
+        return std::move(set).error();
+      }
     }
   }
   // Each referent of the centre gets what the person agreed to (nothing at all without it).
   const auto mark = outbox_mark();
-  const bool told = tell_staff(
+  if (!mark) return std::move(mark).error();
+  auto told = tell_staff(
       [&](const storage::StaffRow& member) {
-        if (role_of(member) == cases::Role::coordinator) {
+        if (member.role == cases::Role::coordinator) {
           return cases::coordinator_notice(*wording, intake.value(), reference, flags,
                                            member.language);
         }
         return referent_alert_for(member, *wording, intake.value(), reference, facts.consent);
       },
       facts.centre);
-  if (!told || !queued_about(id.value(), mark)) return std::nullopt;
+  if (!told) return std::move(told).error();
+  if (auto marked = queued_about(id.value(), mark.value()); !marked)
+    return std::move(marked).error();
   log::info("a case was filed" + std::string(flags.duplicate_of.empty() ? "" : " and linked"));
   return reference;
 }
@@ -410,7 +439,7 @@ std::string Desk::referent_alert_for(const storage::StaffRow& member, const case
                                      const flows::Session& intake, const std::string& reference,
                                      cases::Consent consent) const {
   const cases::Facts facts = cases::facts_of(intake);
-  switch (cases::view_of(role_of(member), member.centres, facts.centre, consent)) {
+  switch (cases::view_of(member.role, member.centres, facts.centre, consent)) {
     case cases::View::visit:
       return cases::referent_alert(wording, cases::with_consent(intake, consent), reference,
                                    member.language);
@@ -423,9 +452,9 @@ std::string Desk::referent_alert_for(const storage::StaffRow& member, const case
   return {};
 }
 
-std::optional<cases::Consent> Desk::consent_now(storage::CaseId id, const cases::Facts& facts) {
+Result<cases::Consent> Desk::consent_now(storage::CaseId id, const cases::Facts& facts) {
   auto events = cases_.events(id);
-  if (!events) return std::nullopt;
+  if (!events) return std::move(events).error();
   cases::Consent consent = facts.consent;
   for (const auto& event : events.value()) {
     if (event.kind == cases::kConsentEvent) consent = cases::parse_consent(event.detail);
@@ -435,14 +464,16 @@ std::optional<cases::Consent> Desk::consent_now(storage::CaseId id, const cases:
 
 // After filing: news about the person, a status question, or anything else (the host is told
 // what they can write).
-bool Desk::follow_up(const Host& host, const std::vector<storage::CaseId>& filed,
-                     const flows::Language& language, std::string_view text, TimePoint now) {
+Result<void> Desk::follow_up(const Host& host, const std::vector<storage::CaseId>& filed,
+                             const flows::Language& language, std::string_view text,
+                             TimePoint now) {
   // "Stop / forget me" after filing: asked first, as during a conversation.
   const std::string folded = flows::fold_words(flows_.folder, text);
   if (const auto command = flows_.catalog.command_words.find(folded);
       command != flows_.catalog.command_words.end() && command->second == flows::Command::stop) {
-    return conversations_.save(host.peer, forget_question(language), unix_seconds(now)).ok() &&
-           to_host(host.address, flows_.catalog.text("stop_confirm", language));
+    auto saved = conversations_.save(host.peer, forget_question(language), unix_seconds(now));
+    if (!saved) return saved;
+    return to_host(host.address, flows_.catalog.text("stop_confirm", language));
   }
   const auto update = cases::read_update(text, flows_.desk, *flows_.validators, flows_.folder,
                                          context(language, now));
@@ -453,23 +484,23 @@ bool Desk::follow_up(const Host& host, const std::vector<storage::CaseId>& filed
   storage::CaseId target = filed.front();
   if (const std::string named = cases::find_reference(text); !named.empty()) {
     auto found = cases_.by_reference(named);
-    if (!found) return false;
+    if (!found) return std::move(found).error();
     if (!found.value() || std::find(filed.begin(), filed.end(), *found.value()) == filed.end()) {
       return to_host(host.address, flows_.desk.text("host.no_case", language));
     }
     target = *found.value();
   }
   auto row = cases_.get(target);
-  if (!row) return false;
+  if (!row) return std::move(row).error();
   auto intake = flows::session_from_json(row->intake);
-  if (!intake) return false;
+  if (!intake) return unreadable("a case's intake");
   const cases::Facts facts = cases::facts_of(intake.value());
 
   if (update.kind == cases::UpdateKind::status) {
     std::string lines;
     for (std::size_t i = 0; i < filed.size() && i < kStatusLinesShown; ++i) {
       auto each = cases_.get(filed[i]);
-      if (!each) return false;
+      if (!each) return std::move(each).error();
       auto each_intake = flows::session_from_json(each->intake);
       const std::string name =
           each_intake ? first_name_of(cases::facts_of(each_intake.value())) : "";
@@ -478,7 +509,7 @@ bool Desk::follow_up(const Host& host, const std::vector<storage::CaseId>& filed
       lines += flows_.desk.text("host.status_line", language,
                                 {{"reference", each->reference},
                                  {"name", name},
-                                 {"status", flows_.desk.text("status." + each->status, language)},
+                                 {"status", status_text(each->status, language)},
                                  {"date", flows_.validators->display_date(date, language)}});
     }
     return to_host(host.address, lines);
@@ -490,25 +521,31 @@ bool Desk::follow_up(const Host& host, const std::vector<storage::CaseId>& filed
 
   // News: an event on the case, a status when it says one, and the staff told.
   const auto mark = outbox_mark();
-  std::string new_status;
+  if (!mark) return std::move(mark).error();
+  std::optional<cases::Status> new_status;
   switch (update.kind) {
     case cases::UpdateKind::released:
-      new_status = cases::to_string(cases::Status::released);
+      new_status = cases::Status::released;
       break;
     case cases::UpdateKind::deported:
-      new_status = cases::to_string(cases::Status::deported);
+      new_status = cases::Status::deported;
       break;
     case cases::UpdateKind::transferred:
-      new_status = cases::to_string(cases::Status::transferred);
+      new_status = cases::Status::transferred;
       break;
     default:
       break;
   }
   const std::int64_t seconds = unix_seconds(now);
   const std::string kind = "update." + std::string(cases::to_string(update.kind));
-  if (!cases_.add_event(target, seconds, "host", host.peer, kind, new_status, std::string(text)))
-    return false;
-  if (!new_status.empty() && !cases_.set_status(target, new_status, seconds)) return false;
+  if (auto event =
+          cases_.add_event(target, seconds, "host", host.peer, kind, new_status, std::string(text));
+      !event) {
+    return event;
+  }
+  if (new_status) {
+    if (auto set = cases_.set_status(target, *new_status, seconds); !set) return set;
+  }
 
   auto describe = [&](const flows::Language& in) {
     switch (update.kind) {
@@ -530,15 +567,15 @@ bool Desk::follow_up(const Host& host, const std::vector<storage::CaseId>& filed
   const bool urgent = update.kind == cases::UpdateKind::flight;
   const std::string words(text);
   const auto consent = consent_now(target, facts);
-  if (!consent) return false;
+  if (!consent) return std::move(consent).error();
   // A referent reads what the person agreed to: the host's own words only with their consent
   // (they may name them), the news alone while it is not recorded, nothing once refused.
   auto notice = [&](const storage::StaffRow& member) {
     const std::map<std::string, std::string> values = {
         {"reference", row->reference}, {"update", describe(member.language)}, {"words", words}};
-    const cases::View view = role_of(member) == cases::Role::coordinator
+    const cases::View view = member.role == cases::Role::coordinator
                                  ? cases::View::full
-                                 : cases::referent_view(*consent);
+                                 : cases::referent_view(consent.value());
     switch (view) {
       case cases::View::full:
       case cases::View::visit:
@@ -553,18 +590,17 @@ bool Desk::follow_up(const Host& host, const std::vector<storage::CaseId>& filed
     }
     return std::string();
   };
-  if (!tell_staff(notice, facts.centre)) return false;
+  if (auto told = tell_staff(notice, facts.centre); !told) return told;
   if (update.kind == cases::UpdateKind::transferred && !update.centre.empty() &&
       update.centre != facts.centre) {
     // The referents of the centre they were moved to must know too (coordinators once is enough).
     auto moved = [&](const storage::StaffRow& member) {
-      return role_of(member) == cases::Role::referent && !follows(member, facts.centre)
-                 ? notice(member)
-                 : std::string();
+      return member.role == cases::Role::referent && !follows(member, facts.centre) ? notice(member)
+                                                                                    : std::string();
     };
-    if (!tell_staff(moved, update.centre)) return false;
+    if (auto told = tell_staff(moved, update.centre); !told) return told;
   }
-  if (!queued_about(target, mark)) return false;
+  if (auto marked = queued_about(target, mark.value()); !marked) return marked;
   log::info("a host sent news on a case (" + std::string(cases::to_string(update.kind)) + ")");
   return to_host(host.address,
                  flows_.desk.text(urgent ? "host.flight_noted" : "host.update_noted", language,
@@ -581,79 +617,85 @@ std::optional<flows::Language> Desk::forget_question_language(const std::string&
   return saved.substr(std::string_view(kForgetMarker).size());
 }
 
-bool Desk::answer_forget_question(const Host& host, const flows::Language& language,
-                                  std::string_view text, TimePoint now) {
+Result<void> Desk::answer_forget_question(const Host& host, const flows::Language& language,
+                                          std::string_view text, TimePoint now) {
   const auto said = flows_.validators->yes_no(text, context(language, now));
   const auto* answer = std::get_if<flows::Answer>(&said);
   if (answer != nullptr && answer->value == "yes") {
     // What stays is named: the reports on the detained person, without the host.
     auto filed = cases_.of_host(host.peer);
-    if (!filed) return false;
+    if (!filed) return std::move(filed).error();
     std::string references;
     for (storage::CaseId id : filed.value()) {
       auto row = cases_.get(id);
-      if (!row) return false;
+      if (!row) return std::move(row).error();
       references += (references.empty() ? "" : ", ") + row->reference;
     }
     const std::string answer_text =
         references.empty()
             ? flows_.catalog.text("stopped", language)
             : flows_.desk.text("host.forgotten_with_case", language, {{"references", references}});
-    return conversations_.erase(host.peer).ok() && forget_host(host, now) &&
-           to_host(host.address, answer_text);
+    if (auto erased = conversations_.erase(host.peer); !erased) return erased;
+    if (auto forgotten = forget_host(host, now); !forgotten) return forgotten;
+    return to_host(host.address, answer_text);
   }
   // Anything else keeps them: their follow-up goes on as before.
   flows::Session kept;
   kept.flow_id = flow_id_;
   kept.language = language;
   kept.state = flows::SessionState::finished;
-  return conversations_.save(host.peer, flows::to_json(kept), unix_seconds(now)).ok() &&
-         to_host(host.address, flows_.catalog.text("stop_cancelled", language));
+  if (auto saved = conversations_.save(host.peer, flows::to_json(kept), unix_seconds(now)); !saved)
+    return saved;
+  return to_host(host.address, flows_.catalog.text("stop_cancelled", language));
 }
 
 // "Stop / forget me": their conversation is gone; their cases stay, without them, and the
 // coordinators are told.
-bool Desk::forget_host(const Host& host, TimePoint now) {
+Result<void> Desk::forget_host(const Host& host, TimePoint now) {
   auto filed = cases_.of_host(host.peer);
-  if (!filed) return false;
+  if (!filed) return std::move(filed).error();
   const std::int64_t seconds = unix_seconds(now);
   for (storage::CaseId id : filed.value()) {
     auto row = cases_.get(id);
-    if (!row) return false;
+    if (!row) return std::move(row).error();
     auto intake = flows::session_from_json(row->intake);
-    if (!intake) return false;
+    if (!intake) return unreadable("a case's intake");
     auto others = cases_.links(id);
-    if (!others ||
-        !cases_.forget_host(id, host.peer, flows::to_json(cases::without_host(intake.value())),
-                            seconds) ||
-        !cases_.add_event(id, seconds, "host", std::nullopt, "host_forgotten", {}, {}) ||
-        !audit_.record(seconds, "host", std::nullopt, "host_forgotten", row->reference)) {
-      return false;
+    if (!others) return std::move(others).error();
+    const std::string without = flows::to_json(cases::without_host(intake.value()));
+    if (auto done = cases_.forget_host(id, host.peer, without, seconds); !done) return done;
+    if (auto done = cases_.add_event(id, seconds, "host", std::nullopt, "host_forgotten", {}, {});
+        !done) {
+      return done;
+    }
+    if (auto done = audit_.record(seconds, "host", std::nullopt, "host_forgotten", row->reference);
+        !done) {
+      return done;
     }
     // With no other report of the person, a coordinator decides whether the case goes too.
     const char* key = others->empty() ? "staff.host_forgotten_alone" : "staff.host_forgotten";
     const std::string reference = row->reference;
-    if (!tell_coordinators([&](const storage::StaffRow& member) {
-          return flows_.desk.text(key, member.language, {{"reference", reference}});
-        })) {
-      return false;
-    }
+    auto told = tell_coordinators([&](const storage::StaffRow& member) {
+      return flows_.desk.text(key, member.language, {{"reference", reference}});
+    });
+    if (!told) return told;
   }
   // The times of their messages go now; their address, sessions and identity key once the
   // answer to them has left (remove_unused_peers).
-  if (!storage::Outbox(store_).drop_for(host.peer) || !storage::Inbox(store_).drop_for(host.peer) ||
-      !storage::forget_seen(store_, host.peer) ||
-      !timers_.schedule(kForgetPeer, peer_subject(host.peer),
-                        unix_millis(now) + kForgetPeerDelayMs))
-    return false;
+  if (auto dropped = outcome(storage::Outbox(store_).drop_for(host.peer)); !dropped) return dropped;
+  if (auto dropped = outcome(storage::Inbox(store_).drop_for(host.peer)); !dropped) return dropped;
+  if (auto forgotten = storage::forget_seen(store_, host.peer); !forgotten) return forgotten;
+  auto later =
+      schedule(timers_, cases::ForgetPeer{host.peer}, unix_millis(now) + kForgetPeerDelayMs);
+  if (!later) return later;
   erase_done_ = true;
-  return true;
+  return {};
 }
 
-storage::Result<storage::Clearance> Desk::clear_to_send(const std::string& address,
-                                                        storage::Audience audience,
-                                                        const std::optional<storage::Bytes>& key,
-                                                        TimePoint now) {
+Result<storage::Clearance> Desk::clear_to_send(const std::string& address,
+                                               storage::Audience audience,
+                                               const std::optional<storage::Bytes>& key,
+                                               TimePoint now) {
   using storage::Clearance;
   auto member = staff_.find(address);
   if (!member) return std::move(member).error();
@@ -664,52 +706,55 @@ storage::Result<storage::Clearance> Desk::clear_to_send(const std::string& addre
   if (audience == storage::Audience::notice) return Clearance::send;
   // Anything else to a member, whatever queued it (even a reply from before they were staff).
   const storage::StaffRow& standing = *member.value();
-  if (standing.state != "active" || standing.pinned_key.empty()) return Clearance::drop;
+  if (standing.state != storage::StaffState::active || standing.pinned_key.empty())
+    return Clearance::drop;
   if (!key) return Clearance::wait;
   if (*key == standing.pinned_key) return Clearance::send;
-  if (!on_identity_changed(address, now))
-    return storage::fail(storage::Errc::sql_failed, "suspending a member whose key changed");
+  if (auto suspended = on_identity_changed(address, now); !suspended)
+    return std::move(suspended).error();
   return Clearance::drop;
 }
 
-bool Desk::on_identity_changed(const std::string& address, TimePoint now) {
+Result<void> Desk::on_identity_changed(const std::string& address, TimePoint now) {
   auto member = staff_.find(address);
-  if (!member) return false;
-  if (!member.value()) return true;  // a host: trust on first use, and on change
+  if (!member) return std::move(member).error();
+  if (!member.value()) return {};  // a host: trust on first use, and on change
   const storage::StaffRow& changed = *member.value();
-  if (changed.state == "suspended") return true;
+  if (changed.state == storage::StaffState::suspended) return {};
   const std::int64_t seconds = unix_seconds(now);
   // Nothing queued for them leaves any more (but notices without case data).
   auto dropped = staff_.suspend(changed.id, seconds);
-  if (!dropped ||
-      !audit_.record(seconds, "bot", std::nullopt, "staff_suspended", changed.address)) {
-    return false;
+  if (!dropped) return std::move(dropped).error();
+  if (auto recorded =
+          audit_.record(seconds, "bot", std::nullopt, "staff_suspended", changed.address);
+      !recorded) {
+    return recorded;
   }
   if (dropped.value() > 0) {
     log::notice(std::to_string(dropped.value()) +
                 " message(s) queued for the suspended member were dropped unsent");
   }
   log::warning("a staff member's identity key changed: their role is suspended");
-  const bool told = tell_coordinators(
+  return tell_coordinators(
       [&](const storage::StaffRow& other) {
         return flows_.desk.text(
             "staff.identity_changed", other.language,
             {{"address", changed.address},
-             {"role", changed.role},
+             {"role", std::string(storage::to_string(changed.role))},
              {"fingerprint", flows_.desk.text("staff.fingerprint_later", other.language)}});
       },
       changed.address);
-  return told;
 }
 
-bool Desk::start(TimePoint now) {
-  auto set = timers_.exists(kPurge, kDaily);
-  if (!set) return false;
-  return set.value() ||
-         timers_.schedule(kPurge, kDaily, unix_millis(now) + kFirstPurgeDelayMs).ok();
+Result<void> Desk::start(TimePoint now) {
+  const auto daily = cases::encode(cases::DailyPurge{});
+  auto set = timers_.exists(daily.kind, daily.subject);
+  if (!set) return std::move(set).error();
+  if (set.value()) return {};
+  return schedule(timers_, cases::DailyPurge{}, unix_millis(now) + kFirstPurgeDelayMs);
 }
 
-bool Desk::purge(TimePoint now) {
+Result<void> Desk::purge(TimePoint now) {
   const std::int64_t seconds = unix_seconds(now);
   const auto month_of = [](std::int64_t at) {
     const auto date = flows::brussels_date(static_cast<double>(at) * 1000.0);
@@ -719,85 +764,84 @@ bool Desk::purge(TimePoint now) {
   };
   auto idle = conversations_.idle_without_case(seconds -
                                                std::int64_t{retention_.conversation_days} * 86400);
-  if (!idle) return false;
+  if (!idle) return std::move(idle).error();
   for (storage::PeerId peer : idle.value()) {
-    if (!conversations_.erase(peer) || !timers_.cancel(kReminder, peer_subject(peer)) ||
-        !timers_.cancel(kTimeout, peer_subject(peer)) ||
-        !cases_.count_purged(month_of(seconds), "-", kConversationCount)) {
-      return false;
-    }
+    if (auto erased = conversations_.erase(peer); !erased) return erased;
+    if (auto cancelled = cancel_waits(peer); !cancelled) return cancelled;
+    if (auto counted = cases_.count_purged(month_of(seconds), "-", kConversationCount); !counted)
+      return counted;
   }
-  std::vector<std::string> closed;
-  for (auto status : {cases::Status::released, cases::Status::deported, cases::Status::closed})
-    closed.emplace_back(cases::to_string(status));
+  const std::vector<cases::Status> closed = {cases::Status::released, cases::Status::deported,
+                                             cases::Status::closed};
   auto old = cases_.idle_in(closed, seconds - std::int64_t{retention_.closed_case_days} * 86400);
-  if (!old) return false;
+  if (!old) return std::move(old).error();
   for (storage::CaseId id : old.value()) {
     auto row = cases_.get(id);
-    if (!row) return false;
+    if (!row) return std::move(row).error();
     auto intake = flows::session_from_json(row->intake);
     const std::string centre = intake ? cases::facts_of(intake.value()).centre : std::string();
-    if (!cases_.count_purged(month_of(row->created_at), centre.empty() ? "-" : centre,
-                             row->status) ||
-        !erase_everywhere(row.value())) {
-      return false;
+    if (auto counted = cases_.count_purged(month_of(row->created_at), centre.empty() ? "-" : centre,
+                                           std::string(cases::to_string(row->status)));
+        !counted) {
+      return counted;
     }
+    if (auto erased = erase_everywhere(row.value()); !erased) return erased;
   }
   // Minimal metadata: who wrote when is kept for the redelivery window only, and a person the
   // bot holds nothing for any more is not kept at all.
   const std::int64_t seen_before = seconds - std::int64_t{retention_.seen_days} * 86400;
   auto seen = storage::forget_seen_before(store_, seen_before);
-  if (!seen) return false;
+  if (!seen) return std::move(seen).error();
   auto peers = remove_unused_peers(seen_before, std::nullopt);
-  if (!peers) return false;
-  if (!idle->empty() || !old->empty() || seen.value() > 0 || *peers > 0) {
+  if (!peers) return std::move(peers).error();
+  if (!idle->empty() || !old->empty() || seen.value() > 0 || peers.value() > 0) {
     erase_done_ = true;
     log::info("retention purged " + std::to_string(idle->size()) + " conversation(s), " +
-              std::to_string(old->size()) + " case(s), " + std::to_string(*peers) +
+              std::to_string(old->size()) + " case(s), " + std::to_string(peers.value()) +
               " unused address(es) and " + std::to_string(seen.value()) + " old timestamp(s)");
   }
-  return true;
+  return {};
 }
 
-bool Desk::erase_everywhere(const storage::CaseRow& row) {
-  if (!audit_.forget(row.reference) || !cases_.forget_mentions(row.reference) ||
-      !cases_.erase(row.id) || !cancel_deadlines(row.id)) {
-    return false;
-  }
+Result<void> Desk::erase_everywhere(const storage::CaseRow& row) {
+  if (auto done = audit_.forget(row.reference); !done) return done;
+  if (auto done = outcome(cases_.forget_mentions(row.reference)); !done) return done;
+  if (auto done = cases_.erase(row.id); !done) return done;
+  if (auto done = cancel_deadlines(row.id); !done) return done;
   // A conversation filed before its answers moved out still holds them (older versions).
   if (row.host) {
     auto saved = conversations_.load(*row.host);
-    if (!saved) return false;
+    if (!saved) return std::move(saved).error();
     if (saved.value()) {
       auto session = flows::session_from_json(*saved.value());
-      if (session && session->state == flows::SessionState::finished &&
-          !conversations_.save(*row.host, flows::to_json(cases::filed_remains(session.value())),
-                               row.updated_at)) {
-        return false;
+      if (session && session->state == flows::SessionState::finished) {
+        auto kept = conversations_.save(
+            *row.host, flows::to_json(cases::filed_remains(session.value())), row.updated_at);
+        if (!kept) return kept;
       }
     }
   }
   erase_done_ = true;
-  return true;
+  return {};
 }
 
-std::optional<int> Desk::remove_unused_peers(std::int64_t created_before,
-                                             std::optional<storage::PeerId> only) {
+Result<int> Desk::remove_unused_peers(std::int64_t created_before,
+                                      std::optional<storage::PeerId> only) {
   auto unused = peers_.unused(created_before);
-  if (!unused) return std::nullopt;
+  if (!unused) return std::move(unused).error();
   int removed = 0;
   for (storage::PeerId peer : unused.value()) {
     if (only && peer != *only) continue;
     auto address = peers_.address(peer);
-    if (!address) return std::nullopt;
+    if (!address) return std::move(address).error();
     auto member = staff_.find(address.value());
-    if (!member) return std::nullopt;
+    if (!member) return std::move(member).error();
     if (member.value()) continue;  // staff keep their address and keys
     // Its timers go with it (a peer id is reused once its row is gone).
-    if (!timers_.cancel(kReminder, peer_subject(peer)) ||
-        !timers_.cancel(kTimeout, peer_subject(peer)) ||
-        !timers_.cancel(kForgetPeer, peer_subject(peer)) || !peers_.remove(peer))
-      return std::nullopt;
+    if (auto done = cancel_waits(peer); !done) return std::move(done).error();
+    if (auto done = timers_.cancel(cases::kForgetPeerTimer, cases::peer_timers_prefix(peer)); !done)
+      return std::move(done).error();
+    if (auto done = peers_.remove(peer); !done) return std::move(done).error();
     removed_addresses_.push_back(std::move(address).value());
     ++removed;
   }
@@ -807,95 +851,103 @@ std::optional<int> Desk::remove_unused_peers(std::int64_t created_before,
 
 // --- Timers
 
-std::optional<std::int64_t> Desk::next_timer_ms() {
-  auto next = timers_.next_due();
-  return next ? next.value() : std::nullopt;
-}
+Result<std::optional<std::int64_t>> Desk::next_timer_ms() { return timers_.next_due(); }
 
-bool Desk::on_due_timers(TimePoint now) {
+Result<void> Desk::on_due_timers(TimePoint now) {
   removed_addresses_.clear();
   auto due = timers_.due(unix_millis(now), kTimersPerRun);
-  if (!due) return false;
+  if (!due) return std::move(due).error();
   for (const auto& timer : due.value()) {
-    if (!timers_.remove(timer.id) || !run_timer(timer, now)) return false;
+    if (auto removed = timers_.remove(timer.id); !removed) return removed;
+    if (auto ran = run_timer(timer, now); !ran) return ran;
   }
-  return true;
+  return {};
 }
 
-bool Desk::run_timer(const storage::TimerRow& timer, TimePoint now) {
-  long long first = 0;
-  int second = 0;
-  if (timer.kind == kReminder || timer.kind == kTimeout) {
-    if (std::sscanf(timer.subject.c_str(), "peer %lld wait %d", &first, &second) != 2) return true;
-    auto address = peers_.address(first);
-    if (!address) return true;  // the person was forgotten meanwhile
-    auto saved = conversations_.load(first);
-    if (!saved) return false;
-    const auto kind =
-        timer.kind == kReminder ? flows::TimerKind::reminder : flows::TimerKind::timeout;
-    return talk({first, address.value()}, flows::going_on(flows_.library, saved.value()),
-                flows::TimerFired{kind, second}, now);
+Result<void> Desk::run_timer(const storage::TimerRow& timer, TimePoint now) {
+  auto payload = cases::decode(timer.kind, timer.subject);
+  if (!payload) {
+    // Written by another version, or damaged: it cannot run, and must not stop the others.
+    ++timers_dropped_;
+    log::warning("a timer was dropped: " + payload.error().detail +
+                 (payload.code() == cases::TimerErrc::unknown_kind ? "" : " that does not read") +
+                 " (" + std::to_string(timers_dropped_) + " since start)");
+    return {};
   }
-  if (timer.kind == kPurge) {
-    return purge(now) && timers_.schedule(kPurge, kDaily, unix_millis(now) + kDayMs).ok();
+  if (const auto* wait = std::get_if<cases::ConversationWait>(&payload.value()))
+    return conversation_wait(*wait, now);
+  if (std::holds_alternative<cases::DailyPurge>(payload.value())) {
+    if (auto purged = purge(now); !purged) return purged;
+    return schedule(timers_, cases::DailyPurge{}, unix_millis(now) + kDayMs);
   }
-  if (timer.kind == kForgetPeer) {
-    if (std::sscanf(timer.subject.c_str(), "peer %lld", &first) != 1) return true;
-    const auto removed = remove_unused_peers(unix_seconds(now) + 1, first);
-    if (!removed) return false;
-    if (*removed > 0) return true;
-    // Not yet gone: the answer to them is still waiting to leave (then the timer waits with it),
-    // or they wrote again (then they are someone the bot talks with, and it stops).
-    auto waiting = storage::Outbox(store_).more_after(first, 0);
-    auto saved = conversations_.load(first);
-    if (!waiting || !saved) return false;
-    if (!waiting.value() || saved.value()) return true;
-    return timers_.schedule(kForgetPeer, timer.subject, unix_millis(now) + kForgetPeerDelayMs).ok();
-  }
-  if (timer.kind == kDeadline) {
-    if (std::sscanf(timer.subject.c_str(), "case %lld day %d", &first, &second) != 2) return true;
-    return deadline_alert(first, second);
-  }
-  log::warning("a timer of unknown kind was dropped");
-  return true;
+  if (const auto* forget = std::get_if<cases::ForgetPeer>(&payload.value()))
+    return forget_peer_later(forget->peer, now);
+  const auto& alert = std::get<cases::DeadlineAlert>(payload.value());
+  return deadline_alert(alert.case_id, alert.days);
 }
 
-bool Desk::deadline_alert(storage::CaseId id, int days) {
+Result<void> Desk::conversation_wait(const cases::ConversationWait& wait, TimePoint now) {
+  auto address = peers_.address(wait.peer);
+  if (!address) {
+    // The person was forgotten meanwhile.
+    if (address.code() == storage::Errc::not_found) return {};
+    return std::move(address).error();
+  }
+  auto saved = conversations_.load(wait.peer);
+  if (!saved) return std::move(saved).error();
+  return talk({wait.peer, address.value()}, flows::going_on(flows_.library, saved.value()),
+              flows::TimerFired{wait.kind, wait.wait}, now);
+}
+
+Result<void> Desk::forget_peer_later(storage::PeerId peer, TimePoint now) {
+  const auto removed = remove_unused_peers(unix_seconds(now) + 1, peer);
+  if (!removed) return std::move(removed).error();
+  if (removed.value() > 0) return {};
+  // Not yet gone: the answer to them is still waiting to leave (then the timer waits with it),
+  // or they wrote again (then they are someone the bot talks with, and it stops).
+  auto waiting = storage::Outbox(store_).more_after(peer, 0);
+  if (!waiting) return std::move(waiting).error();
+  auto saved = conversations_.load(peer);
+  if (!saved) return std::move(saved).error();
+  if (!waiting.value() || saved.value()) return {};
+  return schedule(timers_, cases::ForgetPeer{peer}, unix_millis(now) + kForgetPeerDelayMs);
+}
+
+Result<void> Desk::deadline_alert(storage::CaseId id, int days) {
   auto row = cases_.get(id);
-  if (!row) return true;  // erased meanwhile
-  const auto status = cases::parse_status(row->status);
-  if (status && cases::is_final(*status)) return true;
+  if (!row) {
+    if (row.code() == storage::Errc::not_found) return {};  // erased meanwhile
+    return std::move(row).error();
+  }
+  if (cases::is_final(row->status)) return {};
   auto intake = flows::session_from_json(row->intake);
-  if (!intake) return true;
+  if (!intake) return {};
   const cases::Facts facts = cases::facts_of(intake.value());
-  if (!facts.arrest_date) return true;
+  if (!facts.arrest_date) return {};
   flows::CivilDate due = *facts.arrest_date;
   for (const auto& deadline : cases::deadlines_from(*facts.arrest_date)) {
     if (deadline.days == days) due = deadline.due;
   }
   log::info("a deadline alert went to the coordinators");
   const auto mark = outbox_mark();
-  return tell_coordinators([&](const storage::StaffRow& member) {
-           return flows_.desk.text(
-               "staff.deadline", member.language,
-               {{"reference", row->reference},
-                {"days", std::to_string(days)},
-                {"due", flows_.validators->display_date(due, member.language)},
-                {"arrest_date",
-                 flows_.validators->display_date(*facts.arrest_date, member.language)},
-                {"status", flows_.desk.text("status." + row->status, member.language)}});
-         }) &&
-         queued_about(id, mark);
+  if (!mark) return std::move(mark).error();
+  auto told = tell_coordinators([&](const storage::StaffRow& member) {
+    return flows_.desk.text(
+        "staff.deadline", member.language,
+        {{"reference", row->reference},
+         {"days", std::to_string(days)},
+         {"due", flows_.validators->display_date(due, member.language)},
+         {"arrest_date", flows_.validators->display_date(*facts.arrest_date, member.language)},
+         {"status", status_text(row->status, member.language)}});
+  });
+  if (!told) return told;
+  return queued_about(id, mark.value());
 }
 
-std::optional<std::int64_t> Desk::outbox_mark() {
-  auto last = storage::Outbox(store_).last_id();
-  if (!last) return std::nullopt;
-  return last.value();
-}
+Result<std::int64_t> Desk::outbox_mark() { return storage::Outbox(store_).last_id(); }
 
-bool Desk::queued_about(storage::CaseId id, std::optional<std::int64_t> mark) {
-  return mark && storage::Outbox(store_).mark_about_case(*mark, id).ok();
+Result<void> Desk::queued_about(storage::CaseId id, std::int64_t mark) {
+  return storage::Outbox(store_).mark_about_case(mark, id);
 }
 
 }  // namespace gvo::desk

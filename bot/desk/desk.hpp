@@ -5,8 +5,11 @@
 // reaches the staff, and "status" answers with their own cases. Staff (storage/staff.hpp) work on
 // cases by chat (staff_commands.cpp), each command authorised on every call.
 //
-// Every call runs inside the caller's transaction and returns false when nothing may commit (the
-// message is then retried). Time comes in as an argument; messages go out through send.
+// The one rule: every call runs inside the caller's transaction (a savepoint of it) and returns a
+// Result. A failure says why (the detail names what failed, never personal data or message text:
+// it is logged); the caller then rolls its savepoint back, so that nothing of the call commits,
+// and takes the message or the timers in again later. Time comes in as an argument; messages go
+// out through send, in the same transaction. One thread: the bot's loop.
 #pragma once
 
 #include <array>
@@ -16,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "bot/cases/access.hpp"
@@ -23,6 +27,7 @@
 #include "bot/cases/commands.hpp"
 #include "bot/cases/notices.hpp"
 #include "bot/cases/rate_limit.hpp"
+#include "bot/cases/timer_payloads.hpp"
 #include "bot/core/config.hpp"
 #include "bot/desk/flow_set.hpp"
 #include "storage/cases.hpp"
@@ -34,6 +39,8 @@
 namespace gvo::desk {
 
 using TimePoint = flows::TimePoint;
+template <typename T>
+using Result = storage::Result<T>;
 
 // A peer's identity key as the transport holds it, and its fingerprint as people compare it.
 struct Identity {
@@ -44,8 +51,8 @@ struct Identity {
 class Desk {
  public:
   // Queues a message to an address (the outbox, in the same transaction), for whom it is meant.
-  using Send = std::function<bool(const std::string& address, const std::string& text,
-                                  storage::Audience audience)>;
+  using Send = std::function<Result<void>(const std::string& address, const std::string& text,
+                                          storage::Audience audience)>;
   using Random = std::function<std::array<std::uint8_t, cases::kReferenceRandomBytes>()>;
   // The identity key the transport holds for an address, if it has one yet.
   using IdentityOf = std::function<std::optional<Identity>(const std::string& address)>;
@@ -55,32 +62,35 @@ class Desk {
        cases::RateLimitSettings limits = {});
 
   // At start-up: the daily retention purge is set if it is not yet.
-  bool start(TimePoint now);
+  [[nodiscard]] Result<void> start(TimePoint now);
 
-  bool on_message(const std::string& address, std::string_view text, TimePoint now);
-  // Runs every timer due at now.
-  bool on_due_timers(TimePoint now);
+  // A message someone wrote. A message the rate limits drop is a success (nothing to retry).
+  [[nodiscard]] Result<void> on_message(const std::string& address, std::string_view text,
+                                        TimePoint now);
+  // Runs every timer due at now (at most a batch). A timer whose payload does not read is
+  // dropped with a counted log line.
+  [[nodiscard]] Result<void> on_due_timers(TimePoint now);
   // When the earliest timer is due (Unix milliseconds), if any.
-  std::optional<std::int64_t> next_timer_ms();
+  [[nodiscard]] Result<std::optional<std::int64_t>> next_timer_ms();
   // The transport saw a new identity key for address. A staff member is suspended and the
-  // coordinators told. Returns whether to accept the key (the message is then read).
-  bool on_identity_changed(const std::string& address, TimePoint now);
+  // coordinators told. Success: the key is accepted (the message is then read).
+  [[nodiscard]] Result<void> on_identity_changed(const std::string& address, TimePoint now);
   // The confidentiality gate, asked by the transport at the moment a queued message leaves (in
   // its transaction), with the identity key it would encrypt to or hand the message over for
   // (nothing: not known yet). Staff data goes only to an active member whose key is the pinned
   // one; a key that is not suspends the member (dropping what waits for them) before anything is
   // encrypted to it. A person who is not staff never gets staff data.
-  storage::Result<storage::Clearance> clear_to_send(const std::string& address,
-                                                    storage::Audience audience,
-                                                    const std::optional<storage::Bytes>& key,
-                                                    TimePoint now);
+  [[nodiscard]] Result<storage::Clearance> clear_to_send(const std::string& address,
+                                                         storage::Audience audience,
+                                                         const std::optional<storage::Bytes>& key,
+                                                         TimePoint now);
   // Whether rows were erased since the last call: the caller then truncates the WAL after its
   // commit, so that nothing of them stays there.
   bool take_erase_done();
   // The transport could not read a message for want of a session (the person was forgotten, or
   // the session lost): they are asked to write it again, which starts a new session. Once per
   // person in ten minutes, at most 30 a minute in all; in a transaction of its own.
-  bool on_sessionless(const std::string& address, TimePoint now);
+  [[nodiscard]] Result<void> on_sessionless(const std::string& address, TimePoint now);
   // The addresses of the people removed since the last call (forgotten, or held by nothing any
   // more): after its commit, the caller has the transport forget them too (signal-cli keeps its
   // own sessions and identity keys). A run of timers starts with none, so that one rolled back
@@ -101,98 +111,117 @@ class Desk {
   using TextFor = std::function<std::string(const storage::StaffRow&)>;
 
   // The rate limits' verdict on a message from address (true: it goes on); a dropped one may be
-  // answered "write again in a minute" in language (every language when empty). Nothing: the
-  // store failed.
-  std::optional<bool> admitted(const std::string& address, cases::Standing standing,
-                               const flows::Language& language, TimePoint now);
+  // answered "write again in a minute" in language (every language when empty).
+  Result<bool> admitted(const std::string& address, cases::Standing standing,
+                        const flows::Language& language, TimePoint now);
   // The desk text key in language, or in every language for someone whose language is unknown.
   std::string text_for_anyone(const std::string& key, const flows::Language& language) const;
+  // A case status as the reader's language names it.
+  std::string status_text(cases::Status status, const flows::Language& language) const;
   // going: the saved conversation as flows::going_on read it (nothing: a new one starts).
-  bool talk(const Host& host, std::optional<flows::Session> going, const flows::Event& event,
-            TimePoint now, const flows::Language& known_language = {});
-  std::optional<std::string> file_case(const Host& host, const std::string& intake_json,
-                                       TimePoint now);
-  bool follow_up(const Host& host, const std::vector<storage::CaseId>& cases,
-                 const flows::Language& language, std::string_view text, TimePoint now);
-  bool forget_host(const Host& host, TimePoint now);
+  Result<void> talk(const Host& host, std::optional<flows::Session> going,
+                    const flows::Event& event, TimePoint now,
+                    const flows::Language& known_language = {});
+  // The new case's reference.
+  Result<std::string> file_case(const Host& host, const std::string& intake_json, TimePoint now);
+  Result<void> follow_up(const Host& host, const std::vector<storage::CaseId>& cases,
+                         const flows::Language& language, std::string_view text, TimePoint now);
+  Result<void> forget_host(const Host& host, TimePoint now);
   static std::string forget_question(const flows::Language& language);
   static std::optional<flows::Language> forget_question_language(const std::string& saved);
-  bool answer_forget_question(const Host& host, const flows::Language& language,
-                              std::string_view text, TimePoint now);
-  bool run_timer(const storage::TimerRow& timer, TimePoint now);
-  bool deadline_alert(storage::CaseId id, int days);
+  Result<void> answer_forget_question(const Host& host, const flows::Language& language,
+                                      std::string_view text, TimePoint now);
+  Result<void> run_timer(const storage::TimerRow& timer, TimePoint now);
+  Result<void> conversation_wait(const cases::ConversationWait& wait, TimePoint now);
+  Result<void> forget_peer_later(storage::PeerId peer, TimePoint now);
+  Result<void> deadline_alert(storage::CaseId id, int days);
+  // A host's reminder and timeout timers are no longer wanted.
+  Result<void> cancel_waits(storage::PeerId peer);
   // The person's agreement as it stands: the intake's answer, then what coordinators recorded.
-  std::optional<cases::Consent> consent_now(storage::CaseId id, const cases::Facts& facts);
+  Result<cases::Consent> consent_now(storage::CaseId id, const cases::Facts& facts);
   // A referent's new-case alert for that consent ("" when they get none).
   std::string referent_alert_for(const storage::StaffRow& member, const cases::Wording& wording,
                                  const flows::Session& intake, const std::string& reference,
                                  cases::Consent consent) const;
   // A case's deadline alerts are no longer wanted (closed, erased, purged).
-  bool cancel_deadlines(storage::CaseId id);
+  Result<void> cancel_deadlines(storage::CaseId id);
   // Retention: idle conversations without a case and old closed cases go; counts stay; dedup
   // timestamps past the redelivery window and peers nothing holds go.
-  bool purge(TimePoint now);
+  Result<void> purge(TimePoint now);
   // Every copy of a case: its rows (events, notes, links, name keys go with it), the events of
   // other cases that name it, its audit trail, its deadline alerts, and what its filer's
   // conversation still held of its answers. The caller records the erasure itself if it should.
-  bool erase_everywhere(const storage::CaseRow& row);
-  // Where the outbox stands now (nothing on a storage failure), and the messages queued since
-  // marked as about a case: erasing it drops those still waiting (storage::Outbox).
-  std::optional<std::int64_t> outbox_mark();
-  bool queued_about(storage::CaseId id, std::optional<std::int64_t> mark);
+  Result<void> erase_everywhere(const storage::CaseRow& row);
+  // Where the outbox stands now, and the messages queued since marked as about a case: erasing
+  // it drops those still waiting (storage::Outbox).
+  Result<std::int64_t> outbox_mark();
+  Result<void> queued_about(storage::CaseId id, std::int64_t mark);
   // Removes the peers added before created_before that nothing holds (storage::Peers::unused),
-  // staff excepted; only that one when given. How many went; nothing on a storage failure.
-  std::optional<int> remove_unused_peers(std::int64_t created_before,
-                                         std::optional<storage::PeerId> only);
+  // staff excepted; only that one when given. How many went.
+  Result<int> remove_unused_peers(std::int64_t created_before, std::optional<storage::PeerId> only);
 
-  bool to_host(const std::string& address, const std::string& text);
-  bool to_staff(const std::string& address, const std::string& text);
+  Result<void> to_host(const std::string& address, const std::string& text);
+  Result<void> to_staff(const std::string& address, const std::string& text);
 
   // enrolment.cpp: a member who is not active yet, writing (their enrolment code, perhaps).
-  bool answer_inactive(storage::StaffRow& member, std::string_view text,
-                       const std::optional<Identity>& identity, TimePoint now);
+  Result<void> answer_inactive(storage::StaffRow& member, std::string_view text,
+                               const std::optional<Identity>& identity, TimePoint now);
 
   // staff_commands.cpp
-  bool on_staff_message(storage::StaffRow member, std::string_view text, TimePoint now);
-  bool run_staff_command(const storage::StaffRow& member, const cases::StaffCommand& command,
-                         TimePoint now);
+  Result<void> on_staff_message(storage::StaffRow member, std::string_view text, TimePoint now);
+  Result<void> run_staff_command(const storage::StaffRow& member,
+                                 const cases::StaffCommand& command, TimePoint now);
   // One command on one visible case (not erase).
-  bool run_case_command(const storage::StaffRow& member, const cases::StaffCommand& command,
-                        const Loaded& loaded, TimePoint now);
-  bool list_cases(const storage::StaffRow& member, const cases::StaffCommand& command,
-                  TimePoint now);
-  bool show_case(const storage::StaffRow& member, const Loaded& loaded);
-  bool change_case(const storage::StaffRow& member, const cases::StaffCommand& command,
-                   const Loaded& loaded, TimePoint now);
-  bool link_cases(const storage::StaffRow& member, const cases::StaffCommand& command,
-                  TimePoint now);
-  bool erase_case(const storage::StaffRow& member, const cases::StaffCommand& command,
-                  const Loaded& loaded, TimePoint now);
-  bool verify_member(const storage::StaffRow& member, const cases::StaffCommand& command,
-                     TimePoint now);
-  bool list_staff(const storage::StaffRow& member);
-  bool show_stats(const storage::StaffRow& member);
+  Result<void> run_case_command(const storage::StaffRow& member, const cases::StaffCommand& command,
+                                const Loaded& loaded, TimePoint now);
+  Result<void> list_cases(const storage::StaffRow& member, const cases::StaffCommand& command,
+                          TimePoint now);
+  Result<void> show_case(const storage::StaffRow& member, const Loaded& loaded);
+  Result<void> change_case(const storage::StaffRow& member, const cases::StaffCommand& command,
+                           const Loaded& loaded, TimePoint now);
+  Result<void> set_case_status(const storage::StaffRow& member, const cases::StaffCommand& command,
+                               const Loaded& loaded, TimePoint now);
+  Result<void> acknowledge_case(const storage::StaffRow& member, const Loaded& loaded,
+                                TimePoint now);
+  Result<void> assign_case(const storage::StaffRow& member, const cases::StaffCommand& command,
+                           const Loaded& loaded, TimePoint now);
+  // An event on the case by member, and its audit line.
+  Result<void> case_event(const storage::StaffRow& member, const Loaded& loaded,
+                          const std::string& kind, std::optional<cases::Status> status,
+                          const std::string& detail, TimePoint now);
+  Result<void> case_audit(const storage::StaffRow& member, const Loaded& loaded);
+  Result<void> link_cases(const storage::StaffRow& member, const cases::StaffCommand& command,
+                          TimePoint now);
+  Result<void> erase_case(const storage::StaffRow& member, const cases::StaffCommand& command,
+                          const Loaded& loaded, TimePoint now);
+  Result<void> verify_member(const storage::StaffRow& member, const cases::StaffCommand& command,
+                             TimePoint now);
+  Result<void> list_staff(const storage::StaffRow& member);
+  Result<void> show_stats(const storage::StaffRow& member);
   // "consent K7QM-3XPD yes|no" (coordinators): an event, an audit line, and the referents of the
   // centre sent the case once it is yes.
-  bool record_consent(const storage::StaffRow& member, const cases::StaffCommand& command,
-                      const Loaded& loaded, TimePoint now);
+  Result<void> record_consent(const storage::StaffRow& member, const cases::StaffCommand& command,
+                              const Loaded& loaded, TimePoint now);
   // What member is shown of a case visible_case let them see (View::none: answered as a case
-  // that does not exist); nothing when the store failed.
-  std::optional<cases::View> view_for(const storage::StaffRow& member, const Loaded& loaded);
+  // that does not exist).
+  Result<cases::View> view_for(const storage::StaffRow& member, const Loaded& loaded);
   // The case if member may see it; nothing (and "no such case" said) otherwise.
-  std::optional<Loaded> visible_case(const storage::StaffRow& member, const std::string& reference,
-                                     bool& failed);
-  bool reply(const storage::StaffRow& member, const std::string& key,
-             const std::map<std::string, std::string>& values = {});
-  bool audit(const storage::StaffRow& member, const std::string& action, const std::string& subject,
-             TimePoint now);
+  Result<std::optional<Loaded>> visible_case(const storage::StaffRow& member,
+                                             const std::string& reference);
+  Result<void> reply(const storage::StaffRow& member, const std::string& key,
+                     const std::map<std::string, std::string>& values = {});
+  Result<void> audit(const storage::StaffRow& member, const std::string& action,
+                     const std::string& subject, TimePoint now);
 
   // Sends each active staff member text_for(member) (nothing when it is empty); referents only
   // for cases at centre (when given).
-  bool tell_staff(const TextFor& text_for, const std::optional<std::string>& referents_of_centre,
-                  const std::string& except_address = {});
-  bool tell_coordinators(const TextFor& text_for, const std::string& except_address = {});
+  Result<void> tell_staff(const TextFor& text_for,
+                          const std::optional<std::string>& referents_of_centre,
+                          const std::string& except_address = {});
+  Result<void> tell_coordinators(const TextFor& text_for, const std::string& except_address = {});
   std::optional<cases::Wording> wording_for(const flows::Session& intake) const;
+  // The same, or a failure naming what is missing.
+  Result<cases::Wording> wording_or_fail(const flows::Session& intake) const;
   flows::ValidationContext context(const flows::Language& language, TimePoint now) const;
 
   storage::Store& store_;
@@ -214,6 +243,7 @@ class Desk {
   std::map<std::string, TimePoint> sessionless_told_;  // in memory only, bounded
   TimePoint sessionless_window_{};
   int sessionless_in_window_ = 0;
+  std::int64_t timers_dropped_ = 0;  // payloads that did not read, since start
 };
 
 // The value a transport's inbound handler or a test reads as the time: Unix seconds and
@@ -221,8 +251,14 @@ class Desk {
 std::int64_t unix_seconds(TimePoint now);
 std::int64_t unix_millis(TimePoint now);
 
-cases::Role role_of(const storage::StaffRow& member);
 // Whether a member's centres include centre.
 bool follows(const storage::StaffRow& member, const std::string& centre);
+
+// The outcome of a call whose value the caller does not need.
+template <typename T>
+Result<void> outcome(Result<T> result) {
+  if (!result) return std::move(result).error();
+  return {};
+}
 
 }  // namespace gvo::desk

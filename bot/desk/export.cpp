@@ -37,7 +37,7 @@ storage::Result<std::string> export_cases(storage::Store& store, flows::TimePoin
     if (!row) return std::move(row).error();
     Json document;
     document["reference"] = row->reference;
-    document["status"] = row->status;
+    document["status"] = std::string(storage::to_string(row->status));
     document["created_at"] = utc_text(row->created_at);
     document["updated_at"] = utc_text(row->updated_at);
     Json fields = Json::object();
@@ -59,7 +59,7 @@ storage::Result<std::string> export_cases(storage::Store& store, flows::TimePoin
     Json timeline = Json::array();
     for (const auto& event : events.value()) {
       Json item{{"at", utc_text(event.at)}, {"actor", event.actor}, {"kind", event.kind}};
-      item["status"] = event.status.empty() ? Json() : Json(event.status);
+      item["status"] = event.status ? Json(std::string(storage::to_string(*event.status))) : Json();
       item["detail"] = event.detail.empty() ? Json() : Json(event.detail);
       timeline.push_back(std::move(item));
     }

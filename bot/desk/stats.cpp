@@ -23,7 +23,7 @@ storage::Result<std::vector<CaseCount>> count_cases(storage::Store& store) {
     const auto date = flows::brussels_date(static_cast<double>(row->created_at) * 1000.0);
     char month[16];
     std::snprintf(month, sizeof month, "%04d-%02d", date.year, date.month);
-    ++counts[{month, centre.empty() ? "-" : centre, row->status}];
+    ++counts[{month, centre.empty() ? "-" : centre, std::string(storage::to_string(row->status))}];
   }
   auto purged = cases.purged_counts();
   if (!purged) return std::move(purged).error();

@@ -56,9 +56,10 @@ DeskFigures spread_senders(const desk::FlowSet& flows, int senders,
   std::vector<std::pair<std::string, std::string>> sent;
   desk::Desk desk(
       store, flows, "intake",
-      [&](const std::string& address, const std::string& text, storage::Audience) {
+      [&](const std::string& address, const std::string& text,
+          storage::Audience) -> storage::Result<void> {
         sent.emplace_back(address, text);
-        return true;
+        return {};
       },
       bench::counting_reference_bits(),
       [](const std::string&) { return std::optional<desk::Identity>(); }, core::RetentionConfig{},
@@ -73,11 +74,9 @@ DeskFigures spread_senders(const desk::FlowSet& flows, int senders,
   }
   const std::string busy = flows.desk.text("host.busy", "fr");
   auto write = [&](const std::string& address, const std::string& text, flows::TimePoint at) {
-    const auto done = store.db().transact([&]() -> storage::Result<void> {
-      if (desk.on_message(address, text, at)) return {};
-      return storage::fail(storage::Errc::sql_failed, "refused");
-    });
-    if (!done) throw std::runtime_error("a message was refused");
+    const auto done = store.db().transact(
+        [&]() -> storage::Result<void> { return desk.on_message(address, text, at); });
+    if (!done) throw std::runtime_error("a message was refused: " + describe(done.error()));
   };
   DeskFigures figures;
   std::vector<double> reply_ms;

@@ -59,7 +59,9 @@ int main(int argc, char** argv) {
   const core::RetentionConfig retention;
   desk::Desk desk(
       store, *flows, "intake",
-      [](const std::string&, const std::string&, storage::Audience) { return true; },
+      [](const std::string&, const std::string&, storage::Audience) -> storage::Result<void> {
+        return {};
+      },
       bench::counting_reference_bits(),
       [](const std::string&) { return std::optional<desk::Identity>(); }, retention);
   auto now = std::chrono::system_clock::time_point(std::chrono::seconds(1'773'662'400));
@@ -104,7 +106,8 @@ int main(int argc, char** argv) {
         }
       }
       now += std::chrono::hours(1);
-      for (auto next = desk.next_timer_ms(); next && *next <= desk::unix_millis(now);
+      for (auto next = desk.next_timer_ms();
+           next && next.value() && *next.value() <= desk::unix_millis(now);
            next = desk.next_timer_ms()) {
         in_one_commit([&] { return desk.on_due_timers(now); });
       }

@@ -66,7 +66,7 @@ struct Bench {
         *store, *flows, "intake",
         [this](const std::string& address, const std::string& text,
                gvo::storage::Audience audience) {
-          return transport->send(address, text, audience).ok();
+          return gvo::desk::outcome(transport->send(address, text, audience));
         },
         gvo::bench::counting_reference_bits(),
         [](const std::string&) { return std::optional<gvo::desk::Identity>(); },

@@ -107,7 +107,8 @@ void fill(const std::string& config_path, int cases, int conversations) {
   const auto flows = gvo::desk::load_flows(std::string(GVO_SOURCE_ROOT) + "/flows/defs");
   gvo::desk::Desk desk(
       store, *flows, "intake",
-      [](const std::string&, const std::string&, gvo::storage::Audience) { return true; },
+      [](const std::string&, const std::string&,
+         gvo::storage::Audience) -> gvo::storage::Result<void> { return {}; },
       gvo::bench::counting_reference_bits(),
       [](const std::string&) { return std::optional<gvo::desk::Identity>(); },
       gvo::core::RetentionConfig{}, gvo::cases::RateLimitSettings{1e9, 1e9, 1e9, 1e9, 1e9, 1e9});
@@ -146,7 +147,7 @@ void fill(const std::string& config_path, int cases, int conversations) {
         gvo::storage::NewCase fresh;
         fresh.reference = "bench" + std::to_string(i);
         fresh.centre = centres[static_cast<std::size_t>(i) % centres.size()];
-        fresh.status = "new";
+        fresh.status = gvo::storage::CaseStatus::reported;
         fresh.intake = intake;
         fresh.name_keys = {"name " + std::to_string(i), "nationality " + std::to_string(i % 50)};
         if (!case_store.add(fresh, seconds - i)) return false;

@@ -102,9 +102,12 @@ class Run {
     std::istringstream split(centres);
     for (std::string centre; std::getline(split, centre, ',');) list.push_back(centre);
     storage::StaffStore staff(*store_);
-    in_transaction([&] {
-      auto id = staff.add(address, role, list, language, 0);
-      return id.ok() && staff.verify(id.value(), key_of(address), 0).ok();
+    const auto typed = storage::parse_staff_role(role);
+    REQUIRE(typed);
+    in_transaction([&]() -> storage::Result<void> {
+      auto id = staff.add(address, *typed, list, language, 0);
+      if (!id) return std::move(id).error();
+      return staff.verify(id.value(), key_of(address), 0);
     });
   }
 
@@ -136,9 +139,10 @@ class Run {
     store_ = std::make_unique<storage::Store>(std::move(store).value());
     desk_ = std::make_unique<desk::Desk>(
         *store_, test::flow_world(), "intake",
-        [this](const std::string& address, const std::string& text, storage::Audience) {
+        [this](const std::string& address, const std::string& text,
+               storage::Audience) -> storage::Result<void> {
           inbox_[address].push_back(text);
-          return true;
+          return {};
         },
         [this] {
           std::array<std::uint8_t, cases::kReferenceRandomBytes> bits{};
@@ -155,11 +159,8 @@ class Run {
   template <typename Body>
   void in_transaction(Body body) {
     auto& db = store_->db();
-    const auto done = db.transact([&]() -> storage::Result<void> {
-      if (body()) return {};
-      return storage::fail(storage::Errc::sql_failed, "the desk refused");
-    });
-    INFO((done.ok() ? std::string() : done.error().detail));
+    const auto done = db.transact([&]() -> storage::Result<void> { return body(); });
+    INFO((done.ok() ? std::string() : storage::describe(done.error())));
     REQUIRE(done.ok());
   }
 
@@ -168,14 +169,14 @@ class Run {
   void write(const std::string& who, const std::string& text) {
     desk();
     clear_inboxes();
-    in_transaction([&] {
+    in_transaction([&]() -> storage::Result<void> {
       const std::int64_t seconds = desk::unix_seconds(now_);
       auto peer = storage::Peers(*store_).find_or_add(who, seconds);
-      return peer.ok() &&
-             storage::first_time_seen(*store_, peer.value(), desk::unix_millis(now_) + ++sent_,
-                                      seconds)
-                 .ok() &&
-             desk_->on_message(who, text, now_);
+      if (!peer) return std::move(peer).error();
+      auto seen = storage::first_time_seen(*store_, peer.value(), desk::unix_millis(now_) + ++sent_,
+                                           seconds);
+      if (!seen) return std::move(seen).error();
+      return desk_->on_message(who, text, now_);
     });
   }
 
@@ -270,7 +271,9 @@ class Run {
     // Minute by minute, so that each timer runs at its own time.
     const auto end = now_ + step;
     while (now_ < end) {
-      const auto next = desk_->next_timer_ms();
+      const auto due = desk_->next_timer_ms();
+      REQUIRE(due.ok());
+      const std::optional<std::int64_t> next = due.value();
       const auto target =
           next ? std::min(end, flows::TimePoint(std::chrono::milliseconds(*next))) : end;
       now_ = std::max(now_, target);
@@ -386,7 +389,7 @@ class Run {
     if (what == "status") {
       auto row = cases.get(**id);
       REQUIRE(row.ok());
-      CHECK(row->status == expected);
+      CHECK(storage::to_string(row->status) == expected);
     } else if (what == "events") {
       auto events = cases.events(**id);
       REQUIRE(events.ok());

@@ -38,9 +38,10 @@ class Floor {
     // What the desk queues is kept here (the outbox itself is not under test).
     desk_ = std::make_unique<desk::Desk>(
         *store_, test::flow_world(), "intake",
-        [this](const std::string& address, const std::string& text, storage::Audience) {
+        [this](const std::string& address, const std::string& text,
+               storage::Audience) -> storage::Result<void> {
           sent_.push_back({address, text});
-          return true;
+          return {};
         },
         [this] {
           std::array<std::uint8_t, cases::kReferenceRandomBytes> random{};
@@ -69,10 +70,9 @@ class Floor {
     auto group = store_->db().begin_group();
     REQUIRE(group.ok());
     for (const auto& [address, text, at] : messages) {
-      const auto done = store_->db().transact([&]() -> storage::Result<void> {
-        if (desk_->on_message(address, text, at)) return {};
-        return storage::fail(storage::Errc::sql_failed, "refused");
-      });
+      const auto done = store_->db().transact(
+          [&]() -> storage::Result<void> { return desk_->on_message(address, text, at); });
+      INFO((done.ok() ? std::string() : storage::describe(done.error())));
       REQUIRE(done.ok());
     }
     REQUIRE(group->commit().ok());

@@ -11,6 +11,7 @@
 #include "bot/cases/enrolment.hpp"
 #include "bot/desk/desk.hpp"
 #include "storage/outbox.hpp"
+#include "storage/timers.hpp"
 #include "tests/flows/flow_fixture.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -19,6 +20,15 @@ namespace {
 using namespace gvo;
 using storage::Audience;
 using storage::Clearance;
+using storage::StaffRole;
+using storage::StaffState;
+
+// A test body's outcome: a Result as it is, a bool as a failure without a reason.
+storage::Result<void> as_result(storage::Result<void> result) { return result; }
+storage::Result<void> as_result(bool ok) {
+  if (ok) return {};
+  return storage::fail(storage::Errc::sql_failed, "refused");
+}
 
 storage::Bytes bytes(const std::string& text) { return storage::Bytes(text.begin(), text.end()); }
 
@@ -34,8 +44,10 @@ class World {
     store_ = std::make_unique<storage::Store>(std::move(store).value());
     desk_ = std::make_unique<desk::Desk>(
         *store_, test::flow_world(), "intake",
-        [this](const std::string& address, const std::string& text, Audience audience) {
-          return storage::Outbox(*store_).queue(address, text, 0, audience).ok();
+        [this](const std::string& address, const std::string& text,
+               Audience audience) -> storage::Result<void> {
+          if (refuse_sends_) return storage::fail(storage::Errc::busy, "the outbox (a test)");
+          return storage::Outbox(*store_).queue(address, text, 0, audience);
         },
         [] {
           return std::array<std::uint8_t, cases::kReferenceRandomBytes>{1, 2, 3, 4, 5};
@@ -51,17 +63,18 @@ class World {
   std::string db_file() const { return dir_.file("bot.db"); }
   desk::Desk& desk() { return *desk_; }
   void set_key(const std::string& address, const std::string& key) { keys_[address] = key; }
+  // From now on the outbox refuses every message the desk queues.
+  void refuse_sends() { refuse_sends_ = true; }
 
   template <typename Body>
   void commit(Body body) {
-    const auto done = store_->db().transact([&]() -> storage::Result<void> {
-      if (body()) return {};
-      return storage::fail(storage::Errc::sql_failed, "refused");
-    });
+    const auto done =
+        store_->db().transact([&]() -> storage::Result<void> { return as_result(body()); });
+    INFO((done.ok() ? std::string() : storage::describe(done.error())));
     REQUIRE(done.ok());
   }
 
-  storage::StaffId add(const std::string& address, const std::string& role,
+  storage::StaffId add(const std::string& address, StaffRole role,
                        const std::vector<std::string>& centres = {}) {
     storage::StaffStore staff(*store_);
     storage::StaffId id = 0;
@@ -123,6 +136,7 @@ class World {
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<desk::Desk> desk_;
   std::map<std::string, std::string> keys_;
+  bool refuse_sends_ = false;
 };
 
 std::int64_t seconds_of(flows::TimePoint now) { return desk::unix_seconds(now); }
@@ -138,7 +152,7 @@ TEST_CASE("the gate: a person who is not staff never gets staff data") {
 
 TEST_CASE("the gate: staff data only to an active member, encrypted to their pinned key") {
   World world;
-  const auto id = world.add("coord", "coordinator");
+  const auto id = world.add("coord", StaffRole::coordinator);
   // Not active yet: nothing but notices.
   CHECK(world.clear("coord", Audience::staff, std::string("K1")) == Clearance::drop);
   CHECK(world.clear("coord", Audience::host, std::string("K1")) == Clearance::drop);
@@ -150,13 +164,13 @@ TEST_CASE("the gate: staff data only to an active member, encrypted to their pin
   CHECK(world.clear("coord", Audience::host, std::string("K1")) == Clearance::send);
   // The transport does not know the key yet: it waits, and asks again.
   CHECK(world.clear("coord", Audience::staff, std::nullopt) == Clearance::wait);
-  CHECK(world.member("coord")->state == "active");
+  CHECK(world.member("coord")->state == StaffState::active);
 }
 
 TEST_CASE("the gate: a key change seen on the way out suspends and purges before anything goes") {
   World world;
-  const auto coord = world.add("coord", "coordinator");
-  const auto other = world.add("coord2", "coordinator");
+  const auto coord = world.add("coord", StaffRole::coordinator);
+  const auto other = world.add("coord2", StaffRole::coordinator);
   world.pin(coord, "K1");
   world.pin(other, "O1");
   storage::Outbox outbox(world.store());
@@ -170,7 +184,7 @@ TEST_CASE("the gate: a key change seen on the way out suspends and purges before
   // The session would now encrypt to K2 (re-registered, or an attacker with the credentials).
   CHECK(world.clear("coord", Audience::staff, std::string("K2")) == Clearance::drop);
   const auto member = world.member("coord");
-  CHECK(member->state == "suspended");
+  CHECK(member->state == StaffState::suspended);
   CHECK(member->pinned_key.empty());
   // Only the notice is left for them; the other coordinator is told.
   const auto left = world.waiting_for("coord");
@@ -222,8 +236,8 @@ TEST_CASE("enrolment codes are unguessable in shape, read back as written by peo
 
 TEST_CASE("enrolment: only the code issued to that address pins the key it writes with") {
   World world;
-  const auto ana = world.add("ana", "coordinator");
-  const auto bram = world.add("bram", "referent", {"vottem"});
+  const auto ana = world.add("ana", StaffRole::coordinator);
+  const auto bram = world.add("bram", StaffRole::referent, {"vottem"});
   storage::StaffStore staff(world.store());
   const std::int64_t valid_until = seconds_of(world.now_) + 3600;
   world.commit([&] {
@@ -235,11 +249,11 @@ TEST_CASE("enrolment: only the code issued to that address pins the key it write
 
   // Whoever holds the name "ana" (the first to take it) writes: nothing pins.
   world.write("ana", "hello, I am the coordinator");
-  CHECK(world.member("ana")->state == "unverified");
+  CHECK(world.member("ana")->state == StaffState::unverified);
   world.write("ana", "enrol 2222-3333-4444");  // a guess
   world.write("ana", "enrol DDDD-EEEE-FFFF");  // bram's code, from ana's address
   auto member = world.member("ana");
-  CHECK(member->state == "unverified");
+  CHECK(member->state == StaffState::unverified);
   CHECK(member->enrolment_pending);
   // Every answer they got was a notice: no case data can be in it.
   for (const auto& [text, audience] : world.waiting_for("ana")) CHECK(audience == Audience::notice);
@@ -252,18 +266,18 @@ TEST_CASE("enrolment: only the code issued to that address pins the key it write
   // Bram, with his own code, as people type it.
   world.write("bram", "enrol dddd eeee ffff");
   member = world.member("bram");
-  CHECK(member->state == "active");
+  CHECK(member->state == StaffState::active);
   CHECK(member->pinned_key == bytes("bram key"));
   CHECK_FALSE(member->enrolment_pending);
   // Used up: the same code again changes nothing, and counts as nothing new to pin.
   world.set_key("bram", "another key");
   world.write("bram", "enrol DDDD-EEEE-FFFF");
-  CHECK(world.member("bram")->state == "suspended");  // the key it writes with changed
+  CHECK(world.member("bram")->state == StaffState::suspended);  // the key it writes with changed
 }
 
 TEST_CASE("enrolment: five wrong tries burn the code, and an expired code pins nothing") {
   World world;
-  const auto id = world.add("ana", "coordinator");
+  const auto id = world.add("ana", StaffRole::coordinator);
   storage::StaffStore staff(world.store());
   world.set_key("ana", "ana key");
   world.commit(
@@ -271,19 +285,19 @@ TEST_CASE("enrolment: five wrong tries burn the code, and an expired code pins n
   for (int i = 0; i < storage::kMaxEnrolmentFailures; ++i) world.write("ana", "2222-3333-4444");
   CHECK_FALSE(world.member("ana")->enrolment_pending);
   world.write("ana", "AAAA-BBBB-CCCC");  // right, but burnt
-  CHECK(world.member("ana")->state == "unverified");
+  CHECK(world.member("ana")->state == StaffState::unverified);
 
   world.commit(
       [&] { return staff.set_enrolment(id, "AAAABBBBCCCC", seconds_of(world.now_) + 60).ok(); });
   world.now_ += std::chrono::minutes(2);
   world.write("ana", "AAAA-BBBB-CCCC");
-  CHECK(world.member("ana")->state == "unverified");
+  CHECK(world.member("ana")->state == StaffState::unverified);
   CHECK_FALSE(world.member("ana")->enrolment_pending);
 
   world.commit(
       [&] { return staff.set_enrolment(id, "AAAABBBBCCCC", seconds_of(world.now_) + 60).ok(); });
   world.write("ana", "AAAA-BBBB-CCCC");
-  CHECK(world.member("ana")->state == "active");
+  CHECK(world.member("ana")->state == StaffState::active);
   // The code is kept only as a keyed hash.
   for (const std::string& file : {world.db_file(), world.db_file() + "-wal"}) {
     CHECK(test::read_text(file).find("AAAABBBBCCCC") == std::string::npos);
@@ -318,8 +332,8 @@ bool any_holds(const std::vector<std::pair<std::string, Audience>>& queued,
 
 TEST_CASE("erasure: what still waits to go about an erased case goes with it") {
   World world;
-  world.pin(world.add("ana", "coordinator"), "ana key");
-  world.pin(world.add("bram", "coordinator"), "bram key");
+  world.pin(world.add("ana", StaffRole::coordinator), "ana key");
+  world.pin(world.add("bram", StaffRole::coordinator), "bram key");
   world.set_key("ana", "ana key");
   file_intake(world, "host-1", "QUORBAX Zelmira");
   const std::string reference = reference_in(world.waiting_for("host-1"));
@@ -337,7 +351,7 @@ TEST_CASE("erasure: what still waits to go about an erased case goes with it") {
 
 TEST_CASE("forget me: what waits for the host goes, but the answer that says what was erased") {
   World world;
-  world.pin(world.add("ana", "coordinator"), "ana key");
+  world.pin(world.add("ana", StaffRole::coordinator), "ana key");
   file_intake(world, "host-1", "QUORBAX Zelmira");
   // Offline: the summary of their answers, with the name, still waits for them.
   REQUIRE(any_holds(world.waiting_for("host-1"), "QUORBAX Zelmira"));
@@ -357,7 +371,7 @@ TEST_CASE("forget me: what waits for the host goes, but the answer that says wha
   CHECK_FALSE(storage::Peers(world.store()).find("host-1").value().has_value());
   CHECK(world.desk().take_removed_addresses() == std::vector<std::string>{"host-1"});
   // The refused command of a referent is audited, without its arguments.
-  world.pin(world.add("bram", "referent", {"vottem"}), "bram key");
+  world.pin(world.add("bram", StaffRole::referent, {"vottem"}), "bram key");
   world.set_key("bram", "bram key");
   world.write("bram", "erase " + reference_in(world.waiting_for("ana")) + " confirm");
   auto refused = world.store().db().prepare(
@@ -373,7 +387,7 @@ TEST_CASE("forget me: what waits for the host goes, but the answer that says wha
 TEST_CASE(
     "forget me: only the person's asking forgets them, never a timer that outlived its wait") {
   World world;
-  world.pin(world.add("ana", "coordinator"), "ana key");
+  world.pin(world.add("ana", StaffRole::coordinator), "ana key");
   file_intake(world, "host-1", "QUORBAX Zelmira");
   const auto peer = storage::Peers(world.store()).find("host-1").value();
   REQUIRE(peer.has_value());
@@ -392,4 +406,53 @@ TEST_CASE(
   CHECK(cases.of_host(*peer).value().size() == 1);  // still theirs
   world.write("host-1", "statut");
   CHECK(any_holds(world.waiting_for("host-1"), "QUORBAX Zelmira"));
+}
+
+TEST_CASE("the desk's contract: a failure says why, and the caller's rollback leaves nothing") {
+  World world;
+  world.pin(world.add("ana", StaffRole::coordinator), "ana key");
+  world.pin(world.add("bram", StaffRole::coordinator), "bram key");
+  world.refuse_sends();
+  // A new host's first message: the flow would answer, the outbox refuses.
+  const auto written = world.store().db().transact([&]() -> storage::Result<void> {
+    return world.desk().on_message("host-9", "bonjour", world.now_);
+  });
+  REQUIRE_FALSE(written.ok());
+  CHECK(written.code() == storage::Errc::busy);
+  CHECK(written.error().detail == "the outbox (a test)");
+  // Rolled back: no peer, no conversation, no timer of theirs.
+  CHECK_FALSE(storage::Peers(world.store()).find("host-9").value().has_value());
+  CHECK_FALSE(storage::Timers(world.store()).next_due().value().has_value());
+  // A member's key change whose notice to bram cannot be queued: not accepted, nothing
+  // suspended.
+  const auto changed = world.store().db().transact([&]() -> storage::Result<void> {
+    return world.desk().on_identity_changed("ana", world.now_);
+  });
+  CHECK_FALSE(changed.ok());
+  CHECK(world.member("ana")->state == StaffState::active);
+}
+
+TEST_CASE("timers: one whose payload does not read is dropped, and the others still run") {
+  World world;
+  world.pin(world.add("ana", StaffRole::coordinator), "ana key");
+  file_intake(world, "host-1", "QUORBAX Zelmira");
+  const auto peer = storage::Peers(world.store()).find("host-1").value();
+  REQUIRE(peer.has_value());
+  storage::Timers timers(world.store());
+  const auto due = desk::unix_millis(world.now_);
+  world.commit([&] {
+    return timers.schedule("flow.reminder", "peer x wait 3", due - 2).ok() &&
+           timers.schedule("deadline", "case 1 day", due - 2).ok() &&
+           timers.schedule("flow.nudge", "peer 1", due - 1).ok() &&
+           // As earlier versions wrote it: the forgotten host's address goes.
+           timers.schedule("forget.peer", "peer " + std::to_string(*peer) + " ", due).ok();
+  });
+  // host-1 is not forgotten (it has a case): what forget.peer runs leaves it.
+  world.commit([&] { return world.desk().on_due_timers(world.now_); });
+  auto query = world.store().db().prepare(
+      "SELECT count(*) FROM timers WHERE subject IN ('peer x wait 3', 'case 1 day', 'peer 1')");
+  REQUIRE(query.ok());
+  REQUIRE(query->step().value());
+  CHECK(query->column_int64(0) == 0);
+  CHECK(storage::Peers(world.store()).find("host-1").value().has_value());
 }

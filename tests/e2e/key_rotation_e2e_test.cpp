@@ -199,8 +199,8 @@ TEST_CASE("a rotation killed in the middle leaves the old state, and the next st
         if (auto added = peers.find_or_add(address, 1000); !added) return added.error();
         if (auto session = add_session(store.value(), address); !session) return session;
       }
-      auto member =
-          gvo::storage::StaffStore(store.value()).add("coord", "coordinator", {}, "en", 1000);
+      auto member = gvo::storage::StaffStore(store.value())
+                        .add("coord", gvo::storage::StaffRole::coordinator, {}, "en", 1000);
       if (!member) return member.error();
       return {};
     });

@@ -138,19 +138,25 @@ Planted plant(const std::string& path, const SealingKey& key) {
   planted.member_peer = peers.find_or_add(kMember, 1000).value();
   const auto stranger = peers.find_or_add(kStranger, 1000).value();
   StaffStore staff(store);
-  auto member = staff.add(kMember, "coordinator", {"brussels"}, "fr", 1000);
+  auto member = staff.add(kMember, gvo::storage::StaffRole::coordinator, {"brussels"}, "fr", 1000);
   REQUIRE(member.ok());
   planted.member = member.value();
   REQUIRE(staff.set_enrolment(planted.member, "123456", 5000).ok());
   REQUIRE(
       gvo::storage::AuditLog(store).record(1000, "bot", std::nullopt, "erased", "K7QM-3XPD").ok());
   CaseStore cases(store);
-  auto id = cases.add(
-      {"K7QM-3XPD", planted.host, "brussels", "reported", kIntake, {"bnl mhmd", "mhmd"}}, 1000);
+  auto id = cases.add({"K7QM-3XPD",
+                       planted.host,
+                       "brussels",
+                       gvo::storage::CaseStatus::reported,
+                       kIntake,
+                       {"bnl mhmd", "mhmd"}},
+                      1000);
   REQUIRE(id.ok());
   planted.case_id = id.value();
   REQUIRE(
-      cases.add_event(planted.case_id, 1001, "host", planted.host, "update", "", "a word").ok());
+      cases.add_event(planted.case_id, 1001, "host", planted.host, "update", std::nullopt, "a word")
+          .ok());
   REQUIRE(
       gvo::storage::Conversations(store).save(planted.host, "{\"flow\":\"intake\"}", 1000).ok());
   REQUIRE(gvo::storage::Outbox(store).queue(kHost, "your case is K7QM-3XPD", 1000000).ok());
@@ -232,7 +238,7 @@ TEST_CASE("after a rotation every lookup by address works with the new key alone
   CHECK(staff.use_enrolment(planted.member, "123456", 2000).value() ==
         gvo::storage::Enrolment::none);
   CHECK(staff.verify(planted.member, Bytes(33, 5), 2000).ok());
-  CHECK(staff.find(kMember).value()->state == "active");
+  CHECK(staff.find(kMember).value()->state == gvo::storage::StaffState::active);
 
   CaseStore cases(store);
   CHECK(cases.at_centre("brussels").value() == std::vector<gvo::storage::CaseId>{planted.case_id});
