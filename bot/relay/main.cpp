@@ -57,6 +57,12 @@ Limits (bot/relay/PROTOCOL.md, "Limits"; 0 turns one off). Over one, an upgrade 
                                     (default 200, in bursts of as many)
   --new-accounts-per-address N      accounts registering themselves from one address, a minute
                                     (default 20, in bursts of as many)
+  --sends-per-recipient N           messages one account may send to one recipient, a
+                                    second (default 50, in bursts of 4 times as many); then
+                                    429 with retry_after
+  --sends-per-account N             messages one account may send to all recipients together,
+                                    a second (default 2000, in bursts of 4 times as many):
+                                    a ceiling for the bot, which writes to every host
   --pre-keys-per-requester N        one-time pre-keys one account may take from others'
                                     bundles, an hour (default 20); past it, bundles come
                                     without one
@@ -114,6 +120,16 @@ bool parse_limit(const std::string& arg, const std::string& text, Options& optio
        [&](long n) { options.flood.new_accounts_per_minute = static_cast<double>(n); }},
       {"--new-accounts-per-address", 1'000'000,
        [&](long n) { options.flood.new_accounts_per_address_per_minute = static_cast<double>(n); }},
+      {"--sends-per-recipient", 1'000'000,
+       [&](long n) {
+         options.service.sends_per_second = static_cast<double>(n);
+         options.service.send_burst = 4.0 * static_cast<double>(n);
+       }},
+      {"--sends-per-account", 1'000'000,
+       [&](long n) {
+         options.service.account_sends_per_second = static_cast<double>(n);
+         options.service.account_send_burst = 4.0 * static_cast<double>(n);
+       }},
       {"--pre-keys-per-requester", 1'000'000,
        [&](long n) { options.service.pre_keys_per_requester_per_hour = static_cast<double>(n); }},
       {"--forget-idle-accounts-after", 36'500,

@@ -289,8 +289,7 @@ Outcome RelayService::fetch_bundle(const std::string& requester, const std::stri
 
 Outcome RelayService::send(const std::string& account, const std::string& target, const Json& body,
                            std::int64_t now_ms) {
-  auto limit = send_limits_.try_emplace(account, limits_.sends_per_second, limits_.send_burst);
-  if (const auto wait = limit.first->second.take(now_ms)) {
+  if (const auto wait = take_send(account, target, now_ms)) {
     return refuse(429, "too many messages", {{"retry_after", std::ceil(*wait)}});
   }
   const auto timestamp = whole(body, "timestamp", 0, INT64_MAX);
@@ -357,6 +356,32 @@ Outcome RelayService::send(const std::string& account, const std::string& target
   return outcome;
 }
 
+std::optional<double> RelayService::take_send(const std::string& account, const std::string& target,
+                                              std::int64_t now_ms) {
+  RateLimit* whole_account = nullptr;
+  if (limits_.account_sends_per_second > 0) {
+    whole_account =
+        &send_limits_
+             .try_emplace(account, limits_.account_sends_per_second, limits_.account_send_burst)
+             .first->second;
+  }
+  // A pair's bucket only for a name that can be an account: a send to anything else is refused
+  // (404) after this, and must not make memory grow by the name.
+  RateLimit* pair = nullptr;
+  if (limits_.sends_per_second > 0 && is_account_name(target)) {
+    pair = &pair_send_limits_
+                .try_emplace(std::make_pair(account, target), limits_.sends_per_second,
+                             limits_.send_burst)
+                .first->second;
+  }
+  // Both must have a token; neither is spent when one of them refuses.
+  if (whole_account != nullptr && !whole_account->ready(now_ms)) return whole_account->take(now_ms);
+  if (pair != nullptr && !pair->ready(now_ms)) return pair->take(now_ms);
+  if (whole_account != nullptr) (void)whole_account->take(now_ms);
+  if (pair != nullptr) (void)pair->take(now_ms);
+  return std::nullopt;
+}
+
 std::vector<Delivery> RelayService::pending(const std::string& account, std::int64_t after_seq,
                                             std::size_t limit) {
   std::vector<Delivery> out;
@@ -405,12 +430,15 @@ AccountResult<Forgotten> RelayService::forget_idle_accounts(std::int64_t now_ms,
 }
 
 std::size_t RelayService::prune(std::int64_t now_ms) {
-  for (auto* limits : {&send_limits_, &pre_key_limits_}) {
-    for (auto it = limits->begin(); it != limits->end();) {
-      it = it->second.full(now_ms) ? limits->erase(it) : std::next(it);
+  auto forget_full = [now_ms](auto& limits) {
+    for (auto it = limits.begin(); it != limits.end();) {
+      it = it->second.full(now_ms) ? limits.erase(it) : std::next(it);
     }
-  }
-  return send_limits_.size() + pre_key_limits_.size();
+  };
+  forget_full(send_limits_);
+  forget_full(pair_send_limits_);
+  forget_full(pre_key_limits_);
+  return send_limits_.size() + pair_send_limits_.size() + pre_key_limits_.size();
 }
 
 }  // namespace gvo::relay

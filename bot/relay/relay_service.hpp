@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -46,8 +47,15 @@ class RateLimit {
 struct RelayLimits {
   std::size_t max_content_bytes = 64 * 1024;
   std::size_t max_pre_keys = 100;
+  // Sends from one account to one recipient: this many a second, in bursts of send_burst
+  // (0: no limit). Per pair, so that the bot, one account writing to every host, is not capped
+  // as a whole.
   double sends_per_second = 50;
   double send_burst = 200;
+  // All sends of one account, whoever they go to: a ceiling high enough for the bot
+  // (0: no limit).
+  double account_sends_per_second = 2000;
+  double account_send_burst = 4000;
   // One-time pre-keys one account may take from others' bundles: this many an hour, in bursts
   // of as many; beyond, bundles come without one (0: no limit).
   double pre_keys_per_requester_per_hour = 20;
@@ -101,7 +109,7 @@ class RelayService {
                                                 std::int64_t keyless_idle_ms);
 
   // Forgets rate-limit buckets that have filled up again (memory back to its baseline after a
-  // flood); how many are left.
+  // flood); how many are left (per sender, per sender and recipient, per requester).
   std::size_t prune(std::int64_t now_ms);
 
  private:
@@ -115,7 +123,12 @@ class RelayService {
   storage::Database& db_;
   Accounts accounts_;
   RelayLimits limits_;
-  std::map<std::string, RateLimit> send_limits_;
+  // Whether account may send to target now; when not, the seconds until it may.
+  std::optional<double> take_send(const std::string& account, const std::string& target,
+                                  std::int64_t now_ms);
+
+  std::map<std::string, RateLimit> send_limits_;  // by sender, all recipients together
+  std::map<std::pair<std::string, std::string>, RateLimit> pair_send_limits_;
   std::map<std::string, RateLimit> pre_key_limits_;
   bool deleted_since_checkpoint_ = false;
 };

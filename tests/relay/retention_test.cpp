@@ -124,14 +124,14 @@ TEST_CASE("the rate-limit buckets of a flood of senders are forgotten once they 
   Fixture f;
   REQUIRE(f.migrated);
   for (int i = 0; i < 500; ++i) {
-    // Each send makes its sender a bucket, before anything else is checked; a fetch that takes
-    // no pre-key makes none.
+    // Each send makes its sender a bucket and one for the pair (sender, recipient), before
+    // anything else is checked; a fetch that takes no pre-key makes none.
     (void)f.service.handle("flooder-" + std::to_string(i), "PUT", "/v1/messages/nobody", message(1),
                            kNow);
     (void)f.service.handle("flooder-" + std::to_string(i), "GET", "/v2/keys/nobody",
                            relay::Json::object(), kNow);
   }
-  CHECK(f.service.prune(kNow) == 500);
+  CHECK(f.service.prune(kNow) == 1000);
   CHECK(f.service.prune(kNow + 2 * kHour) == 0);
 }
 
