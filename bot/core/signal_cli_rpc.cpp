@@ -51,7 +51,9 @@ std::optional<Envelope> envelope_from(const Json& params) {
   }
   if (const auto exception = payload->find("exception");
       exception != payload->end() && exception->is_object()) {
-    out.untrusted_identity = text_at(*exception, "type") == "UntrustedIdentityException";
+    out.exception = text_at(*exception, "type");
+    if (out.exception.empty()) out.exception = "unnamed";
+    out.untrusted_identity = out.exception == "UntrustedIdentityException";
   }
   return out;
 }

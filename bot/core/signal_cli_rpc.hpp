@@ -52,6 +52,9 @@ struct Envelope {
   std::optional<std::string>
       text;  // dataMessage.message; absent for reactions, attachments only...
   bool untrusted_identity = false;           // an "exception" of type UntrustedIdentityException
+  // The type of the "exception" signal-cli reports when it could not read a message
+  // ("ProtocolInvalidMessageException"...; "" when there is none). A name, never content.
+  std::string exception;
   std::optional<std::int64_t> subscription;  // the wrapped shape names its subscription
 };
 

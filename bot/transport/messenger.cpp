@@ -54,10 +54,13 @@ class Messenger::Impl : public std::enable_shared_from_this<Messenger::Impl>, pu
         pump_(io, store, *this, handlers_.clearance, "relay", kSendWindow) {}
 
   void start() { client_.start(); }
-  void stop() {
+  // The connection closes (what was not acknowledged is delivered again on the next); for good,
+  // the pipeline's timers end too.
+  void stop(bool for_good) {
+    client_.stop();
+    if (!for_good) return;
     take_in_.stop();
     pump_.stop();
-    client_.stop();
   }
   void forget_handlers() { handlers_ = Handlers{}; }
   bool connected() const override { return client_.connected(); }
@@ -81,7 +84,7 @@ class Messenger::Impl : public std::enable_shared_from_this<Messenger::Impl>, pu
       on_envelope(std::move(envelope), std::move(ack));
     };
     handlers.disconnected = [this](const std::string& why) {
-      if (was_connected_) log::warning("relay: the connection ended (" + why + "); reconnecting");
+      if (was_connected_) log::warning("relay: the connection ended (" + why + ")");
       was_connected_ = false;
       fetching_.clear();
       take_in_.drop_unacknowledged();  // not acknowledged: the relay delivers them again
@@ -498,11 +501,11 @@ Messenger::Messenger(boost::asio::io_context& io, storage::Store& store, signal:
 
 Messenger::~Messenger() {
   impl_->forget_handlers();
-  impl_->stop();
+  impl_->stop(true);
 }
 
 void Messenger::start() { impl_->start(); }
-void Messenger::stop() { impl_->stop(); }
+void Messenger::stop() { impl_->stop(false); }
 bool Messenger::connected() const { return impl_->connected(); }
 storage::Result<void> Messenger::send(const std::string& peer, std::string_view text,
                                       storage::Audience audience) {

@@ -23,6 +23,7 @@
 #include "bot/core/config.hpp"
 #include "bot/log/log.hpp"
 #include "bot/transport/backoff.hpp"
+#include "bot/transport/relay_session.hpp"
 
 namespace gvo::transport {
 
@@ -33,17 +34,18 @@ using tcp = boost::asio::ip::tcp;
 
 namespace {
 
-using PlainWebSocket = websocket::stream<beast::tcp_stream>;
-using TlsWebSocket = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
+using PlainSession = RelaySession<beast::tcp_stream>;
+using TlsSession = RelaySession<beast::ssl_stream<beast::tcp_stream>>;
 
-// A connection's stream, plain or TLS: each step is written once, for either kind.
-struct Stream {
-  std::unique_ptr<PlainWebSocket> plain;
-  std::unique_ptr<TlsWebSocket> tls;
+// A connection's session, plain or TLS: each step is written once, for either kind. The
+// handlers of its operations hold it, so a retired one lives until they have run.
+struct Session {
+  std::shared_ptr<PlainSession> plain;
+  std::shared_ptr<TlsSession> tls;
 
   explicit operator bool() const { return plain || tls; }
   beast::tcp_stream& tcp() {
-    return tls ? beast::get_lowest_layer(*tls) : beast::get_lowest_layer(*plain);
+    return tls ? beast::get_lowest_layer(tls->ws()) : beast::get_lowest_layer(plain->ws());
   }
   template <typename Step>
   void with(Step&& step) {
@@ -52,20 +54,14 @@ struct Stream {
   }
 };
 
+// A malformed frame is worth a log line the first time, then every 1000th: a relay that sends
+// nothing else cannot fill the journal, and the count still shows.
+bool worth_a_line(std::uint64_t malformed) { return malformed == 1 || malformed % 1000 == 0; }
+
 bool is_ip_literal(const std::string& host) {
   boost::system::error_code ec;
   (void)boost::asio::ip::make_address(host, ec);
   return !ec;
-}
-
-// What the relay said, as one short line of plain ASCII: it reaches logs and terminals.
-std::string printable_reason(const std::string& body) {
-  std::string line = body.substr(0, std::min(body.find('\n'), std::size_t{200}));
-  for (char& c : line) {
-    if (c < 0x20 || c > 0x7e) c = '?';
-  }
-  while (!line.empty() && (line.back() == ' ' || line.back() == '?')) line.pop_back();
-  return line.empty() ? "no reason given" : line;
 }
 
 std::string hex_with_colons(const unsigned char* bytes, unsigned int size) {
@@ -164,7 +160,7 @@ class RelayClient::Impl : public std::enable_shared_from_this<RelayClient::Impl>
     ++generation_;
     retry_timer_.cancel();
     resolver_.cancel();
-    retire_stream();
+    retire_session();
     drop("stopped");
   }
 
@@ -172,16 +168,14 @@ class RelayClient::Impl : public std::enable_shared_from_this<RelayClient::Impl>
   void forget_handlers() { handlers_ = Handlers{}; }
 
   bool connected() const { return open_; }
+  RelayClientStatus status() const { return status_; }
 
   void request(const std::string& verb, const std::string& path, Json body, Done done) {
-    if (!open_) {
+    if (!open_ || !session_) {
       if (done) done(0, Json::object());
       return;
     }
-    const std::uint64_t id = ++next_id_;
-    pending_[id] = std::move(done);
-    write(Json{{"type", "request"}, {"id", id}, {"verb", verb}, {"path", path}, {"body", body}}
-              .dump());
+    session_.with([&](auto& session) { session.request(verb, path, body, std::move(done)); });
   }
 
  private:
@@ -190,13 +184,12 @@ class RelayClient::Impl : public std::enable_shared_from_this<RelayClient::Impl>
   void connect() {
     if (stopped_) return;
     ++generation_;
-    retire_stream();
+    retire_session();
     if (account_.tls.enabled) {
-      stream_.tls = std::make_unique<TlsWebSocket>(io_, tls_context_);
+      session_.tls = std::make_shared<TlsSession>(session_events(), timings_, io_, tls_context_);
     } else {
-      stream_.plain = std::make_unique<PlainWebSocket>(io_);
+      session_.plain = std::make_shared<PlainSession>(session_events(), timings_, io_);
     }
-    buffer_.clear();
     resolver_.async_resolve(account_.host, std::to_string(account_.port),
                             [self = shared_from_this(), generation = generation_](
                                 beast::error_code ec, tcp::resolver::results_type results) {
@@ -204,6 +197,36 @@ class RelayClient::Impl : public std::enable_shared_from_this<RelayClient::Impl>
                               if (ec) return self->retry("resolve: " + ec.message());
                               self->on_resolve(results);
                             });
+  }
+
+  // What this attempt's session says reaches the client while the attempt is the current one.
+  RelaySessionEvents session_events() {
+    auto current = [weak = weak_from_this(), generation = generation_ + 0] {
+      auto self = weak.lock();
+      return self && generation == self->generation_ ? self : nullptr;
+    };
+    RelaySessionEvents events;
+    events.open = [current] {
+      if (auto self = current()) self->on_open();
+    };
+    events.refused = [current](int status, const std::string& reason) {
+      if (auto self = current()) self->refusal(status, reason);
+    };
+    events.ended = [current](const std::string& why) {
+      if (auto self = current()) self->retry(why);
+    };
+    events.envelope = [current](Envelope envelope, Ack ack) {
+      auto self = current();
+      if (!self || !self->handlers_.envelope) return ack(false);
+      self->handlers_.envelope(std::move(envelope), std::move(ack));
+    };
+    events.queue_empty = [current] {
+      if (auto self = current(); self && self->handlers_.queue_empty) self->handlers_.queue_empty();
+    };
+    events.malformed = [current](core::relay::WireErrc code, const std::string& detail) {
+      if (auto self = current()) self->on_malformed(code, detail);
+    };
+    return events;
   }
 
   void on_resolve(const tcp::resolver::results_type& results) {
@@ -217,8 +240,8 @@ class RelayClient::Impl : public std::enable_shared_from_this<RelayClient::Impl>
         }
       }
     }
-    stream_.tcp().expires_after(std::chrono::seconds(10));
-    stream_.tcp().async_connect(
+    session_.tcp().expires_after(std::chrono::seconds(10));
+    session_.tcp().async_connect(
         results, [self = shared_from_this(), generation = generation_](
                      beast::error_code ec, const tcp::resolver::results_type::endpoint_type&) {
           if (generation != self->generation_) return;
@@ -228,15 +251,16 @@ class RelayClient::Impl : public std::enable_shared_from_this<RelayClient::Impl>
   }
 
   void on_connect() {
-    stream_.tcp().socket().set_option(tcp::no_delay(true));
-    if (stream_.tls) return start_tls();
+    session_.tcp().socket().set_option(tcp::no_delay(true));
+    if (session_.tls) return start_tls();
     upgrade();
   }
 
   // --- TLS: the relay's certificate, checked before the login is sent ------------------------
 
   void start_tls() {
-    SSL* ssl = stream_.tls->next_layer().native_handle();
+    auto& layer = session_.tls->ws().next_layer();
+    SSL* ssl = layer.native_handle();
     if (is_ip_literal(account_.host)) {
       X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), account_.host.c_str());
     } else {
@@ -245,8 +269,8 @@ class RelayClient::Impl : public std::enable_shared_from_this<RelayClient::Impl>
                const_cast<char*>(account_.host.c_str()));
       SSL_set1_host(ssl, account_.host.c_str());
     }
-    stream_.tcp().expires_after(std::chrono::seconds(10));
-    stream_.tls->next_layer().async_handshake(
+    session_.tcp().expires_after(std::chrono::seconds(10));
+    layer.async_handshake(
         ssl::stream_base::client,
         [self = shared_from_this(), generation = generation_](beast::error_code ec) {
           if (generation != self->generation_) return;
@@ -258,7 +282,7 @@ class RelayClient::Impl : public std::enable_shared_from_this<RelayClient::Impl>
   }
 
   void on_tls_failed(const beast::error_code& ec) {
-    const long verified = SSL_get_verify_result(stream_.tls->next_layer().native_handle());
+    const long verified = SSL_get_verify_result(session_.tls->ws().next_layer().native_handle());
     if (verified != X509_V_OK) {
       return refusal(0, std::string("the relay's certificate is not trusted: ") +
                             X509_verify_cert_error_string(verified));
@@ -269,7 +293,7 @@ class RelayClient::Impl : public std::enable_shared_from_this<RelayClient::Impl>
   // Empty when no pin is set or the relay's certificate is the pinned one.
   std::string pin_mismatch() {
     if (pin_.empty()) return {};
-    X509* certificate = SSL_get1_peer_certificate(stream_.tls->next_layer().native_handle());
+    X509* certificate = SSL_get1_peer_certificate(session_.tls->ws().next_layer().native_handle());
     if (certificate == nullptr) return "the relay showed no certificate";
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int size = 0;
@@ -281,36 +305,18 @@ class RelayClient::Impl : public std::enable_shared_from_this<RelayClient::Impl>
            hex_with_colons(digest, size) + ")";
   }
 
-  // --- The WebSocket upgrade: the login ------------------------------------------------------
+  // --- The WebSocket upgrade: the login (the session's) --------------------------------------
 
   void upgrade() {
     const std::string credentials = account_.account + ":" + account_.secret;
-    const std::string authorization = "Basic " + core::base64_encode(std::vector<std::uint8_t>(
-                                                     credentials.begin(), credentials.end()));
-    stream_.tcp().expires_after(std::chrono::seconds(10));
-    // The answer belongs to this attempt: a cancelled one may still write to its own.
-    auto answer = std::make_shared<websocket::response_type>();
-    stream_.with([&](auto& ws) {
-      ws.set_option(websocket::stream_base::decorator(
-          [authorization, claim = account_.claim](websocket::request_type& request) {
-            request.set(beast::http::field::authorization, authorization);
-            if (!claim.empty()) request.set("X-Gvo-Claim", claim);
-          }));
-      ws.async_handshake(
-          *answer, account_.host, "/v1/websocket",
-          [self = shared_from_this(), generation = generation_, answer](beast::error_code ec) {
-            if (generation != self->generation_) return;
-            if (ec == websocket::error::upgrade_declined) return self->on_declined(*answer);
-            if (ec) return self->retry("handshake: " + ec.message());
-            self->on_handshake();
-          });
-    });
-  }
-
-  void on_declined(const websocket::response_type& answer) {
-    const int status = static_cast<int>(answer.result_int());
-    if (status >= 400 && status < 500) return refusal(status, printable_reason(answer.body()));
-    retry("handshake: the relay answered " + std::to_string(status));
+    RelayLogin login;
+    login.host = account_.host;
+    login.authorization = "Basic " + core::base64_encode(std::vector<std::uint8_t>(
+                                         credentials.begin(), credentials.end()));
+    login.claim = account_.claim;
+    // From here the WebSocket's own timeouts apply (the handshake's, then the idle one).
+    session_.tcp().expires_never();
+    session_.with([&](auto& session) { session.start(login); });
   }
 
   // A login that cannot succeed by trying again alone: said once per episode, then tried again
@@ -324,34 +330,28 @@ class RelayClient::Impl : public std::enable_shared_from_this<RelayClient::Impl>
     retry_after_failure("refused (" + std::to_string(status) + "): " + reason);
   }
 
-  // A stream whose connection ended is closed, and kept until its cancelled operations have
-  // run (they refer to it): by the time a new connection is up, they have.
-  void retire_stream() {
-    if (!stream_) return;
-    beast::error_code ignored;
-    stream_.tcp().socket().close(ignored);
-    retired_.push_back(std::move(stream_));
-    stream_ = Stream{};
+  // The session of an attempt or connection that is over: shut (its pending requests hear
+  // status 0), and kept alive by its cancelled operations until they have run.
+  void retire_session() {
+    if (!session_) return;
+    auto retired = std::move(session_);
+    session_ = Session{};
+    retired.with([](auto& session) { session.shut(); });
   }
 
-  void on_handshake() {
-    retired_.clear();
-    stream_.tcp().expires_never();
-    websocket::stream_base::timeout timeout{};
-    timeout.handshake_timeout = std::chrono::seconds(10);
-    timeout.idle_timeout = timings_.idle_timeout;
-    timeout.keep_alive_pings = true;  // a ping at half the idle time; silence after it is death
-    stream_.with([&](auto& ws) {
-      ws.set_option(timeout);
-      ws.read_message_max(512 * 1024);
-      ws.text(true);
-    });
+  void on_open() {
     open_ = true;
     backoff_.reset();
     reported_refusal_.reset();
     account_.claim.clear();  // claimed: the relay knows this secret now
-    do_read();
     if (handlers_.connected) handlers_.connected();
+  }
+
+  void on_malformed(core::relay::WireErrc code, const std::string& detail) {
+    const std::uint64_t count = ++status_.malformed_frames;
+    if (!worth_a_line(count)) return;
+    log::warning("relay frame unreadable, answered or dropped (" + std::to_string(count) +
+                 " so far): " + core::relay::errc_name(code) + ": " + detail);
   }
 
   void retry(const std::string& why) {
@@ -360,6 +360,8 @@ class RelayClient::Impl : public std::enable_shared_from_this<RelayClient::Impl>
   }
 
   void retry_after_failure(const std::string& why) {
+    ++generation_;  // what this attempt's session still says is stale now
+    retire_session();
     drop(why);
     if (stopped_) return;
     retry_timer_.expires_after(backoff_.next());
@@ -372,121 +374,21 @@ class RelayClient::Impl : public std::enable_shared_from_this<RelayClient::Impl>
     const bool was_open = open_;
     if (was_open) log::debug("relay connection lost: " + why);
     open_ = false;
-    outbox_.clear();
-    auto pending = std::move(pending_);
-    pending_.clear();
-    for (auto& [id, done] : pending) {
-      if (done) done(0, Json::object());
-    }
     if (was_open && handlers_.disconnected) handlers_.disconnected(why);
-  }
-
-  // --- Frames in -----------------------------------------------------------------------------
-
-  void do_read() {
-    stream_.with([&](auto& ws) {
-      ws.async_read(buffer_, [self = shared_from_this(), generation = generation_](
-                                 beast::error_code ec, std::size_t) {
-        if (generation != self->generation_) return;
-        if (ec) return self->retry("read: " + ec.message());
-        self->on_frame();
-      });
-    });
-  }
-
-  void on_frame() {
-    const std::string text = beast::buffers_to_string(buffer_.data());
-    buffer_.consume(buffer_.size());
-    const Json frame = Json::parse(text, nullptr, false);
-    const auto id = frame.is_object() ? frame.find("id") : frame.end();
-    if (!frame.is_object() || id == frame.end() || !id->is_number_unsigned()) return do_read();
-    const std::uint64_t number = id->get<std::uint64_t>();
-    const std::string type = frame.value("type", "");
-    if (type == "response") {
-      const auto it = pending_.find(number);
-      if (it != pending_.end()) {
-        Done done = std::move(it->second);
-        pending_.erase(it);
-        const Json body = frame.contains("body") ? frame["body"] : Json::object();
-        if (done) done(frame.value("status", 0), body);
-      }
-    } else if (type == "request") {
-      on_relay_request(number, frame);
-    }
-    if (open_) do_read();
-  }
-
-  void on_relay_request(std::uint64_t id, const Json& frame) {
-    const std::string path = frame.value("path", "");
-    if (path == "/api/v1/queue/empty") {
-      respond(id, 200);
-      if (handlers_.queue_empty) handlers_.queue_empty();
-      return;
-    }
-    if (path != "/api/v1/message" || !frame.contains("body") || !frame["body"].is_object()) {
-      return respond(id, 404);
-    }
-    const Json& body = frame["body"];
-    Envelope envelope;
-    envelope.guid = body.value("guid", "");
-    envelope.type = body.value("type", 0);
-    envelope.source = body.value("source", "");
-    envelope.client_timestamp = body.value("client_timestamp", std::int64_t{0});
-    envelope.server_timestamp = body.value("server_timestamp", std::int64_t{0});
-    auto content = core::base64_decode(body.value("content", ""));
-    if (!content || envelope.source.empty()) return respond(id, 400);  // dropped: unreadable
-    envelope.content = std::move(*content);
-    if (!handlers_.envelope) return respond(id, 500);
-    // The owner answers later, once the message is durably taken in; if this connection is gone
-    // by then, the relay delivers it again on the next one.
-    handlers_.envelope(std::move(envelope),
-                       [weak = weak_from_this(), id, generation = generation_](bool taken) {
-                         auto self = weak.lock();
-                         if (!self || generation != self->generation_ || !self->open_) return;
-                         self->respond(id, taken ? 200 : 500);
-                       });
-  }
-
-  void respond(std::uint64_t id, int status) {
-    write(Json{{"type", "response"}, {"id", id}, {"status", status}, {"message", ""}}.dump());
-  }
-
-  // --- Frames out ----------------------------------------------------------------------------
-
-  void write(std::string frame) {
-    outbox_.push_back(std::move(frame));
-    if (outbox_.size() == 1) do_write();
-  }
-
-  void do_write() {
-    stream_.with([&](auto& ws) {
-      ws.async_write(
-          boost::asio::buffer(outbox_.front()),
-          [self = shared_from_this(), generation = generation_](beast::error_code ec, std::size_t) {
-            if (generation != self->generation_) return;
-            if (ec) return self->retry("write: " + ec.message());
-            self->outbox_.pop_front();
-            if (!self->outbox_.empty()) self->do_write();
-          });
-    });
   }
 
   boost::asio::io_context& io_;
   RelayAccount account_;
   Handlers handlers_;
   RelayTimings timings_;
-  ssl::context tls_context_;  // before the streams, which refer to it
+  ssl::context tls_context_;  // before the sessions, which refer to it
   std::string setup_problem_;
   std::vector<std::uint8_t> pin_;
   tcp::resolver resolver_;
   boost::asio::steady_timer retry_timer_;
-  Stream stream_;
-  std::vector<Stream> retired_;
+  Session session_;
   std::optional<std::pair<int, std::string>> reported_refusal_;
-  beast::flat_buffer buffer_;
-  std::deque<std::string> outbox_;
-  std::map<std::uint64_t, Done> pending_;
-  std::uint64_t next_id_ = 0;
+  RelayClientStatus status_;
   std::uint64_t generation_ = 0;  // each connection attempt; stale callbacks compare it
   bool open_ = false;
   bool stopped_ = true;
@@ -505,6 +407,7 @@ RelayClient::~RelayClient() {
 void RelayClient::start() { impl_->start(); }
 void RelayClient::stop() { impl_->stop(); }
 bool RelayClient::connected() const { return impl_->connected(); }
+RelayClientStatus RelayClient::status() const { return impl_->status(); }
 
 void RelayClient::request(const std::string& verb, const std::string& path, Json body, Done done) {
   impl_->request(verb, path, std::move(body), std::move(done));

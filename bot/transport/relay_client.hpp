@@ -71,6 +71,13 @@ struct RelayTimings {
   std::chrono::milliseconds idle_timeout{20000};
 };
 
+// What the client has seen, for the bot's status and tests.
+struct RelayClientStatus {
+  // Frames from the relay that could not be read (bot/core/relay_wire.hpp): each answered 400
+  // (a request with a usable id) or dropped, and logged (the first, then every 1000th).
+  std::uint64_t malformed_frames = 0;
+};
+
 class RelayClient {
  public:
   // Tells the relay whether the envelope was taken in (true: it is deleted there).
@@ -102,6 +109,7 @@ class RelayClient {
   void start();
   void stop();
   bool connected() const;
+  RelayClientStatus status() const;
 
   void request(const std::string& verb, const std::string& path, Json body, Done done);
 

@@ -67,7 +67,7 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
     handlers.disconnected = [weak](const std::string& why) {
       if (auto self = weak.lock()) {
         if (self->was_connected_)
-          log::warning("signal-cli: the connection ended (" + why + "); reconnecting");
+          log::warning("signal-cli: the connection ended (" + why + ")");
         self->was_connected_ = false;
         self->sending_to_.clear();
         self->subscription_.reset();  // it ended with the connection
@@ -79,11 +79,13 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
     client_->start();
   }
 
-  void stop() {
+  // The connection closes; for good, the pipeline's timers end too.
+  void stop(bool for_good) {
     subscribe_timer_.cancel();
+    if (client_) client_->stop();
+    if (!for_good) return;
     take_in_.stop();
     pump_.stop();
-    if (client_) client_->stop();
   }
 
   bool connected() const override { return client_ && client_->connected(); }
@@ -145,6 +147,7 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
     const auto& taken = take_in_.status();
     status_.received = taken.received;
     status_.duplicates = taken.duplicates;
+    status_.unreadable = taken.unreadable;
     status_.commits = taken.commits;
     const auto& pumped = pump_.status();
     status_.sent = pumped.sent;
@@ -273,6 +276,10 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
       if (identities_.count(inbound.peer) == 0 && asked_about_.insert(inbound.peer).second)
         read_identities(inbound.peer);
     };
+    hooks.sessionless = [this](const std::string& peer) -> storage::Result<void> {
+      if (handlers_.sessionless) return handlers_.sessionless(peer);
+      return {};
+    };
     hooks.after_commit = [this] { pump_.flush(); };
     // While nothing commits, no more is asked of signal-cli (with a subscription): what Signal's
     // server has not handed over yet stays there, and comes once commits work again.
@@ -298,6 +305,10 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
     Arrival arrival;
     if (envelope.untrusted_identity && !envelope.source_uuid.empty()) {
       arrival.key_change = true;
+    } else if (!envelope.exception.empty() && !envelope.source_uuid.empty() && !own) {
+      // signal-cli could not read it: counted and logged by the take-in, and the sender asked
+      // once to write again.
+      arrival.unreadable = envelope.exception;
     } else if (envelope.kind != rpc::Envelope::Kind::data || !envelope.text ||
                envelope.source_uuid.empty() || own) {
       ++status_.ignored;
@@ -316,6 +327,11 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
   // keeps for this sender can be read.
   Reading read(const Arrival& arrival) {
     Reading reading;
+    if (!arrival.unreadable.empty()) {
+      reading.kind = Reading::Kind::sessionless;
+      reading.why = "signal-cli: " + arrival.unreadable;
+      return reading;
+    }
     if (!arrival.key_change) {
       reading.kind = Reading::Kind::text;
       reading.text = arrival.text;
@@ -542,9 +558,9 @@ SignalCliTransport::SignalCliTransport(asio::io_context& io, storage::Store& sto
                                        SignalCliTimings timings)
     : impl_(std::make_shared<Impl>(io, store, std::move(settings), std::move(handlers),
                                    std::move(clock), timings)) {}
-SignalCliTransport::~SignalCliTransport() { impl_->stop(); }
+SignalCliTransport::~SignalCliTransport() { impl_->stop(true); }
 void SignalCliTransport::start() { impl_->start(); }
-void SignalCliTransport::stop() { impl_->stop(); }
+void SignalCliTransport::stop() { impl_->stop(false); }
 bool SignalCliTransport::connected() const { return impl_->connected(); }
 storage::Result<void> SignalCliTransport::send(const std::string& address, std::string_view text,
                                                storage::Audience audience) {

@@ -39,6 +39,7 @@ struct SignalCliSettings {
 struct SignalCliStatus {
   std::uint64_t received = 0;
   std::uint64_t duplicates = 0;
+  std::uint64_t unreadable = 0;  // signal-cli could not read them (its "exception")
   std::uint64_t ignored = 0;  // sync, typing, receipts, the account's own
   std::uint64_t sent = 0;
   std::uint64_t retried = 0;

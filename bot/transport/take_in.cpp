@@ -203,7 +203,8 @@ class TakeIn::Impl : public std::enable_shared_from_this<TakeIn::Impl> {
     // What waits and nobody would bring again (signal-cli's) is kept, sealed, in this commit.
     for (std::size_t i = 0; i < waiting_.size(); ++i) {
       const Arrival& arrival = waiting_[i].arrival;
-      if (arrival.acknowledge || arrival.kept_id != 0 || blocked.count(arrival.peer) == 0)
+      if (arrival.acknowledge || arrival.kept_id != 0 || blocked.count(arrival.peer) == 0 ||
+          arrival.key_change || !arrival.unreadable.empty())
         continue;
       auto kept = storage::Inbox(store_).hold(arrival.peer, arrival.sent_at_ms, arrival.text, now,
                                               now);

@@ -44,6 +44,7 @@ struct Arrival {
   std::vector<std::uint8_t> content;
   std::string text;
   bool key_change = false;  // signal-cli: the sender's identity key changed (nothing to read)
+  std::string unreadable;   // signal-cli: why it could not read the message (its exception)
   // The relay: told once the message was taken in (it is deleted there). Unset for signal-cli,
   // which acknowledged it to Signal's server already: such a message is kept in the inbox while
   // it waits, kept_id its row there.

@@ -14,6 +14,7 @@
 
 #include "storage/inbox.hpp"
 #include "storage/outbox.hpp"
+#include "storage/peers.hpp"
 #include "tests/storage/storage_support.hpp"
 #include "tests/support/fake_signal_cli.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -270,4 +271,30 @@ TEST_CASE(
   }));
   CHECK(forget["params"]["recipient"] == "host-uuid");
   CHECK(forget["params"]["forget"] == true);  // --forget: identity keys and sessions, not --hide
+}
+
+TEST_CASE("signal-cli transport: a message signal-cli could not read is counted, and its sender "
+          "asked once to write again") {
+  std::vector<std::string> asked;
+  gvo::transport::SignalCliTransport::Handlers handlers;
+  handlers.sessionless = [&](const std::string& peer) -> gvo::storage::Result<void> {
+    asked.push_back(peer);
+    return {};
+  };
+  Harness h(handlers);
+  REQUIRE(h.run_until([&] { return h.transport->connected(); }));
+  h.fake.notify(Json{{"account", "+32400000000"},
+                     {"exception", {{"message", "invalid"}, {"type", "ProtocolInvalidMessageException"}}},
+                     {"envelope",
+                      {{"source", "+32470"},
+                       {"sourceNumber", "+32470"},
+                       {"sourceUuid", "aci-broken"},
+                       {"sourceDevice", 1},
+                       {"timestamp", 9}}}});
+  REQUIRE(h.run_until([&] { return h.transport->status().unreadable == 1; }));
+  CHECK(asked == std::vector<std::string>{"aci-broken"});
+  // Nothing of it is kept: no peer, no dedup row.
+  auto peers = gvo::storage::Peers(*h.store).find("aci-broken");
+  REQUIRE(peers.ok());
+  CHECK(!peers.value().has_value());
 }
