@@ -87,10 +87,39 @@ class OutboxPump::Impl : public std::enable_shared_from_this<OutboxPump::Impl> {
 
   // Reads the outbox a page at a time, past the rows that wait behind a recipient's first one,
   // until the window is full: a long answer to one person does not hold back a reply to another.
+  // What the gate decides and the adapter seals for the rows of one turn commits once (one
+  // fsync), before any of them leaves.
   void pump() {
     if (stopped_ || !adapter_.connected()) return;
     const std::int64_t now = now_ms();
     if (now < paused_until_ms_) return wake_at(paused_until_ms_);
+    auto group = store_.db().begin_group();
+    if (!group) {
+      storage_failed("the outbox cannot be written: " + storage::describe(group.error()));
+      return wake_at(now + kStorageRetryMs);
+    }
+    std::vector<Cleared> cleared;
+    look_through(now, cleared);
+    if (auto committed = group->commit(); !committed) {
+      storage_failed("what the gate decided could not be committed: " +
+                     storage::describe(committed.error()));
+      for (const auto& each : cleared) {
+        busy_.erase(each.row.peer);
+        --status_.in_flight;
+        retry_at_[each.row.peer] = now + backoff_ms(each.row.attempts);
+      }
+      return wake_at(now + kStorageRetryMs);
+    }
+    for (auto& each : cleared) hand_over(each);
+  }
+
+  struct Cleared {
+    storage::Outbox::Waiting row;
+    std::string address;
+    bool more = false;
+  };
+
+  void look_through(std::int64_t now, std::vector<Cleared>& cleared) {
     storage::Outbox outbox(store_);
     std::set<storage::PeerId> seen;  // recipients whose first waiting row was looked at
     std::int64_t after_id = 0;
@@ -115,7 +144,7 @@ class OutboxPump::Impl : public std::enable_shared_from_this<OutboxPump::Impl> {
           continue;
         }
         if (!room()) break;
-        start(row, now);
+        start(row, now, cleared);
       }
     }
   }
@@ -125,8 +154,8 @@ class OutboxPump::Impl : public std::enable_shared_from_this<OutboxPump::Impl> {
     return status_.in_flight < window_;
   }
 
-  // The gate, then the adapter.
-  void start(const storage::Outbox::Waiting& row, std::int64_t now) {
+  // The gate, then the adapter's sealing, in a savepoint of the turn's transaction.
+  void start(const storage::Outbox::Waiting& row, std::int64_t now, std::vector<Cleared>& cleared) {
     auto address = storage::Peers(store_).address(row.peer);
     if (!address) {
       storage_failed("a recipient cannot be read: " + storage::describe(address.error()));
@@ -177,8 +206,12 @@ class OutboxPump::Impl : public std::enable_shared_from_this<OutboxPump::Impl> {
     }
     busy_[row.peer] = Busy::in_flight;
     ++status_.in_flight;
-    adapter_.send(row, address.value(), more,
-                  [weak = weak_from_this(), row, address = address.value(),
+    cleared.push_back({row, std::move(address).value(), more});
+  }
+
+  void hand_over(const Cleared& each) {
+    adapter_.send(each.row, each.address, each.more,
+                  [weak = weak_from_this(), row = each.row, address = each.address,
                    generation = generation_](SendOutcome outcome) {
                     auto self = weak.lock();
                     if (!self || generation != self->generation_) return;
