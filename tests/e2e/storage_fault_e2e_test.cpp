@@ -94,7 +94,11 @@ class Scenario {
   // One intake without faults: the transcript every host must get.
   std::vector<std::string> baseline() {
     auto host = make_host(100);
-    REQUIRE(run_until([&] { return host->intake.finished(); }, 60s));
+    const bool finished = run_until([&] { return host->intake.finished(); }, 60s);
+    std::string seen;
+    for (const auto& text : host->intake.transcript()) seen += "< " + text + "\n";
+    INFO("the baseline host received:\n" << seen << "the bot's log:\n" << stack_.bot_log());
+    REQUIRE(finished);
     run_until([] { return false; }, 1s);
     host->peer->stop();
     return host->intake.transcript();
@@ -126,7 +130,10 @@ class Scenario {
     release();
     const auto released = Clock::now();
     INFO("the bot's log:\n" << stack_.bot_log().substr(0, 20000));
-    CHECK(survived);  // a refused write must not end the bot (SIGXFSZ, say)
+    INFO(
+        "a refused write must not end the bot (a full disk: the bot must ignore SIGXFSZ, "
+        "and take EFBIG/ENOSPC as a storage failure)");
+    CHECK(survived);
     if (!survived) return;
     const bool finished = run_until(
         [&] {
@@ -252,5 +259,6 @@ TEST_CASE("storage fault: a full disk (RLIMIT_FSIZE) while hosts write, then roo
         // when the disk has no free block left.
         return shell("prlimit --pid " + pid + " --fsize=1:unlimited") == 0;
       },
-      [&] { REQUIRE(shell("prlimit --pid " + pid + " --fsize=unlimited:unlimited") == 0); });
+      // The bot may be gone (killed by SIGXFSZ): the check of its survival says so.
+      [&] { (void)shell("prlimit --pid " + pid + " --fsize=unlimited:unlimited"); });
 }
