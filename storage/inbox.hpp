@@ -28,8 +28,8 @@ class Inbox {
 
   // Keeps a message to take in again at due_ms; in the caller's transaction, if one is open. Its
   // row's id.
-  Result<std::int64_t> hold(const std::string& address, std::int64_t sent_at_ms, std::string_view text,
-                    std::int64_t now_ms, std::int64_t due_ms);
+  Result<std::int64_t> hold(const std::string& address, std::int64_t sent_at_ms,
+                            std::string_view text, std::int64_t now_ms, std::int64_t due_ms);
   // The messages due at now_ms, oldest first.
   Result<std::vector<Held>> due(std::int64_t now_ms, std::size_t limit);
   // When the next one is due; nothing when none is held.

@@ -435,8 +435,10 @@ int main(int argc, char** argv) {
   gvo::transport::Messenger::Handlers handlers;
   handlers.ready = [&] { chat.on_ready(); };
   handlers.committed = [&](const gvo::transport::Inbound& inbound) { chat.on_message(inbound); };
-  handlers.received = [](const gvo::transport::Inbound&) { return true; };
-  handlers.identity_changed = [&](const std::string& peer) {
+  handlers.received = [](const gvo::transport::Inbound&) -> gvo::storage::Result<void> {
+    return {};
+  };
+  handlers.identity_changed = [&](const std::string& peer) -> gvo::storage::Result<bool> {
     if (peer != options.to) {
       std::printf("[the safety number of %s changed]\n", peer.c_str());
       return true;

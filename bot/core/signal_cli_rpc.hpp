@@ -51,7 +51,7 @@ struct Envelope {
   Kind kind = Kind::other;
   std::optional<std::string>
       text;  // dataMessage.message; absent for reactions, attachments only...
-  bool untrusted_identity = false;           // an "exception" of type UntrustedIdentityException
+  bool untrusted_identity = false;  // an "exception" of type UntrustedIdentityException
   // The type of the "exception" signal-cli reports when it could not read a message
   // ("ProtocolInvalidMessageException"...; "" when there is none). A name, never content.
   std::string exception;

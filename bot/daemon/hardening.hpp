@@ -8,6 +8,7 @@
 namespace gvo::daemon {
 
 // Turns core dumps off (RLIMIT_CORE 0, not raisable again) and marks the process not dumpable.
+// SIGXFSZ is ignored: a file that may not grow fails the write instead of ending the process.
 // Returns what could not be done, for a warning; empty when all was.
 std::string harden_process();
 

@@ -62,10 +62,10 @@ class BotRun {
  public:
   explicit BotRun(const core::Config& config)
       : config_(config),
-        store_(daemon::open_store(config,
-                                  config.sealing.create_key ? daemon::KeyCreation::allowed
-                                                            : daemon::KeyCreation::refused,
-                                  desk::case_indexer())),
+        store_(daemon::open_store(
+            config,
+            config.sealing.create_key ? daemon::KeyCreation::allowed : daemon::KeyCreation::refused,
+            desk::case_indexer())),
         clock_(make_clock(config)) {}
 
   int run() {
@@ -103,8 +103,7 @@ class BotRun {
     auto started = storage::BackgroundCheckpoints::start(
         store_.db(), core::resolve_in_data_dir(config_, config_.database));
     if (!started) {
-      log::warning("checkpoints stay on the bot's thread: " +
-                   storage::describe(started.error()));
+      log::warning("checkpoints stay on the bot's thread: " + storage::describe(started.error()));
       return;
     }
     checkpoints_ = std::move(started).value();

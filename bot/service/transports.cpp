@@ -67,8 +67,7 @@ class RelayTransport final : public Transport {
   static std::unique_ptr<signal::Endpoint> open_endpoint(storage::Store& store,
                                                          const Clock& clock) {
     auto opened = signal::Endpoint::open(store, unix_ms(clock));
-    if (!opened)
-      throw daemon::StartupError(daemon::kExitFailure, signal::describe(opened.error()));
+    if (!opened) throw daemon::StartupError(daemon::kExitFailure, signal::describe(opened.error()));
     return std::move(opened).value();
   }
 
@@ -133,8 +132,8 @@ class SignalCliWired final : public Transport {
 
 }  // namespace
 
-std::unique_ptr<Transport> make_transport(boost::asio::io_context& io,
-                                          const core::Config& config, storage::Store& store,
+std::unique_ptr<Transport> make_transport(boost::asio::io_context& io, const core::Config& config,
+                                          storage::Store& store,
                                           transport::Messenger::Handlers handlers, Clock clock) {
   if (config.transport == core::TransportKind::relay)
     return std::make_unique<RelayTransport>(io, config, store, std::move(handlers), clock);

@@ -42,8 +42,8 @@ class Transport {
 using Clock = std::function<std::chrono::system_clock::time_point()>;
 
 // Handlers as the desk's wiring sets them; ready and refused are set here for the relay.
-std::unique_ptr<Transport> make_transport(boost::asio::io_context& io,
-                                          const core::Config& config, storage::Store& store,
+std::unique_ptr<Transport> make_transport(boost::asio::io_context& io, const core::Config& config,
+                                          storage::Store& store,
                                           transport::Messenger::Handlers handlers, Clock clock);
 
 }  // namespace gvo::service

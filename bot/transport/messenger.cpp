@@ -143,15 +143,14 @@ class Messenger::Impl : public std::enable_shared_from_this<Messenger::Impl>, pu
     checking_keys_ = true;
     pre_key_messages_ = 0;
     auto self = shared_from_this();
-    client_.request("GET", "/v2/keys", Json::object(),
-                    [self, connecting](int status, const Json& body) {
-                      self->checking_keys_ = false;
-                      if (status == 0) return;  // the connection ended: again on the next one
-                      const auto left =
-                          status == 200 ? core::relay::parse_key_count(body).value_or(0) : 0U;
-                      const std::size_t count = left < kPreKeysLow ? kPreKeysPerUpload : 0;
-                      if (count > 0 || connecting) self->upload_keys(count, connecting);
-                    });
+    client_.request(
+        "GET", "/v2/keys", Json::object(), [self, connecting](int status, const Json& body) {
+          self->checking_keys_ = false;
+          if (status == 0) return;  // the connection ended: again on the next one
+          const auto left = status == 200 ? core::relay::parse_key_count(body).value_or(0) : 0U;
+          const std::size_t count = left < kPreKeysLow ? kPreKeysPerUpload : 0;
+          if (count > 0 || connecting) self->upload_keys(count, connecting);
+        });
   }
 
   void upload_keys(std::size_t count, bool connecting) {
@@ -245,9 +244,8 @@ class Messenger::Impl : public std::enable_shared_from_this<Messenger::Impl>, pu
         reading.kind = Reading::Kind::nothing;
         return reading;
       case signal::Errc::no_session:
-        reading.kind = ciphertext.kind == signal::MessageKind::whisper
-                           ? Reading::Kind::sessionless
-                           : Reading::Kind::unreadable;
+        reading.kind = ciphertext.kind == signal::MessageKind::whisper ? Reading::Kind::sessionless
+                                                                       : Reading::Kind::unreadable;
         return reading;
       case signal::Errc::invalid_message:
         if (ciphertext.kind == signal::MessageKind::whisper) return archive_session(from, reading);
@@ -311,12 +309,12 @@ class Messenger::Impl : public std::enable_shared_from_this<Messenger::Impl>, pu
     if (!found) return std::move(found).error();
     if (!found.value()) return storage::fail(storage::Errc::not_found, "outbox row");
     if (!row->column_is_null(1)) {
-      sealed_[waiting.id] = Sealed{static_cast<int>(row->column_int64(2)), row->column_blob(1),
-                                   row->column_int64(3)};
+      sealed_[waiting.id] =
+          Sealed{static_cast<int>(row->column_int64(2)), row->column_blob(1), row->column_int64(3)};
       return {};
     }
-    auto body = store_.sealer().open({"outbox", "body", std::to_string(waiting.id)},
-                                     row->column_blob(0));
+    auto body =
+        store_.sealer().open({"outbox", "body", std::to_string(waiting.id)}, row->column_blob(0));
     if (!body) return std::move(body).error();
     auto encrypted = endpoint_.encrypt({address}, body.value());
     if (!encrypted)
@@ -353,13 +351,12 @@ class Messenger::Impl : public std::enable_shared_from_this<Messenger::Impl>, pu
                                          {"destination_registration_id", registration.value()},
                                          {"content", core::base64_encode(sealed.ciphertext)}}})}};
     auto self = shared_from_this();
-    client_.request(
-        "PUT", "/v1/messages/" + address, body,
-        [self, row, to, prekey = sealed.kind == 3, done = std::move(done)](int status,
-                                                                           const Json& answer) {
-          log::debug("send: status " + std::to_string(status));
-          done(self->on_sent(row, to, prekey, status, answer));
-        });
+    client_.request("PUT", "/v1/messages/" + address, body,
+                    [self, row, to, prekey = sealed.kind == 3, done = std::move(done)](
+                        int status, const Json& answer) {
+                      log::debug("send: status " + std::to_string(status));
+                      done(self->on_sent(row, to, prekey, status, answer));
+                    });
   }
 
   SendOutcome on_sent(const storage::Outbox::Waiting& row, const signal::Address& to, bool prekey,
@@ -445,7 +442,8 @@ class Messenger::Impl : public std::enable_shared_from_this<Messenger::Impl>, pu
     bundle.registration_id = parsed->registration_id;
     bundle.device_id = parsed->device_id;
     bundle.identity_key = std::move(parsed->identity_key);
-    bundle.signed_pre_key = {parsed->signed_pre_key.id, std::move(parsed->signed_pre_key.public_key),
+    bundle.signed_pre_key = {parsed->signed_pre_key.id,
+                             std::move(parsed->signed_pre_key.public_key),
                              std::move(parsed->signed_pre_key.signature)};
     if (parsed->pre_key)
       bundle.pre_key = signal::PreKey{parsed->pre_key->id, std::move(parsed->pre_key->public_key)};

@@ -125,8 +125,8 @@ class OutboxPump::Impl : public std::enable_shared_from_this<OutboxPump::Impl> {
     std::int64_t after_id = 0;
     for (int page = 0; page < kPagesPerTurn && room(); ++page) {
       auto rows = outbox.waiting(kPageRows, after_id);
-      if (!rows) return storage_failed("the outbox cannot be read: " +
-                                       storage::describe(rows.error()));
+      if (!rows)
+        return storage_failed("the outbox cannot be read: " + storage::describe(rows.error()));
       if (rows->empty()) break;
       after_id = rows->back().id;
       for (const auto& row : rows.value()) {
@@ -372,8 +372,8 @@ class OutboxPump::Impl : public std::enable_shared_from_this<OutboxPump::Impl> {
   PumpStatus status_;
 };
 
-OutboxPump::OutboxPump(asio::io_context& io, storage::Store& store, PumpAdapter& adapter,
-                       Gate gate, std::string log_prefix, std::size_t window, Clock clock)
+OutboxPump::OutboxPump(asio::io_context& io, storage::Store& store, PumpAdapter& adapter, Gate gate,
+                       std::string log_prefix, std::size_t window, Clock clock)
     : impl_(std::make_shared<Impl>(io, store, adapter, std::move(gate), std::move(log_prefix),
                                    window, std::move(clock))) {}
 OutboxPump::~OutboxPump() { impl_->stop(); }

@@ -66,8 +66,7 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
     };
     handlers.disconnected = [weak](const std::string& why) {
       if (auto self = weak.lock()) {
-        if (self->was_connected_)
-          log::warning("signal-cli: the connection ended (" + why + ")");
+        if (self->was_connected_) log::warning("signal-cli: the connection ended (" + why + ")");
         self->was_connected_ = false;
         self->sending_to_.clear();
         self->subscription_.reset();  // it ended with the connection
@@ -135,7 +134,8 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
           // that failed, not at once.
           if (!again) {
             if (result.failure) {
-              self->pump_.resume(address, SendOutcome{Kind::retry_after, kIdentityRetryMs, "", false});
+              self->pump_.resume(address,
+                                 SendOutcome{Kind::retry_after, kIdentityRetryMs, "", false});
             } else {
               self->pump_.resume(address);
             }
@@ -451,9 +451,8 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
         // accepts, signal-cli trusts the new key and the message goes again shortly.
         bool accept = true;
         if (handlers_.identity_changed) {
-          const auto decided = store_.db().transact([&]() -> storage::Result<bool> {
-            return handlers_.identity_changed(recipient);
-          });
+          const auto decided = store_.db().transact(
+              [&]() -> storage::Result<bool> { return handlers_.identity_changed(recipient); });
           accept = decided && decided.value();
         }
         if (accept) trust(recipient);
@@ -539,7 +538,7 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
   bool subscribe_failed_ = false;
   bool storage_failing_ = false;
   bool was_connected_ = false;
-  bool account_refused_ = false;  // logged once until a send goes through
+  bool account_refused_ = false;              // logged once until a send goes through
   std::optional<std::int64_t> subscription_;  // this connection's, once signal-cli gave it
   std::map<std::string, rpc::KnownIdentity> identities_;  // by ACI and by number
   std::set<std::string> sending_to_;        // recipients with a send handed to signal-cli

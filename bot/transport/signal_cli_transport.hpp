@@ -40,7 +40,7 @@ struct SignalCliStatus {
   std::uint64_t received = 0;
   std::uint64_t duplicates = 0;
   std::uint64_t unreadable = 0;  // signal-cli could not read them (its "exception")
-  std::uint64_t ignored = 0;  // sync, typing, receipts, the account's own
+  std::uint64_t ignored = 0;     // sync, typing, receipts, the account's own
   std::uint64_t sent = 0;
   std::uint64_t retried = 0;
   std::uint64_t commits = 0;   // transactions that took messages in

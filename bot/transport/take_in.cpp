@@ -78,9 +78,10 @@ class TakeIn::Impl : public std::enable_shared_from_this<TakeIn::Impl> {
   }
 
   void drop_unacknowledged() {
-    waiting_.erase(std::remove_if(waiting_.begin(), waiting_.end(),
-                                  [](const Waiting& each) { return bool(each.arrival.acknowledge); }),
-                   waiting_.end());
+    waiting_.erase(
+        std::remove_if(waiting_.begin(), waiting_.end(),
+                       [](const Waiting& each) { return bool(each.arrival.acknowledge); }),
+        waiting_.end());
     status_.waiting = waiting_.size();
   }
 
@@ -165,8 +166,9 @@ class TakeIn::Impl : public std::enable_shared_from_this<TakeIn::Impl> {
     yielded_ = 0;
     priority_waiting_ = false;
     // Staff first; each sender's messages keep their order (a sender is staff or not).
-    const auto first_other = std::find_if(
-        waiting_.begin(), waiting_.end(), [](const Waiting& each) { return !each.arrival.priority; });
+    const auto first_other =
+        std::find_if(waiting_.begin(), waiting_.end(),
+                     [](const Waiting& each) { return !each.arrival.priority; });
     if (std::any_of(first_other, waiting_.end(),
                     [](const Waiting& each) { return each.arrival.priority; })) {
       ++status_.taken_first;
@@ -206,8 +208,8 @@ class TakeIn::Impl : public std::enable_shared_from_this<TakeIn::Impl> {
       if (arrival.acknowledge || arrival.kept_id != 0 || blocked.count(arrival.peer) == 0 ||
           arrival.key_change || !arrival.unreadable.empty())
         continue;
-      auto kept = storage::Inbox(store_).hold(arrival.peer, arrival.sent_at_ms, arrival.text, now,
-                                              now);
+      auto kept =
+          storage::Inbox(store_).hold(arrival.peer, arrival.sent_at_ms, arrival.text, now, now);
       if (kept) kept_now.emplace_back(i, kept.value());
     }
     if (auto committed = group->commit(); !committed)
@@ -253,8 +255,8 @@ class TakeIn::Impl : public std::enable_shared_from_this<TakeIn::Impl> {
       Reading reading;
       const auto read = store_.db().transact([&]() -> storage::Result<void> {
         reading = hooks_.read(arrival);
-        const bool unread = reading.kind == Reading::Kind::unreadable ||
-                            reading.kind == Reading::Kind::sessionless;
+        const bool unread =
+            reading.kind == Reading::Kind::unreadable || reading.kind == Reading::Kind::sessionless;
         if (reading.kind == Reading::Kind::failed || reading.kind == Reading::Kind::declined ||
             (unread && !reading.wrote))
           return storage::fail(storage::Errc::sql_failed, "not read");

@@ -152,11 +152,11 @@ RelayPeer::RelayPeer(boost::asio::io_context& io, const std::string& database,
   if (!endpoint) throw std::runtime_error("endpoint of " + account.account);
   endpoint_ = std::move(endpoint).value();
   transport::Messenger::Handlers handlers;
-  handlers.received = [](const transport::Inbound&) { return true; };
+  handlers.received = [](const transport::Inbound&) -> storage::Result<void> { return {}; };
   handlers.committed = [this](const transport::Inbound& inbound) {
     if (inbound.peer == kBotAccount) on_message_(inbound.text);
   };
-  handlers.identity_changed = [](const std::string&) { return true; };
+  handlers.identity_changed = [](const std::string&) -> storage::Result<bool> { return true; };
   handlers.ready = [this] { ready_ = true; };
   transport::RelayTimings timings;
   timings.first_backoff = 100ms;

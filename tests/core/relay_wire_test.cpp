@@ -121,7 +121,7 @@ TEST_CASE("relay frames: each malformed kind is refused with its code") {
   CHECK(head->id == 9);
 }
 
-TEST_CASE("relay envelopes: a delivered message reads; each wrong field is refused") {
+TEST_CASE("relay envelopes: a delivered message reads, and each wrong field is refused") {
   auto read = parse_envelope(envelope());
   REQUIRE(read.ok());
   CHECK(read->guid == "0123456789abcdef0123456789abcdef");
@@ -194,7 +194,7 @@ TEST_CASE("relay envelopes: a delivered message reads; each wrong field is refus
   CHECK(parse_envelope(largest).ok());
 }
 
-TEST_CASE("relay key bundles: the relay's answer reads; each wrong field is refused") {
+TEST_CASE("relay key bundles: the relay's answer reads, and each wrong field is refused") {
   auto read = parse_key_bundle(bundle());
   REQUIRE(read.ok());
   CHECK(read->registration_id == 1234);

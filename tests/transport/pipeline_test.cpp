@@ -35,9 +35,9 @@ struct Bench {
   Bench() { open(); }
 
   void open() {
-    auto opened = storage::Store::open(dir.file("bot.db"),
-                                       storage::Sealer({test::new_sealing_key()}),
-                                       storage::OpenMode::create_if_missing);
+    auto opened =
+        storage::Store::open(dir.file("bot.db"), storage::Sealer({test::new_sealing_key()}),
+                             storage::OpenMode::create_if_missing);
     REQUIRE(opened.ok());
     store = std::make_unique<storage::Store>(std::move(opened).value());
   }
@@ -88,7 +88,7 @@ transport::Reading read_text(const transport::Arrival& arrival) {
 
 }  // namespace
 
-TEST_CASE("take-in: a sender whose message fails waits, in order; the others go on") {
+TEST_CASE("take-in: a sender whose message fails waits, in order, and the others go on") {
   Bench bench;
   std::vector<std::string> taken, acks;
   int refusals = 3;  // the owner refuses A's first message three times
@@ -123,8 +123,9 @@ TEST_CASE("take-in: a sender whose message fails waits, in order; the others go 
   CHECK(take_in.status().failed_tries >= 3);
 }
 
-TEST_CASE("take-in: while the database refuses writes nothing is acknowledged or lost, then all "
-          "is taken in once, in order") {
+TEST_CASE(
+    "take-in: while the database refuses writes nothing is acknowledged or lost, then all "
+    "is taken in once, in order") {
   Bench bench;
   std::vector<std::string> taken, acks;
   bool failing_said = false, recovered_said = false;
@@ -170,8 +171,9 @@ TEST_CASE("take-in: while the database refuses writes nothing is acknowledged or
   CHECK(take_in.status().failed_tries > 0);
 }
 
-TEST_CASE("take-in: an unreadable message is acknowledged and leaves nothing; a redelivered one "
-          "is a duplicate") {
+TEST_CASE(
+    "take-in: an unreadable message is acknowledged and leaves nothing, and a redelivered one "
+    "is a duplicate") {
   Bench bench;
   std::vector<std::string> taken, acks;
   transport::TakeIn::Hooks hooks;
@@ -200,7 +202,7 @@ TEST_CASE("take-in: an unreadable message is acknowledged and leaves nothing; a 
   CHECK(take_in.status().duplicates == 1);
 }
 
-TEST_CASE("take-in: staff are taken before strangers waiting; each sender keeps its order") {
+TEST_CASE("take-in: staff are taken before strangers waiting, each sender in its order") {
   Bench bench;
   std::vector<std::string> taken, acks;
   transport::TakeIn::Hooks hooks;
@@ -222,8 +224,9 @@ TEST_CASE("take-in: staff are taken before strangers waiting; each sender keeps 
   CHECK(take_in.status().taken_first == 1);
 }
 
-TEST_CASE("take-in: what nobody would bring again is kept, sealed, and taken in after a restart "
-          "before what comes next") {
+TEST_CASE(
+    "take-in: what nobody would bring again is kept, sealed, and taken in after a restart "
+    "before what comes next") {
   Bench bench;
   std::vector<std::string> taken;
   bool refuse = true;
@@ -271,8 +274,9 @@ class FakeAdapter : public transport::PumpAdapter {
   std::vector<std::string> sent;  // bodies, in the order handed over
   std::map<std::string, int> in_flight;
   int most_in_flight_to_one = 0;
-  std::function<transport::SendOutcome(const std::string& body)> answer =
-      [](const std::string&) { return transport::SendOutcome::of(transport::SendOutcome::Kind::delivered); };
+  std::function<transport::SendOutcome(const std::string& body)> answer = [](const std::string&) {
+    return transport::SendOutcome::of(transport::SendOutcome::Kind::delivered);
+  };
   bool answer_later = false;
   std::vector<std::function<void()>> later;
   storage::Store* store = nullptr;
@@ -307,7 +311,8 @@ void queue(storage::Store& store, const std::string& to, const std::string& text
 
 }  // namespace
 
-TEST_CASE("pump: one row in flight per recipient; a refused row holds back its recipient only") {
+TEST_CASE(
+    "pump: one row in flight per recipient, and a refused row holds back its recipient only") {
   Bench bench;
   FakeAdapter adapter;
   adapter.store = bench.store.get();
@@ -340,8 +345,9 @@ TEST_CASE("pump: one row in flight per recipient; a refused row holds back its r
   CHECK(first_b3 < first_a2);
 }
 
-TEST_CASE("pump: a row sent while the database refuses writes is not sent again, and leaves "
-          "once it can") {
+TEST_CASE(
+    "pump: a row sent while the database refuses writes is not sent again, and leaves "
+    "once it can") {
   Bench bench;
   FakeAdapter adapter;
   adapter.store = bench.store.get();
@@ -389,9 +395,9 @@ TEST_CASE("pump: the gate's drop removes the row unsent, its wait keeps it") {
   Bench bench;
   FakeAdapter adapter;
   adapter.store = bench.store.get();
-  transport::OutboxPump::Gate gate = [](const std::string& address, storage::Audience,
-                                        const std::optional<storage::Bytes>&)
-      -> storage::Result<storage::Clearance> {
+  transport::OutboxPump::Gate gate =
+      [](const std::string& address, storage::Audience,
+         const std::optional<storage::Bytes>&) -> storage::Result<storage::Clearance> {
     if (address == "dropped") return storage::Clearance::drop;
     if (address == "waiting") return storage::Clearance::wait;
     return storage::Clearance::send;

@@ -207,7 +207,7 @@ TEST_CASE("relay session: the login carries the credentials and the claim, and o
   CHECK(h.owner.ends.empty());
 }
 
-TEST_CASE("relay session: a refused login says the relay's reason; a 5xx is a failed attempt") {
+TEST_CASE("relay session: a refused login says the relay's reason, and a 5xx is a failed attempt") {
   {
     Harness h;
     h.login(std::make_pair(http::status::unauthorized, std::string("wrong secret\n")));

@@ -273,8 +273,9 @@ TEST_CASE(
   CHECK(forget["params"]["forget"] == true);  // --forget: identity keys and sessions, not --hide
 }
 
-TEST_CASE("signal-cli transport: a message signal-cli could not read is counted, and its sender "
-          "asked once to write again") {
+TEST_CASE(
+    "signal-cli transport: a message signal-cli could not read is counted, and its sender "
+    "asked once to write again") {
   std::vector<std::string> asked;
   gvo::transport::SignalCliTransport::Handlers handlers;
   handlers.sessionless = [&](const std::string& peer) -> gvo::storage::Result<void> {
@@ -283,14 +284,15 @@ TEST_CASE("signal-cli transport: a message signal-cli could not read is counted,
   };
   Harness h(handlers);
   REQUIRE(h.run_until([&] { return h.transport->connected(); }));
-  h.fake.notify(Json{{"account", "+32400000000"},
-                     {"exception", {{"message", "invalid"}, {"type", "ProtocolInvalidMessageException"}}},
-                     {"envelope",
-                      {{"source", "+32470"},
-                       {"sourceNumber", "+32470"},
-                       {"sourceUuid", "aci-broken"},
-                       {"sourceDevice", 1},
-                       {"timestamp", 9}}}});
+  h.fake.notify(
+      Json{{"account", "+32400000000"},
+           {"exception", {{"message", "invalid"}, {"type", "ProtocolInvalidMessageException"}}},
+           {"envelope",
+            {{"source", "+32470"},
+             {"sourceNumber", "+32470"},
+             {"sourceUuid", "aci-broken"},
+             {"sourceDevice", 1},
+             {"timestamp", 9}}}});
   REQUIRE(h.run_until([&] { return h.transport->status().unreadable == 1; }));
   CHECK(asked == std::vector<std::string>{"aci-broken"});
   // Nothing of it is kept: no peer, no dedup row.
