@@ -18,9 +18,9 @@ namespace {
 
 namespace asio = boost::asio;
 
-// Messages that arrive within this long of the last commit wait for each other: under load they
-// share one fsync instead of paying one each; when messages are rare, each commits at once.
-constexpr auto kCommitGap = std::chrono::milliseconds(2);
+// A message that arrives after a quiet spell waits this long for the rest of its burst: they
+// share one fsync instead of paying one each.
+constexpr auto kGather = std::chrono::milliseconds(3);
 // While frames keep coming, this many turns in a row are given to reading them before a batch is
 // taken in (the relay keeps up to 64 deliveries in flight): a staff message behind a burst of
 // strangers' is seen, and taken first.
@@ -64,11 +64,11 @@ class TakeIn::Impl : public std::enable_shared_from_this<TakeIn::Impl> {
       priority_waiting_ = true;
       return run_soon();
     }
-    const auto since = std::chrono::steady_clock::now() - last_commit_;
-    if (since >= kCommitGap) return run_soon();
-    if (gap_armed_) return;
+    // The first after a quiet spell: the rest of its burst is given a moment to come in, so
+    // that it commits once and a staff message within it is seen, and taken, first.
+    if (gap_armed_ || run_posted_) return;
     gap_armed_ = true;
-    gap_timer_.expires_after(kCommitGap - since);
+    gap_timer_.expires_after(kGather);
     gap_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& error) {
       auto self = weak.lock();
       if (!self) return;
@@ -214,7 +214,6 @@ class TakeIn::Impl : public std::enable_shared_from_this<TakeIn::Impl> {
     }
     if (auto committed = group->commit(); !committed)
       return failed_batch(storage::describe(committed.error()), now);
-    last_commit_ = std::chrono::steady_clock::now();
     ++status_.commits;
     for (const auto& [index, id] : kept_now) {
       waiting_[index].arrival.kept_id = id;
@@ -416,7 +415,6 @@ class TakeIn::Impl : public std::enable_shared_from_this<TakeIn::Impl> {
   asio::steady_timer retry_timer_;
   std::deque<Waiting> waiting_;
   std::map<std::string, PeerRetry> retries_;
-  std::chrono::steady_clock::time_point last_commit_;
   std::int64_t longest_retry_ms_ = 2000;
   std::minstd_rand random_{std::random_device{}()};
   bool run_posted_ = false;
