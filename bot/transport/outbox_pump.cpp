@@ -23,7 +23,9 @@ constexpr std::size_t kPageRows = 64;
 // At most this many pages a turn: rows queued far behind others wait for the next turns.
 constexpr int kPagesPerTurn = 16;
 constexpr std::int64_t kGateWaitMs = 1000;
-constexpr std::int64_t kStorageRetryMs = 1000;
+// Storage that failed is tried again this often (not with the row's backoff: the row did nothing
+// wrong), so that messages go on within a second of it working again.
+constexpr std::int64_t kStorageRetryMs = 500;
 
 }  // namespace
 
@@ -106,10 +108,11 @@ class OutboxPump::Impl : public std::enable_shared_from_this<OutboxPump::Impl> {
       for (const auto& each : cleared) {
         busy_.erase(each.row.peer);
         --status_.in_flight;
-        retry_at_[each.row.peer] = now + backoff_ms(each.row.attempts);
+        retry_at_[each.row.peer] = now + kStorageRetryMs;
       }
       return wake_at(now + kStorageRetryMs);
     }
+    if (!cleared.empty()) storage_works();
     for (auto& each : cleared) hand_over(each);
   }
 
@@ -183,10 +186,9 @@ class OutboxPump::Impl : public std::enable_shared_from_this<OutboxPump::Impl> {
     });
     if (!decided) {
       storage_failed("a message could not be prepared: " + storage::describe(decided.error()));
-      retry_at_[row.peer] = now + backoff_ms(row.attempts);
-      return;
+      retry_at_[row.peer] = now + kStorageRetryMs;
+      return wake_at(now + kStorageRetryMs);
     }
-    storage_works();
     if (clearance == storage::Clearance::drop) {
       ++status_.withheld;
       log::notice(prefix_ + ": a message was withheld: its recipient may not receive it now (" +
