@@ -542,14 +542,15 @@ int signal_cli_campaign(const Options& options) {
       HostRecord& host = *it->second;
       const int epoch = runner ? runner->epoch() : 0;
       const auto now = Clock::now();
-      // A send in flight when a fault came (up to 2 s before it), made again after it.
+      // A send in flight when a fault came (up to 2 s before it), made again after it: each
+      // recipient's messages leave in order, so only the last one seen can come again (an
+      // earlier text that recurs, "Question skipped." say, is a new message).
       bool again = false;
-      if (runner) {
-        const auto times = runner->fault_times();
-        for (auto seen = host.seen.rbegin(); seen != host.seen.rend() && !again; ++seen) {
-          if (seen->text != text || seen->epoch >= epoch) continue;
-          for (const auto& fault : times)
-            again = again || (fault >= seen->at && fault - seen->at <= 2s);
+      if (runner && !host.seen.empty()) {
+        const auto& last = host.seen.back();
+        if (last.text == text && last.epoch < epoch) {
+          for (const auto& fault : runner->fault_times())
+            again = again || (fault >= last.at && fault - last.at <= 2s);
         }
       }
       host.seen.push_back({text, epoch, now});
