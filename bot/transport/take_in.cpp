@@ -180,6 +180,7 @@ class TakeIn::Impl : public std::enable_shared_from_this<TakeIn::Impl> {
     if (!group) return failed_batch(storage::describe(group.error()), now);
 
     std::set<std::string> blocked;  // senders with a message that waits: nothing after it goes
+    std::set<std::string> failed;   // of those, the ones whose message failed in this batch
     std::vector<Taken> taken;
     std::string failure;
     std::vector<std::pair<std::size_t, std::int64_t>> kept_now;  // (index, inbox row) this batch
@@ -200,6 +201,7 @@ class TakeIn::Impl : public std::enable_shared_from_this<TakeIn::Impl> {
       }
       if (failure.empty()) failure = unit ? why : storage::describe(unit.error());
       blocked.insert(arrival.peer);
+      failed.insert(arrival.peer);
       ++status_.failed_tries;
     }
     // What waits and nobody would bring again (signal-cli's) is kept, sealed, in this commit.
@@ -220,7 +222,8 @@ class TakeIn::Impl : public std::enable_shared_from_this<TakeIn::Impl> {
       ++status_.kept;
     }
     settle(taken);
-    for (const auto& peer : blocked) note_failure(peer, now);
+    // Only a failure moves a sender's next try back: one still waiting for its try keeps it.
+    for (const auto& peer : failed) note_failure(peer, now);
     if (!failure.empty()) {
       storage_failed(failure);
     } else if (failing_) {
@@ -355,8 +358,12 @@ class TakeIn::Impl : public std::enable_shared_from_this<TakeIn::Impl> {
 
   // Nothing of the batch committed: every message in it waits, and is tried again.
   void failed_batch(const std::string& why, std::int64_t now) {
+    // The senders that were tried (not those still waiting for their next try).
     std::set<std::string> peers;
-    for (const auto& each : waiting_) peers.insert(each.arrival.peer);
+    for (const auto& each : waiting_) {
+      const auto retry = retries_.find(each.arrival.peer);
+      if (retry == retries_.end() || retry->second.due_ms <= now) peers.insert(each.arrival.peer);
+    }
     for (const auto& peer : peers) note_failure(peer, now);
     status_.failed_tries += waiting_.size();
     storage_failed(why);
