@@ -4,28 +4,12 @@
 #include <memory>
 #include <utility>
 
+#include "bot/service/identities.hpp"
 #include "bot/signal/endpoint.hpp"
 #include "bot/transport/signal_cli_once.hpp"
 
 namespace gvo::admin {
-namespace {
-
-// A key the bot's own store holds (on the relay, the bot does the encryption).
-std::optional<desk::Identity> identity_of(signal::Endpoint& endpoint, const std::string& address) {
-  auto key = endpoint.peer_identity_key({address});
-  if (!key || !key.value()) return std::nullopt;
-  return desk::Identity{*key.value(), signal::fingerprint_of(*key.value())};
-}
-
-// A key signal-cli holds: pinned by its fingerprint, compared by the safety number people see.
-std::optional<desk::Identity> identity_of(
-    const std::optional<core::signal_cli::KnownIdentity>& known) {
-  if (!known || known->fingerprint.empty()) return std::nullopt;
-  return desk::Identity{storage::Bytes(known->fingerprint.begin(), known->fingerprint.end()),
-                        known->safety_number};
-}
-
-}  // namespace
+using service::identity_of;
 
 IdentityLookup staff_identities(const core::Config& config, storage::Store& store,
                                 std::int64_t now_ms, std::string& unavailable) {

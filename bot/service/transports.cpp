@@ -5,6 +5,7 @@
 #include "bot/daemon/service_manager.hpp"
 #include "bot/daemon/startup.hpp"
 #include "bot/log/log.hpp"
+#include "bot/service/identities.hpp"
 #include "bot/signal/endpoint.hpp"
 #include "bot/transport/relay_login.hpp"
 #include "bot/transport/signal_cli_transport.hpp"
@@ -42,9 +43,7 @@ class RelayTransport final : public Transport {
   void stop() override { messenger_->stop(); }
   void flush() override { messenger_->flush(); }
   std::optional<desk::Identity> identity(const std::string& address) override {
-    auto key = endpoint_->peer_identity_key({address});
-    if (!key || !key.value()) return std::nullopt;
-    return desk::Identity{*key.value(), signal::fingerprint_of(*key.value())};
+    return identity_of(*endpoint_, address);
   }
   // The relay transport's sessions are rows of this database, removed with the person.
   void forget(const std::string&) override {}
@@ -101,12 +100,8 @@ class SignalCliWired final : public Transport {
   void start() override { transport_->start(); }
   void stop() override { transport_->stop(); }
   void flush() override { transport_->flush(); }
-  // A key signal-cli holds: pinned by its fingerprint, compared by the safety number people see.
   std::optional<desk::Identity> identity(const std::string& address) override {
-    const auto known = transport_->identity(address);
-    if (!known || known->fingerprint.empty()) return std::nullopt;
-    return desk::Identity{storage::Bytes(known->fingerprint.begin(), known->fingerprint.end()),
-                          known->safety_number};
+    return identity_of(transport_->identity(address));
   }
   void forget(const std::string& address) override {
     expiring_.erase(address);

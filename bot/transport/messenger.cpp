@@ -97,19 +97,8 @@ class Messenger::Impl : public std::enable_shared_from_this<Messenger::Impl>, pu
   }
 
   TakeIn::Hooks take_in_hooks() {
-    TakeIn::Hooks hooks;
+    TakeIn::Hooks hooks = owner_hooks(handlers_);
     hooks.read = [this](const Arrival& arrival) { return read(arrival); };
-    hooks.received = [this](const Inbound& inbound) -> storage::Result<void> {
-      if (handlers_.received) return handlers_.received(inbound);
-      return {};
-    };
-    hooks.committed = [this](const Inbound& inbound) {
-      if (handlers_.committed) handlers_.committed(inbound);
-    };
-    hooks.sessionless = [this](const std::string& peer) -> storage::Result<void> {
-      if (handlers_.sessionless) return handlers_.sessionless(peer);
-      return {};
-    };
     hooks.after_commit = [this] {
       refresh_status();
       pump_.flush();  // the owner may have queued replies
@@ -491,6 +480,22 @@ class Messenger::Impl : public std::enable_shared_from_this<Messenger::Impl>, pu
   bool was_connected_ = false;
   mutable MessengerStatus status_;
 };
+
+TakeIn::Hooks owner_hooks(const Messenger::Handlers& handlers) {
+  TakeIn::Hooks hooks;
+  hooks.received = [&handlers](const Inbound& inbound) -> storage::Result<void> {
+    if (handlers.received) return handlers.received(inbound);
+    return {};
+  };
+  hooks.committed = [&handlers](const Inbound& inbound) {
+    if (handlers.committed) handlers.committed(inbound);
+  };
+  hooks.sessionless = [&handlers](const std::string& peer) -> storage::Result<void> {
+    if (handlers.sessionless) return handlers.sessionless(peer);
+    return {};
+  };
+  return hooks;
+}
 
 Messenger::Messenger(boost::asio::io_context& io, storage::Store& store, signal::Endpoint& endpoint,
                      RelayAccount account, Handlers handlers, RelayTimings timings)

@@ -91,4 +91,8 @@ class Messenger {
   std::shared_ptr<Impl> impl_;
 };
 
+// The owner's part of a take-in's hooks, for both transports: received, committed and
+// sessionless go to handlers as they stand when each is called (handlers outlives the hooks).
+TakeIn::Hooks owner_hooks(const Messenger::Handlers& handlers);
+
 }  // namespace gvo::transport

@@ -262,23 +262,15 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
   // --- Receiving: the shared take-in --------------------------------------------------------
 
   TakeIn::Hooks take_in_hooks() {
-    TakeIn::Hooks hooks;
+    TakeIn::Hooks hooks = owner_hooks(handlers_);
     hooks.read = [this](const Arrival& arrival) { return read(arrival); };
-    hooks.received = [this](const Inbound& inbound) -> storage::Result<void> {
-      if (handlers_.received) return handlers_.received(inbound);
-      return {};
-    };
     // The owner's after-commit work, and the keys of people who are new (for staff verification;
     // once per run, so that a person signal-cli holds no key for is not asked about again and
     // again).
-    hooks.committed = [this](const Inbound& inbound) {
-      if (handlers_.committed) handlers_.committed(inbound);
+    hooks.committed = [this, owner = std::move(hooks.committed)](const Inbound& inbound) {
+      owner(inbound);
       if (identities_.count(inbound.peer) == 0 && asked_about_.insert(inbound.peer).second)
         read_identities(inbound.peer);
-    };
-    hooks.sessionless = [this](const std::string& peer) -> storage::Result<void> {
-      if (handlers_.sessionless) return handlers_.sessionless(peer);
-      return {};
     };
     hooks.after_commit = [this] { pump_.flush(); };
     // While nothing commits, no more is asked of signal-cli (with a subscription): what Signal's

@@ -295,7 +295,8 @@ class TakeIn::Impl : public std::enable_shared_from_this<TakeIn::Impl> {
           if (!read) return read;
           break;
       }
-      auto peer = peers.find_or_add(arrival.peer, now / 1000);
+      auto peer = known.value() ? storage::Result<storage::PeerId>(*known.value())
+                                : peers.find_or_add(arrival.peer, now / 1000);
       if (!peer) return std::move(peer).error();
       auto fresh = storage::first_time_seen(store_, peer.value(), arrival.sent_at_ms, now / 1000);
       if (!fresh) return std::move(fresh).error();
