@@ -68,6 +68,12 @@ int main(int argc, char** argv) {
         return gvo::admin::init_bot(config);
       case daemon::Command::export_cases:
         return gvo::admin::export_cases(config, command_line->output_path);
+      case daemon::Command::backup:
+        return gvo::admin::back_up_database(config, command_line->output_path);
+      case daemon::Command::restore:
+        return gvo::admin::restore_database(config, command_line->arguments.at(0));
+      case daemon::Command::doctor:
+        return gvo::admin::run_doctor(config, command_line->config_path);
       case daemon::Command::staff:
         return gvo::admin::manage_staff(config, command_line->arguments);
       case daemon::Command::stats:

@@ -11,8 +11,8 @@ packages=(
   # libraries
   libboost-dev libssl-dev libsqlite3-dev nlohmann-json3-dev libsystemd-dev libicu-dev
   libphonenumber-dev libsignal-protocol-c-dev
-  # tests (openssl makes a certificate for the TLS test)
-  catch2 openssl
+  # tests (openssl makes a certificate for the TLS test; groff checks the man pages)
+  catch2 openssl groff-base
 )
 for arg in "$@"; do
   case "$arg" in

@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "flows/flow.hpp"
 
@@ -16,6 +17,11 @@ struct Answer {
   std::string raw;      // what they wrote
   std::string key;      // names: a Latin matching key; empty otherwise
   bool skipped = false;
+  // False when the reading was typo-corrected, fuzzy, ambiguous or guessed ("about a week",
+  // "marocian"): the engine confirms it; an exact reading is only acknowledged.
+  bool certain = true;
+  // names: the other names given with it ("alias Momo", "also called Ali"), as written.
+  std::vector<std::string> aliases = {};
 };
 
 struct Rejection {
@@ -40,7 +46,8 @@ std::string to_iso(const CivilDate& date);  // "2026-03-12"
 
 struct ValidationContext {
   Language language;
-  CivilDate today;  // in Europe/Brussels
+  CivilDate today;              // in Europe/Brussels
+  int minute_of_day = 12 * 60;  // the Brussels time of day of the message (0..1439)
 };
 
 }  // namespace gvo::flows

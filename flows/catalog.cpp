@@ -1,5 +1,7 @@
 #include "flows/catalog.hpp"
 
+#include <algorithm>
+
 #include "bot/core/json_reader.hpp"
 #include "flows/json_words.hpp"
 
@@ -161,6 +163,8 @@ const std::vector<std::string>& required_message_keys() {
                                                  "invalid.date_future",
                                                  "invalid.date_too_old",
                                                  "invalid.date_impossible",
+                                                 "invalid.date_too_young",
+                                                 "invalid.since",
                                                  "invalid.nationality",
                                                  "invalid.nationality_ambiguous",
                                                  "invalid.centre",
@@ -179,9 +183,9 @@ Result<Catalog> load_catalog(std::string_view json_text, std::string_view source
   JsonReader reader(source);
   Catalog catalog;
   if (!reader.expect_object(root, "")) return core::fail(FlowErrc::invalid, reader.report());
-  reader.reject_unknown_keys(
-      root, "",
-      {"format", "languages", "messages", "commands", "yes", "no", "language_words", "hints"});
+  reader.reject_unknown_keys(root, "",
+                             {"format", "languages", "messages", "commands", "yes", "no",
+                              "language_words", "hints", "language_requests", "language_names_in"});
   int format = 0;
   reader.read_int(root, "", "format", format, 1, 1, true);
   reader.read_string_list(root, "", "languages", catalog.languages);
@@ -234,6 +238,29 @@ Result<Catalog> load_catalog(std::string_view json_text, std::string_view source
   }
   if (const auto hints = root.find("hints"); hints != root.end()) {
     catalog.hints = read_words(reader, *hints, "/hints", catalog.languages, folder);
+  }
+  if (const auto requests = root.find("language_requests"); requests != root.end()) {
+    for (auto& [language, list] :
+         read_words(reader, *requests, "/language_requests", catalog.languages, folder)) {
+      catalog.language_request_words.insert(catalog.language_request_words.end(), list.begin(),
+                                            list.end());
+    }
+    // Longest first: "in het" is taken out of "in het Nederlands" before "in".
+    std::stable_sort(
+        catalog.language_request_words.begin(), catalog.language_request_words.end(),
+        [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  }
+  if (const auto names = root.find("language_names_in"); names != root.end()) {
+    catalog.language_names_in =
+        read_words(reader, *names, "/language_names_in", catalog.languages, folder);
+    for (const auto& [language, list] : catalog.language_names_in) {
+      for (const auto& word : list) {
+        if (catalog.language_words.count(word) == 0) {
+          reader.problem("/language_names_in/" + language,
+                         "'" + word + "' is not in /language_words");
+        }
+      }
+    }
   }
   if (reader.failed()) return core::fail(FlowErrc::invalid, reader.report());
   return catalog;

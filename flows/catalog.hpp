@@ -32,7 +32,13 @@ struct Catalog {
   std::map<std::string, Command> command_words;        // folded word or phrase -> command
   std::map<std::string, Language> language_words;      // folded name -> language
   std::map<Language, std::vector<std::string>> hints;  // folded words typical of a language
-  std::vector<std::string> yes_words;                  // folded, every language
+  // Folded words that ask for a language around its name: "prefere", "svp", "in het" (longest
+  // first).
+  std::vector<std::string> language_request_words;
+  // The languages' names as written in each language ("arabe" is French): at a question, a
+  // language's name in the conversation's own language is an answer, not a wish to switch.
+  std::map<Language, std::vector<std::string>> language_names_in;
+  std::vector<std::string> yes_words;  // folded, every language
   std::vector<std::string> no_words;
 
   // The message in language, else in the first catalog language that has it. {name} placeholders

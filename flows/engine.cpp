@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <optional>
 
 namespace gvo::flows {
 namespace {
@@ -37,6 +38,17 @@ int line_number(const std::vector<std::string>& tokens, const Catalog& catalog) 
   return std::stoi(token);
 }
 
+// "52" -> 52; anything else (empty, "unknown", "5h") -> nothing.
+std::optional<long> whole_number(const std::string& value) {
+  if (value.empty() || value.size() > 12) return std::nullopt;
+  long number = 0;
+  for (const char c : value) {
+    if (c < '0' || c > '9') return std::nullopt;
+    number = number * 10 + (c - '0');
+  }
+  return number;
+}
+
 }  // namespace
 
 // One step of one session: collects the actions while walking the flow.
@@ -44,12 +56,18 @@ class Engine::Turn {
  public:
   Turn(const Engine& engine, const Flow& flow, Session& session, TimePoint now)
       : engine_(engine), catalog_(engine.catalog_), flow_(flow), session_(session), now_(now) {
-    const auto millis =
-        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-    context_ = ValidationContext{session.language, brussels_date(static_cast<double>(millis))};
+    const auto millis = static_cast<double>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
+    const CivilDate today = brussels_date(millis);
+    const double midnight = brussels_time(today, 0, 0);
+    const int minute = static_cast<int>((millis - midnight) / 60000.0);
+    context_ = ValidationContext{session.language, today, std::clamp(minute, 0, 24 * 60 - 1)};
   }
 
-  std::vector<Action> take() { return std::move(actions_); }
+  std::vector<Action> take() {
+    if (!noted_.empty()) reply({});  // an acknowledgment with nothing after it
+    return std::move(actions_);
+  }
 
   void message(const std::string& text) {
     if (text.size() > Validators::kMaxInputBytes) return say("too_long_message");
@@ -57,7 +75,7 @@ class Engine::Turn {
     const std::string folded = fold_words(engine_.folder_, text);
     switch (session_.state) {
       case SessionState::fresh:
-        return open(text);
+        return open(text, folded);
       case SessionState::choosing_language:
         return choose_language(folded);
       case SessionState::confirming_stop:
@@ -68,17 +86,28 @@ class Engine::Turn {
       default:
         break;
     }
-    if (const auto language = catalog_.language_words.find(folded);
-        language != catalog_.language_words.end()) {
-      // "Français" answers "which language is the file in?"; "Nederlands" a nationality.
-      if (session_.state == SessionState::answering && accepts(text)) return answer(text);
-      set_language(language->second);
-      say("language_set");
+    if (const auto wish = language_wish(folded)) {
+      // "Français" answers "which language is the file in?", "Nederlands" a nationality, and
+      // «arabe» from a French host is data too: a language named in the conversation's own
+      // language, alone, is an answer at a question. "I prefer arabic" switches.
+      const bool answering = session_.state == SessionState::answering;
+      const bool no_change = wish->language == session_.language;
+      if (answering &&
+          (no_change || accepts(text) || (wish->bare && written_in_session_language(folded)))) {
+        return answer(text);
+      }
+      if (wish->language != session_.language) {
+        set_language(wish->language);
+        say("language_set");
+      }
       return repeat();
     }
     if (const auto picked = command(folded); picked && *picked != Command::change) {
       // "I don't know" skips most questions, but is an answer to some ("which centre?").
-      if (*picked == Command::skip && session_.state == SessionState::answering && accepts(text)) {
+      // "je ne sais pas" may be an answer, or map to the question's own "don't know" choice.
+      if (*picked == Command::skip && session_.state == SessionState::answering &&
+          (accepts(text) ||
+           engine_.validators_.absence(text, session_.language) != Absence::none)) {
         return answer(text);
       }
       return run_command(*picked);
@@ -125,9 +154,12 @@ class Engine::Turn {
  private:
   // --- Opening and language
 
-  void open(const std::string& text) {
-    // A clear first message decides; else the language this person wrote in before, if known.
-    Language language = engine_.guess_language(text);
+  void open(const std::string& text, const std::string& folded) {
+    // A clear first message decides ("I prefer arabic" too); else the language this person wrote
+    // in before, if known.
+    hear(text);
+    const auto wish = language_wish(folded);
+    Language language = wish ? wish->language : engine_.guess_language(text);
     if (language.empty()) language = session_.language;
     if (language.empty()) {
       session_.state = SessionState::choosing_language;
@@ -139,8 +171,8 @@ class Engine::Turn {
 
   void choose_language(const std::string& folded) {
     Language language;
-    if (const auto it = catalog_.language_words.find(folded); it != catalog_.language_words.end()) {
-      language = it->second;
+    if (const auto wish = language_wish(folded)) {
+      language = wish->language;
     } else if (folded.size() == 1 && folded[0] >= '1' &&
                static_cast<std::size_t>(folded[0] - '0') <= catalog_.languages.size()) {
       language = catalog_.languages[static_cast<std::size_t>(folded[0] - '1')];
@@ -149,6 +181,57 @@ class Engine::Turn {
     set_language(language);
     say("language_set");
     run(flow_.start);
+  }
+
+  struct LanguageWish {
+    Language language;
+    bool bare = false;  // the message is only the language's name
+  };
+
+  // "English", "arabe": bare. "I prefer arabic", "en français svp", "in het Nederlands", "بالعربية
+  // من فضلك": a short message naming one language with words that ask for it. Else nothing.
+  std::optional<LanguageWish> language_wish(const std::string& folded) const {
+    if (const auto it = catalog_.language_words.find(folded); it != catalog_.language_words.end()) {
+      return LanguageWish{it->second, true};
+    }
+    constexpr std::size_t kMaxWords = 7;
+    const auto tokens = words(folded);
+    if (tokens.size() < 2 || tokens.size() > kMaxWords) return std::nullopt;
+    const auto& requests = catalog_.language_request_words;
+    const bool asks = std::any_of(requests.begin(), requests.end(), [&](const std::string& word) {
+      return contains_phrase(folded, word);
+    });
+    if (!asks) return std::nullopt;
+    std::optional<Language> named;
+    for (const std::string& token : tokens) {
+      const auto it = catalog_.language_words.find(token);
+      // "en" asks in "en français" and names English alone: a request word is not a name here.
+      if (it == catalog_.language_words.end() ||
+          std::find(requests.begin(), requests.end(), token) != requests.end()) {
+        continue;
+      }
+      if (named && *named != it->second) return std::nullopt;  // two languages: not a request
+      named = it->second;
+    }
+    if (!named) return std::nullopt;
+    // Every other word must ask: "in het Nederlands", not "mijn vriend spreekt Nederlands".
+    std::string rest = " " + folded + " ";
+    for (const std::string& word : requests) {
+      const std::string padded = " " + word + " ";
+      for (auto at = rest.find(padded); at != std::string::npos; at = rest.find(padded)) {
+        rest.replace(at, padded.size(), " ");
+      }
+    }
+    for (const std::string& token : words(rest)) {
+      if (catalog_.language_words.count(token) == 0) return std::nullopt;
+    }
+    return LanguageWish{*named, false};
+  }
+
+  bool written_in_session_language(const std::string& folded) const {
+    const auto it = catalog_.language_names_in.find(session_.language);
+    return it != catalog_.language_names_in.end() &&
+           std::find(it->second.begin(), it->second.end(), folded) != it->second.end();
   }
 
   void set_language(const Language& language) {
@@ -221,6 +304,7 @@ class Engine::Turn {
 
   void restart() {
     session_.results.clear();
+    session_.heard.clear();
     session_.asked.clear();
     session_.pending.reset();
     session_.return_to.clear();
@@ -235,6 +319,7 @@ class Engine::Turn {
     const Answer* yes_no = std::get_if<Answer>(&said);
     if (again || (yes_no != nullptr && yes_no->value == "yes")) {
       session_.results.clear();
+      session_.heard.clear();
       session_.asked.clear();
       session_.pending.reset();
       session_.return_to.clear();
@@ -265,22 +350,76 @@ class Engine::Turn {
   void answer(const std::string& text) {
     const Node* node = flow_.node(session_.node);
     if (node == nullptr) return finish();
-    const Validation result = engine_.validators_.validate(node->answer, text, context_);
-    if (const auto* understood = std::get_if<Answer>(&result)) {
-      session_.failures = 0;
-      if (node->answer.confirm) {
-        session_.pending = *understood;
-        session_.state = SessionState::confirming;
-        return say("confirm", {{"value", understood->display}});
-      }
-      say("noted", {{"value", understood->display}});
-      return keep(*node, *understood);
+    hear(text);
+    // "No", "jsp", "لا" are never a value: they pick the question's own choice, or skip it. The
+    // validators of choices, yes/no and centres know such words of their own ("non", "je ne sais
+    // pas" -> unknown centre) and read first.
+    const bool own_words = node->answer.kind == AnswerKind::choice ||
+                           node->answer.kind == AnswerKind::yes_no ||
+                           node->answer.kind == AnswerKind::centre;
+    const Absence absence = engine_.validators_.absence(text, session_.language);
+    if (absence != Absence::none && (!own_words || !node->absent.empty())) {
+      return absent(*node, absence);
     }
+    const Validation result = engine_.validators_.validate(node->answer, text, context_);
+    if (const auto* understood = std::get_if<Answer>(&result))
+      return understood_answer(*node, *understood);
+    if (absence != Absence::none) return absent(*node, absence);
     const auto& refused = std::get<Rejection>(result);
     ++session_.failures;
     say("invalid." + refused.reason, refused.values);
     if (session_.failures >= kFailuresBeforeHelp)
       say(node->optional ? "offer_skip" : "offer_human");
+  }
+
+  // An answer read: confirmed when the reading is unsure (or the question always confirms),
+  // else acknowledged with the next question.
+  void understood_answer(const Node& node, const Answer& understood) {
+    session_.failures = 0;
+    if (!understood.certain || node.answer.confirm) {
+      session_.pending = understood;
+      session_.state = SessionState::confirming;
+      return say("confirm", {{"value", shown(node.result, understood)}});
+    }
+    noted_.push_back(shown(node.result, understood));
+    keep(node, understood);
+  }
+
+  // "no", "don't know" or "skip" at a question.
+  void absent(const Node& node, Absence absence) {
+    const char* said = absence == Absence::no        ? "no"
+                       : absence == Absence::unknown ? "unknown"
+                                                     : "skip";
+    std::string value;
+    if (const auto it = node.absent.find(said); it != node.absent.end()) {
+      value = it->second;
+    } else if (node.answer.kind == AnswerKind::centre && absence == Absence::unknown) {
+      value = "unknown";  // a centre answer of its own
+    } else {
+      for (const Choice& choice : node.answer.choices) {
+        if (absence != Absence::skip && choice.value == said) value = choice.value;
+      }
+      if (value.empty() && node.optional) value = "skip";
+    }
+    session_.failures = 0;
+    if (value == "skip") {
+      say("skipped");
+      return keep(node, Answer{{}, {}, {}, {}, true});
+    }
+    if (value.empty()) {  // a question that needs an answer
+      say("required");
+      return say("offer_human");
+    }
+    Answer picked{value, value, {}, {}, false};
+    if (node.answer.kind == AnswerKind::centre) {
+      const Validation centre = engine_.validators_.validate(node.answer, value, context_);
+      if (const auto* understood = std::get_if<Answer>(&centre)) picked = *understood;
+    }
+    for (const Choice& choice : node.answer.choices) {
+      if (choice.value == value) picked.display = local(choice.label);
+    }
+    noted_.push_back(shown(node.result, picked));
+    keep(node, picked);
   }
 
   void confirm(const std::string& text) {
@@ -367,16 +506,15 @@ class Engine::Turn {
 
   void show_summary(const Node& node) {
     std::string text = local(node.text);
-    const auto shown = shown_results(node);
-    for (std::size_t i = 0; i < shown.size(); ++i) {
-      const auto ask = flow_.ask_node_of_result.find(shown[i]);
-      const Node* asked = ask == flow_.ask_node_of_result.end() ? nullptr : flow_.node(ask->second);
-      const auto answer = session_.results.find(shown[i]);
+    const auto lines = shown_results(node);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      const Node* asked = asking(lines[i]);
+      const auto answer = session_.results.find(lines[i]);
       const bool answered = answer != session_.results.end() && !answer->second.skipped;
-      text +=
-          "\n" + std::to_string(i + 1) + ". " + (asked != nullptr ? local(asked->label) : "") +
-          ": " +
-          (answered ? answer->second.display : catalog_.text("summary_empty", session_.language));
+      text += "\n" + std::to_string(i + 1) + ". " + (asked != nullptr ? local(asked->label) : "") +
+              ": " +
+              (answered ? shown(lines[i], answer->second)
+                        : catalog_.text("summary_empty", session_.language));
     }
     reply(text);
     say("summary_footer");
@@ -406,6 +544,26 @@ class Engine::Turn {
           id = node->next;
           continue;
         case NodeKind::ask:
+          if (const auto taken = take_heard(*node)) {
+            // Asked as a confirmation of what was understood; a question never asked keeps it
+            // for the summary to confirm.
+            if (!taken->certain && node->takes->ask) {
+              wait_for_answer(*node, false);
+              session_.pending = *taken;
+              session_.state = SessionState::confirming;
+              return say("confirm", {{"value", shown(node->result, *taken)}});
+            }
+            noted_.push_back(shown(node->result, *taken));
+            session_.results[node->result] = *taken;
+            if (node->takes->ask && (session_.asked.empty() || session_.asked.back() != node->id))
+              session_.asked.push_back(node->id);  // "back" returns to questions asked
+            id = node->next;
+            continue;
+          }
+          if (node->takes && !node->takes->ask) {  // only what was said before
+            id = node->next;
+            continue;
+          }
           return wait_for_answer(*node);
         case NodeKind::summary:
           session_.node = node->id;
@@ -425,22 +583,105 @@ class Engine::Turn {
     for (const BranchCase& option : node.cases) {
       const auto it = session_.results.find(option.when.result);
       if (it == session_.results.end() || it->second.skipped) continue;
-      const auto& any_of = option.when.any_of;
-      if (any_of.empty() ||
-          std::find(any_of.begin(), any_of.end(), it->second.value) != any_of.end()) {
-        return option.next;
-      }
+      if (matches(option.when, it->second.value)) return option.next;
     }
     return node.otherwise;
   }
 
-  void wait_for_answer(const Node& node) {
+  // --- What the person said before
+
+  void hear(const std::string& text) {
+    constexpr std::size_t kMaxHeard = 32;  // messages; each at most Validators::kMaxInputBytes
+    if (session_.heard.size() >= kMaxHeard) session_.heard.erase(session_.heard.begin());
+    session_.heard.push_back(Heard{text, {}});
+  }
+
+  // A value for node found in an earlier message (the newest first; in a message, the last
+  // value first: "lundi, non mardi"), next to one of its cues when it has cues, and not taken
+  // by another question already (unless the question shares). Marked as taken.
+  std::optional<Answer> take_heard(const Node& node) {
+    if (!node.takes || session_.results.count(node.result) != 0) return std::nullopt;
+    for (auto heard = session_.heard.rbegin(); heard != session_.heard.rend(); ++heard) {
+      const auto found = engine_.validators_.find(node.answer, heard->text, context_);
+      for (std::size_t i = found.size(); i-- > 0;) {
+        const Found& value = found[i];
+        if (value.answer.skipped || (!node.takes->shared && taken_already(*heard, value))) {
+          continue;
+        }
+        const std::size_t previous_end = i > 0 ? found[i - 1].end : 0;
+        if (!cued(*node.takes, heard->text, value, previous_end)) continue;
+        heard->used.emplace_back(value.begin, value.end);
+        return value.answer;
+      }
+    }
+    return std::nullopt;
+  }
+
+  static bool taken_already(const Heard& heard, const Found& value) {
+    return std::any_of(heard.used.begin(), heard.used.end(), [&](const auto& span) {
+      return value.begin < span.second && span.first < value.end;
+    });
+  }
+
+  // Whether a cue stands in the same sentence just before the value (after the value before it)
+  // or just after it: "arrêté hier", "né le 3/5/1990", "le 12 il a été arrêté".
+  bool cued(const Takes& takes, const std::string& text, const Found& value,
+            std::size_t previous_end) const {
+    if (takes.cues.empty()) return true;
+    constexpr std::size_t kBefore = 64;
+    constexpr std::size_t kAfter = 32;
+    auto is_stop = [](char c) { return c == '.' || c == '!' || c == '?' || c == ';' || c == '\n'; };
+    auto on_boundary = [&](std::size_t at) {  // not inside a UTF-8 sequence
+      return at >= text.size() || (static_cast<unsigned char>(text[at]) & 0xC0) != 0x80;
+    };
+    std::size_t from = value.begin > kBefore ? value.begin - kBefore : 0;
+    from = std::max(from, std::min(previous_end, value.begin));
+    for (std::size_t at = value.begin; at > from; --at) {
+      if (is_stop(text[at - 1])) {
+        from = at;
+        break;
+      }
+    }
+    while (from < value.begin && !on_boundary(from)) ++from;
+    std::size_t to = std::min(text.size(), value.end + kAfter);
+    for (std::size_t at = value.end; at < to; ++at) {
+      if (is_stop(text[at])) {
+        to = at;
+        break;
+      }
+    }
+    while (to > value.end && !on_boundary(to)) --to;
+    const std::string before = fold_words(engine_.folder_, text.substr(from, value.begin - from));
+    const std::string after = fold_words(engine_.folder_, text.substr(value.end, to - value.end));
+    for (const auto& [language, cues] : takes.cues) {
+      for (const std::string& cue : cues) {
+        const std::string folded = fold_words(engine_.folder_, cue);
+        if (contains_phrase(before, folded) || contains_phrase(after, folded)) return true;
+      }
+    }
+    return false;
+  }
+
+  bool matches(const Condition& when, const std::string& value) const {
+    if (when.not_latin && is_latin_script(value)) return false;
+    const auto& any_of = when.any_of;
+    if (!any_of.empty() && std::find(any_of.begin(), any_of.end(), value) == any_of.end()) {
+      return false;
+    }
+    if (when.below) {
+      const auto number = whole_number(value);
+      if (!number || *number >= *when.below) return false;
+    }
+    return true;
+  }
+
+  void wait_for_answer(const Node& node, bool ask = true) {
     session_.node = node.id;
     session_.state = SessionState::answering;
     session_.failures = 0;
     session_.pending.reset();
     ++session_.wait;
-    prompt(node);
+    if (ask) prompt(node);
     auto schedule = [&](TimerKind kind, const std::optional<Timer>& timer) {
       if (!timer) return;
       actions_.emplace_back(
@@ -474,6 +715,7 @@ class Engine::Turn {
   void finish() {
     session_.state = SessionState::finished;
     session_.pending.reset();
+    session_.heard.clear();  // what the person wrote is in the answers now, or not needed
     actions_.emplace_back(CancelTimers{});
     actions_.emplace_back(Finished{});
   }
@@ -490,16 +732,55 @@ class Engine::Turn {
     std::map<std::string, std::string> values;
     for (const auto& [name, answer] : session_.results) {
       values[name] =
-          answer.skipped ? catalog_.text("summary_empty", session_.language) : answer.display;
+          answer.skipped ? catalog_.text("summary_empty", session_.language) : shown(name, answer);
+      if (const Centre* centre = centre_of(name, answer)) {
+        std::string phones;
+        for (const auto& phone : centre->phones) phones += (phones.empty() ? "" : ", ") + phone;
+        values[name + "_phone"] = phones;
+      }
     }
     return fill(it->second, values);
+  }
+
+  const Node* asking(const std::string& result) const {
+    const auto it = flow_.ask_node_of_result.find(result);
+    return it == flow_.ask_node_of_result.end() ? nullptr : flow_.node(it->second);
+  }
+
+  // The centre a centre question's answer names (not "unknown" or "police_station").
+  const Centre* centre_of(const std::string& result, const Answer& answer) const {
+    const Node* node = asking(result);
+    if (node == nullptr || node->answer.kind != AnswerKind::centre || answer.skipped)
+      return nullptr;
+    return engine_.validators_.centres().find(answer.value);
+  }
+
+  // An answer as shown to the person now, in the conversation's language: centres and countries
+  // by their names in it.
+  std::string shown(const std::string& result, const Answer& answer) const {
+    const Node* node = asking(result);
+    if (node != nullptr && !answer.skipped) {
+      if (centre_of(result, answer) != nullptr)
+        return engine_.validators_.centre_name(answer.value, session_.language);
+      if (node->answer.kind == AnswerKind::nationality && !answer.value.empty())
+        return engine_.validators_.country_name(answer.value, session_.language);
+    }
+    return answer.display;
   }
 
   void say(const std::string& key, const std::map<std::string, std::string>& values = {}) {
     reply(catalog_.text(key, session_.language, values));
   }
 
+  // Sends text, after what was noted since the last reply ("Noted: Morocco; Caricole.").
   void reply(std::string text) {
+    if (!noted_.empty()) {
+      std::string values;
+      for (const auto& value : noted_) values += (values.empty() ? "" : "; ") + value;
+      noted_.clear();
+      const std::string noted = catalog_.text("noted", session_.language, {{"value", values}});
+      text = text.empty() ? noted : noted + "\n" + text;
+    }
     if (!text.empty()) actions_.emplace_back(Reply{std::move(text)});
   }
 
@@ -510,6 +791,7 @@ class Engine::Turn {
   TimePoint now_;
   ValidationContext context_;
   std::vector<Action> actions_;
+  std::vector<std::string> noted_;  // answers kept this turn, acknowledged with the next reply
 };
 
 Session Engine::new_session(const Flow& flow) {

@@ -25,6 +25,8 @@ const char* to_string(AnswerKind kind) {
       return "yes_no";
     case AnswerKind::choice:
       return "choice";
+    case AnswerKind::since:
+      return "since";
   }
   return "text";
 }

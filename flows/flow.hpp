@@ -13,7 +13,9 @@ namespace gvo::flows {
 using Language = std::string;                       // "fr", "nl", "en", "ar"
 using LocalText = std::map<Language, std::string>;  // one text in each language
 
-enum class AnswerKind { text, name, date, nationality, centre, phone, yes_no, choice };
+// since: how long ago something happened, given as a duration ("3 days", "about a week") or a
+// moment ("avant-hier", "since yesterday morning"); stored as whole hours ago ("52").
+enum class AnswerKind { text, name, date, nationality, centre, phone, yes_no, choice, since };
 
 struct Choice {
   std::string value;  // stored as the result
@@ -29,6 +31,8 @@ struct AnswerSpec {
   // date: allowed range relative to today (Europe/Brussels).
   bool allow_future = false;
   int max_days_ago = 0;  // 0: no limit
+  // date: a birth date makes the person at least this old (years; 0: no limit).
+  int min_age_years = 0;
   // choice
   std::vector<Choice> choices;
   // Ask yes/no on the understood value before keeping it.
@@ -44,6 +48,24 @@ struct Timer {
 struct Condition {
   std::string result;
   std::vector<std::string> any_of;  // empty: the result is set and not skipped
+  // The stored value read as a number is below this ("below": 24 on a since answer's hours).
+  std::optional<long> below;
+  // The stored value is written in another script than Latin ("محمد"): ask the papers' spelling.
+  bool not_latin = false;
+};
+
+// What a question may take from the person's earlier messages (the opening, other answers): a
+// value of its answer type found there (Validators::find), if one of the cue words stands next to
+// it in the same sentence; with no cues, any value found. Taken values are not asked again; the
+// summary shows them for confirmation.
+struct Takes {
+  std::map<Language, std::vector<std::string>> cues;  // every language's cues count
+  // A value another question took already counts here too ("arrested yesterday": the time
+  // without news and the date of arrest).
+  bool shared = false;
+  // false: the question is never asked; what is not found in earlier messages stays unanswered
+  // (optional questions only: the details picked out of an "anything else?" answer).
+  bool ask = true;
 };
 
 struct BranchCase {
@@ -66,6 +88,10 @@ struct Node {
   bool optional = false;
   std::optional<Timer> reminder;
   std::optional<Timer> timeout;
+  std::optional<Takes> takes;
+  // What "no", "don't know" and "skip" answer here: a choice's value, or "skip" (optional
+  // questions). Unlisted: a choice valued "no" / "unknown", else skipped when optional.
+  std::map<std::string, std::string> absent;  // "no", "unknown", "skip" -> value or "skip"
   // branch
   std::vector<BranchCase> cases;
   std::string otherwise;

@@ -26,7 +26,8 @@ const std::map<std::string, AnswerKind>& answer_kinds() {
       {"text", AnswerKind::text},     {"name", AnswerKind::name},
       {"date", AnswerKind::date},     {"nationality", AnswerKind::nationality},
       {"centre", AnswerKind::centre}, {"phone", AnswerKind::phone},
-      {"yes_no", AnswerKind::yes_no}, {"choice", AnswerKind::choice}};
+      {"yes_no", AnswerKind::yes_no}, {"choice", AnswerKind::choice},
+      {"since", AnswerKind::since}};
   return kKinds;
 }
 
@@ -85,23 +86,22 @@ class FlowReader {
     }
     const std::string here = path + "/answer";
     if (!reader_.expect_object(*it, here)) return;
-    reader_.reject_unknown_keys(
-        *it, here,
-        {"type", "min_length", "max_length", "allow_future", "max_days_ago", "choices", "confirm"});
+    reader_.reject_unknown_keys(*it, here,
+                                {"type", "min_length", "max_length", "allow_future", "max_days_ago",
+                                 "min_age_years", "choices", "confirm"});
     std::string type;
     reader_.read_string(*it, here, "type", type, true);
     const auto kind = answer_kinds().find(type);
     if (!type.empty() && kind == answer_kinds().end()) {
       reader_.problem(here + "/type",
                       "expected one of: text, name, date, nationality, centre, "
-                      "phone, yes_no, choice");
+                      "phone, yes_no, choice, since");
       return;
     }
     if (kind == answer_kinds().end()) return;
     spec.kind = kind->second;
-    // Understood values are confirmed by default: a wrong guess there is costly.
-    spec.confirm = spec.kind == AnswerKind::date || spec.kind == AnswerKind::nationality ||
-                   spec.kind == AnswerKind::centre || spec.kind == AnswerKind::phone;
+    // A reading the validator is not sure of is always confirmed; "confirm": true confirms
+    // every answer of this question.
     reader_.read_bool(*it, here, "confirm", spec.confirm);
     int min_length = static_cast<int>(spec.min_length);
     int max_length = static_cast<int>(spec.max_length);
@@ -112,9 +112,15 @@ class FlowReader {
     spec.max_length = static_cast<std::size_t>(max_length);
     reader_.read_bool(*it, here, "allow_future", spec.allow_future);
     reader_.read_int(*it, here, "max_days_ago", spec.max_days_ago, 0, 365 * 150);
-    const bool date_keys = it->contains("allow_future") || it->contains("max_days_ago");
+    reader_.read_int(*it, here, "min_age_years", spec.min_age_years, 0, 150);
+    const bool date_keys = it->contains("allow_future") || it->contains("max_days_ago") ||
+                           it->contains("min_age_years");
     if (date_keys && spec.kind != AnswerKind::date) {
-      reader_.problem(here, "allow_future and max_days_ago are for answers of type date");
+      reader_.problem(here,
+                      "allow_future, max_days_ago and min_age_years are for answers of type date");
+    }
+    if (spec.min_age_years > 0 && spec.allow_future) {
+      reader_.problem(here, "min_age_years and allow_future cannot go together");
     }
     const bool text_keys = it->contains("min_length") || it->contains("max_length");
     if (text_keys && spec.kind != AnswerKind::text) {
@@ -157,6 +163,54 @@ class FlowReader {
     }
   }
 
+  std::optional<Takes> takes(const Json& object, const std::string& path) {
+    const auto it = object.find("takes");
+    if (it == object.end()) return std::nullopt;
+    const std::string here = path + "/takes";
+    if (!reader_.expect_object(*it, here)) return std::nullopt;
+    reader_.reject_unknown_keys(*it, here, {"cues", "shared", "ask"});
+    Takes takes;
+    reader_.read_bool(*it, here, "shared", takes.shared);
+    reader_.read_bool(*it, here, "ask", takes.ask);
+    if (const auto cues = it->find("cues"); cues != it->end()) {
+      if (!reader_.expect_object(*cues, here + "/cues")) return takes;
+      for (const auto& language : cues->items()) {
+        if (std::find(flow_.languages.begin(), flow_.languages.end(), language.key()) ==
+            flow_.languages.end()) {
+          reader_.problem(here + "/cues/" + language.key(), "language not listed in /languages");
+          continue;
+        }
+        reader_.read_string_list(*cues, here + "/cues", language.key().c_str(),
+                                 takes.cues[language.key()]);
+      }
+    }
+    return takes;
+  }
+
+  // "absent": {"no": "yes", "unknown": "not_asked", "skip": "skip"}.
+  void absent(const Json& object, const std::string& path, Node& node) {
+    const auto it = object.find("absent");
+    if (it == object.end()) return;
+    const std::string here = path + "/absent";
+    if (!reader_.expect_object(*it, here)) return;
+    reader_.reject_unknown_keys(*it, here, {"no", "unknown", "skip"});
+    for (const char* key : {"no", "unknown", "skip"}) {
+      std::string value;
+      reader_.read_string(*it, here, key, value);
+      if (value.empty()) continue;
+      const bool a_choice =
+          std::any_of(node.answer.choices.begin(), node.answer.choices.end(),
+                      [&](const Choice& choice) { return choice.value == value; });
+      if (value == "skip" ? !node.optional : !a_choice) {
+        reader_.problem(here + "/" + key,
+                        value == "skip" ? "skip is for optional questions"
+                                        : "expected a choice's value or skip, got '" + value + "'");
+        continue;
+      }
+      node.absent[key] = value;
+    }
+  }
+
   std::optional<Timer> timer(const Json& object, const std::string& path, const char* key,
                              bool is_timeout) {
     const auto it = object.find(key);
@@ -195,9 +249,17 @@ class FlowReader {
           reader_.problem(at + "/when", "missing (expected {\"result\": ...})");
         continue;
       }
-      reader_.reject_unknown_keys(*when, at + "/when", {"result", "any_of"});
+      reader_.reject_unknown_keys(*when, at + "/when", {"result", "any_of", "below", "not_latin"});
+      reader_.read_bool(*when, at + "/when", "not_latin", branch.when.not_latin);
       reader_.read_string(*when, at + "/when", "result", branch.when.result, true);
       reader_.read_string_list(*when, at + "/when", "any_of", branch.when.any_of);
+      if (const auto below = when->find("below"); below != when->end()) {
+        if (below->is_number_integer()) {
+          branch.when.below = below->get<long>();
+        } else {
+          reader_.problem(at + "/when/below", "expected a whole number");
+        }
+      }
       node.cases.push_back(std::move(branch));
     }
   }
@@ -229,7 +291,7 @@ class FlowReader {
       case NodeKind::ask:
         reader_.reject_unknown_keys(object, path,
                                     {"type", "text", "result", "label", "why", "answer", "optional",
-                                     "reminder", "timeout", "next"});
+                                     "reminder", "timeout", "takes", "absent", "next"});
         node.text = local_text(object, path, "text", true);
         node.label = local_text(object, path, "label", true);
         node.why = local_text(object, path, "why", true);
@@ -238,6 +300,11 @@ class FlowReader {
         answer(object, path, node.answer);
         node.reminder = timer(object, path, "reminder", false);
         node.timeout = timer(object, path, "timeout", true);
+        node.takes = takes(object, path);
+        if (node.takes && !node.takes->ask && !node.optional) {
+          reader_.problem(path + "/takes/ask", "a question that is never asked must be optional");
+        }
+        absent(object, path, node);
         reader_.read_string(object, path, "next", node.next, true);
         break;
       case NodeKind::branch:
@@ -390,14 +457,26 @@ void check_results(JsonReader& reader, Flow& flow, std::set<std::string>& known)
                      "duplicate result name '" + node.result + "' (an ask node's result)");
     }
   }
-  for (const auto& [result, node] : flow.ask_node_of_result) known.insert(result);
+  for (const auto& [result, node] : flow.ask_node_of_result) {
+    known.insert(result);
+    // A centre's answer also gives its phone numbers to texts: "{centre_phone}".
+    if (flow.nodes.at(node).answer.kind == AnswerKind::centre) known.insert(result + "_phone");
+  }
   known.insert(set_results.begin(), set_results.end());
   for (const auto& [id, node] : flow.nodes) {
     for (std::size_t i = 0; i < node.cases.size(); ++i) {
+      const std::string at = "/nodes/" + id + "/cases/" + std::to_string(i) + "/when";
       const std::string& result = node.cases[i].when.result;
       if (!result.empty() && known.count(result) == 0) {
-        reader.problem("/nodes/" + id + "/cases/" + std::to_string(i) + "/when/result",
-                       "unknown result '" + result + "'");
+        reader.problem(at + "/result", "unknown result '" + result + "'");
+      }
+      // Only a since answer stores a number to compare.
+      if (node.cases[i].when.below) {
+        const auto asked = flow.ask_node_of_result.find(result);
+        if (asked == flow.ask_node_of_result.end() ||
+            flow.nodes.at(asked->second).answer.kind != AnswerKind::since) {
+          reader.problem(at + "/below", "below is for the result of a question of type since");
+        }
       }
     }
     for (std::size_t i = 0; i < node.results.size(); ++i) {
@@ -498,10 +577,15 @@ Result<std::string> check_definition(std::string_view json_text, std::string_vie
                      return "names of " + std::to_string(words.words.size()) + " nationalities";
                    });
   }
+  if (root.is_object() && root.contains("absence")) {
+    return summary(load_understanding(json_text, source, folder), [](const UnderstandingWords&) {
+      return std::string("everyday words of the validators");
+    });
+  }
   return core::fail(FlowErrc::invalid,
                     std::string(source) +
-                        ": /: expected a flow or data file (with nodes, messages, centres or "
-                        "countries)");
+                        ": /: expected a flow or data file (with nodes, messages, centres, "
+                        "countries or absence)");
 }
 
 bool FlowLibrary::add(Flow flow) {

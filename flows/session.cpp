@@ -31,17 +31,34 @@ std::optional<SessionState> state_named(const std::string& name) {
 }
 
 Json answer_json(const Answer& answer) {
-  return Json{{"value", answer.value},
-              {"display", answer.display},
-              {"raw", answer.raw},
-              {"key", answer.key},
-              {"skipped", answer.skipped}};
+  Json json{{"value", answer.value},
+            {"display", answer.display},
+            {"raw", answer.raw},
+            {"key", answer.key},
+            {"skipped", answer.skipped}};
+  // Written only when they say something, so that sessions saved before them read the same.
+  if (!answer.certain) json["certain"] = false;
+  if (!answer.aliases.empty()) json["aliases"] = answer.aliases;
+  return json;
 }
 
 Answer answer_from(const Json& json) {
-  return Answer{json.at("value").get<std::string>(), json.at("display").get<std::string>(),
+  Answer answer{json.at("value").get<std::string>(), json.at("display").get<std::string>(),
                 json.at("raw").get<std::string>(), json.at("key").get<std::string>(),
                 json.at("skipped").get<bool>()};
+  if (json.contains("certain")) answer.certain = json.at("certain").get<bool>();
+  if (json.contains("aliases")) answer.aliases = json.at("aliases").get<std::vector<std::string>>();
+  return answer;
+}
+
+Json heard_json(const std::vector<Heard>& heard) {
+  Json list = Json::array();
+  for (const auto& message : heard) {
+    Json used = Json::array();
+    for (const auto& [begin, end] : message.used) used.push_back({begin, end});
+    list.push_back({{"text", message.text}, {"used", used}});
+  }
+  return list;
 }
 
 // A damaged saved session: a value of the wrong kind or out of range.
@@ -87,6 +104,7 @@ std::string to_json(const Session& session) {
             {"wait", session.wait},
             {"return_to", session.return_to},
             {"before_stop", to_string(session.before_stop)}};
+  if (!session.heard.empty()) json["heard"] = heard_json(session.heard);
   return json.dump();
 }
 
@@ -118,6 +136,20 @@ Result<Session> session_from_json(std::string_view json_text) {
     session.failures = int_at(json, "failures");
     session.wait = int_at(json, "wait");
     session.return_to = json.at("return_to").get<std::string>();
+    // Sessions saved before the engine kept what it heard have none.
+    if (const auto heard = json.find("heard"); heard != json.end()) {
+      for (const auto& message : *heard) {
+        Heard restored{message.at("text").get<std::string>(), {}};
+        for (const auto& span : message.at("used")) {
+          const auto begin = span.at(0).get<std::size_t>();
+          const auto end = span.at(1).get<std::size_t>();
+          if (begin > end || end > restored.text.size())
+            throw Damaged("a heard span is out of range");
+          restored.used.emplace_back(begin, end);
+        }
+        session.heard.push_back(std::move(restored));
+      }
+    }
     return session;
   } catch (const Json::exception& e) {
     return core::fail(FlowErrc::session, std::string("saved session: ") + e.what());

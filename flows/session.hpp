@@ -26,6 +26,13 @@ enum class SessionState {
   finished,
 };
 
+// A message the person wrote, kept so that later questions can take what it says; the byte
+// spans of the values taken from it already.
+struct Heard {
+  std::string text;
+  std::vector<std::pair<std::size_t, std::size_t>> used;
+};
+
 struct Session {
   std::string flow_id;
   int flow_version = 0;
@@ -39,6 +46,7 @@ struct Session {
   int wait = 0;           // numbers each wait, so that a timer of an older one is ignored
   std::string return_to;  // a summary to come back to after a correction
   SessionState before_stop = SessionState::fresh;
+  std::vector<Heard> heard;  // oldest first; emptied when the conversation finishes
 };
 
 std::string to_json(const Session& session);

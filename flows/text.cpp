@@ -6,6 +6,7 @@
 #include <unicode/translit.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
+#include <unicode/uscript.h>
 #include <unicode/utf8.h>
 
 namespace gvo::flows {
@@ -192,6 +193,19 @@ bool contains_phrase(std::string_view folded, std::string_view phrase) {
     at = folded.find(phrase, at + 1);
   }
   return false;
+}
+
+bool is_latin_script(std::string_view text) {
+  for (const char32_t c : decode(text)) {
+    if (c < 0x80 || !u_isalpha(static_cast<UChar32>(c))) continue;
+    UErrorCode status = U_ZERO_ERROR;
+    const UScriptCode script = uscript_getScript(static_cast<UChar32>(c), &status);
+    if (U_SUCCESS(status) && script != USCRIPT_LATIN && script != USCRIPT_COMMON &&
+        script != USCRIPT_INHERITED) {
+      return false;
+    }
+  }
+  return true;
 }
 
 std::string tidy(std::string_view text) {

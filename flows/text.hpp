@@ -52,6 +52,9 @@ std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t li
 std::vector<std::string> words(std::string_view folded);
 // Whether the folded text holds phrase as whole words.
 bool contains_phrase(std::string_view folded, std::string_view phrase);
+// Whether every letter of text is in the Latin script ("Müller" yes, "محمد" or "Иван" no);
+// text without letters counts as Latin.
+bool is_latin_script(std::string_view text);
 // Trims spaces (ASCII and Unicode no-break) and collapses inner runs of white space to one space.
 std::string tidy(std::string_view text);
 

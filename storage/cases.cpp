@@ -45,6 +45,9 @@ Result<CaseId> CaseStore::add(const NewCase& fresh, std::int64_t now) {
                       .run();
   if (!inserted) return std::move(inserted).error();
   const CaseId id = store_.db().last_insert_rowid();
+  if (fresh.host) {
+    if (auto kept = add_host(id, *fresh.host, now); !kept) return std::move(kept).error();
+  }
   auto key =
       store_.db().prepare("INSERT OR IGNORE INTO case_name_keys(key, case_id) VALUES (?1, ?2)");
   if (!key) return std::move(key).error();
@@ -114,7 +117,8 @@ Result<CaseRow> CaseStore::get(CaseId id) {
 }
 
 Result<std::vector<CaseId>> CaseStore::of_host(PeerId host) {
-  auto query = store_.db().prepare("SELECT id FROM cases WHERE host_peer_id = ?1 ORDER BY id DESC");
+  auto query = store_.db().prepare(
+      "SELECT case_id FROM case_hosts WHERE peer_id = ?1 ORDER BY case_id DESC");
   if (!query) return std::move(query).error();
   query->bind(1, host);
   return ids(*query);
@@ -173,7 +177,8 @@ Result<void> CaseStore::add_event(CaseId id, std::int64_t now, const std::string
 
 Result<std::vector<CaseEventRow>> CaseStore::events(CaseId id) {
   auto query = store_.db().prepare(
-      "SELECT at, actor, kind, status, detail FROM case_events WHERE case_id = ?1 ORDER BY id");
+      "SELECT at, actor, kind, status, detail, actor_peer_id FROM case_events WHERE case_id = ?1 "
+      "ORDER BY id");
   if (!query) return std::move(query).error();
   query->bind(1, id);
   std::vector<CaseEventRow> events;
@@ -185,6 +190,7 @@ Result<std::vector<CaseEventRow>> CaseStore::events(CaseId id) {
     event.at = query->column_int64(0);
     event.actor = query->column_text(1);
     event.kind = query->column_text(2);
+    if (!query->column_is_null(5)) event.actor_peer = query->column_int64(5);
     if (!query->column_is_null(3)) {
       event.status = parse_status(query->column_text(3));
       if (!event.status)
@@ -223,6 +229,48 @@ Result<void> CaseStore::assign(CaseId id, std::int64_t staff_id, std::int64_t no
   return update->bind(1, id).bind(2, staff_id).bind(3, now).run();
 }
 
+Result<void> CaseStore::unassign(CaseId id, std::int64_t now) {
+  auto update = store_.db().prepare(
+      "UPDATE cases SET assigned_staff_id = NULL, updated_at = ?2 WHERE id = ?1");
+  if (!update) return std::move(update).error();
+  return update->bind(1, id).bind(2, now).run();
+}
+
+Result<void> CaseStore::correct(CaseId id, const std::string& intake, const std::string& centre,
+                                const std::vector<std::string>& name_keys, std::int64_t now) {
+  auto reference = store_.db().prepare("SELECT reference FROM cases WHERE id = ?1");
+  if (!reference) return std::move(reference).error();
+  auto found = reference->bind(1, id).step();
+  if (!found) return std::move(found).error();
+  if (!found.value()) return fail(Errc::not_found, "case " + std::to_string(id));
+  auto sealed = store_.sealer().seal(intake_place(reference->column_text(0)), intake);
+  if (!sealed) return std::move(sealed).error();
+  auto update = store_.db().prepare(
+      "UPDATE cases SET intake = ?2, centre_key = ?3, updated_at = ?4 WHERE id = ?1");
+  if (!update) return std::move(update).error();
+  if (auto done = update->bind(1, id)
+                      .bind_blob(2, sealed.value())
+                      .bind_blob(3, centre_key(centre))
+                      .bind(4, now)
+                      .run();
+      !done) {
+    return done;
+  }
+  auto clear = store_.db().prepare("DELETE FROM case_name_keys WHERE case_id = ?1");
+  if (!clear) return std::move(clear).error();
+  if (auto done = clear->bind(1, id).run(); !done) return done;
+  auto key =
+      store_.db().prepare("INSERT OR IGNORE INTO case_name_keys(key, case_id) VALUES (?1, ?2)");
+  if (!key) return std::move(key).error();
+  for (const auto& name_key : name_keys) {
+    key->reset();
+    auto stored =
+        key->bind_blob(1, store_.sealer().blind_index("case name", name_key)).bind(2, id).run();
+    if (!stored) return std::move(stored).error();
+  }
+  return {};
+}
+
 Result<void> CaseStore::forget_host(CaseId id, PeerId host, const std::string& intake,
                                     std::int64_t now) {
   auto reference = store_.db().prepare("SELECT reference FROM cases WHERE id = ?1");
@@ -237,11 +285,33 @@ Result<void> CaseStore::forget_host(CaseId id, PeerId host, const std::string& i
   if (!update) return std::move(update).error();
   if (auto done = update->bind(1, id).bind_blob(2, sealed.value()).bind(3, now).run(); !done)
     return done;
+  if (auto done = remove_host(id, host); !done) return done;
   auto words = store_.db().prepare(
       "UPDATE case_events SET detail = NULL, actor_peer_id = NULL "
       "WHERE case_id = ?1 AND actor_peer_id = ?2");
   if (!words) return std::move(words).error();
   return words->bind(1, id).bind(2, host).run();
+}
+
+Result<void> CaseStore::add_host(CaseId id, PeerId host, std::int64_t now) {
+  auto insert = store_.db().prepare(
+      "INSERT OR IGNORE INTO case_hosts(case_id, peer_id, added_at) VALUES (?1, ?2, ?3)");
+  if (!insert) return std::move(insert).error();
+  return insert->bind(1, id).bind(2, host).bind(3, now).run();
+}
+
+Result<void> CaseStore::remove_host(CaseId id, PeerId host) {
+  auto remove = store_.db().prepare("DELETE FROM case_hosts WHERE case_id = ?1 AND peer_id = ?2");
+  if (!remove) return std::move(remove).error();
+  return remove->bind(1, id).bind(2, host).run();
+}
+
+Result<std::vector<PeerId>> CaseStore::hosts(CaseId id) {
+  auto query =
+      store_.db().prepare("SELECT peer_id FROM case_hosts WHERE case_id = ?1 ORDER BY added_at");
+  if (!query) return std::move(query).error();
+  query->bind(1, id);
+  return ids(*query);
 }
 
 Result<void> CaseStore::erase(CaseId id) {

@@ -34,6 +34,7 @@ struct CaseRow {
 struct CaseEventRow {
   std::int64_t at = 0;
   std::string actor;                 // host, referent, coordinator, bot
+  std::optional<PeerId> actor_peer;  // who, when there is one (staff, a host)
   std::string kind;                  // created, linked, status, update, acknowledged...
   std::optional<CaseStatus> status;  // the status after it, when it changed one
   std::string detail;                // opened; may be empty
@@ -58,7 +59,7 @@ class CaseStore {
   Result<std::vector<CaseId>> matching(const std::vector<std::string>& name_keys);
   Result<std::optional<CaseId>> by_reference(const std::string& reference);
   Result<CaseRow> get(CaseId id);
-  Result<std::vector<CaseId>> of_host(PeerId host);  // newest first
+  Result<std::vector<CaseId>> of_host(PeerId host);  // newest first (case_hosts)
   Result<std::vector<CaseId>> all();                 // oldest first
   Result<std::vector<CaseId>> at_centre(const std::string& centre);
 
@@ -72,11 +73,21 @@ class CaseStore {
   Result<bool> unlink(CaseId a, CaseId b);
   Result<std::vector<CaseId>> links(CaseId id);
   Result<void> assign(CaseId id, std::int64_t staff_id, std::int64_t now);
+  Result<void> unassign(CaseId id, std::int64_t now);
+  // A staff member corrected the case's fields: the intake sealed again, the centre's keyed hash
+  // and the name keys replaced (what it is found by follows what it says).
+  Result<void> correct(CaseId id, const std::string& intake, const std::string& centre,
+                       const std::vector<std::string>& name_keys, std::int64_t now);
   // The host asked to be forgotten: the case stays, for the detained person, without them: no
   // link to the host, intake (the case's answers without the host's own, sealed again), and
   // none of the host's words in its events (what happened stays, what they wrote goes).
   Result<void> forget_host(CaseId id, PeerId host, const std::string& intake, std::int64_t now);
-  // Every row of the case: its events, links and keys go with it (ON DELETE CASCADE).
+  // The hosts of a case (case_hosts): the one who filed it, and those of the reports merged
+  // into it, oldest first; each may be written to about it. of_host reads the same table.
+  Result<void> add_host(CaseId id, PeerId host, std::int64_t now);
+  Result<void> remove_host(CaseId id, PeerId host);
+  Result<std::vector<PeerId>> hosts(CaseId id);
+  // Every row of the case: its events, links, keys and hosts go with it (ON DELETE CASCADE).
   Result<void> erase(CaseId id);
   // The events of other cases that name this reference (linked, unlinked): removed with it.
   // How many went.

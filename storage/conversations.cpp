@@ -35,7 +35,7 @@ Result<void> Conversations::erase(PeerId peer) {
 Result<std::vector<PeerId>> Conversations::idle_without_case(std::int64_t before) {
   auto query = store_.db().prepare(
       "SELECT peer_id FROM conversations WHERE updated_at < ?1 AND peer_id NOT IN "
-      "(SELECT host_peer_id FROM cases WHERE host_peer_id IS NOT NULL) ORDER BY peer_id");
+      "(SELECT peer_id FROM case_hosts) ORDER BY peer_id");
   if (!query) return std::move(query).error();
   query->bind(1, before);
   std::vector<PeerId> found;

@@ -63,6 +63,25 @@ Result<std::vector<Outbox::Waiting>> Outbox::waiting(std::size_t limit, std::int
   return found;
 }
 
+Result<std::vector<Outbox::Waiting>> Outbox::unsealed_after(PeerId peer, std::int64_t id,
+                                                            std::size_t limit) {
+  auto rows = store_.db().prepare(
+      "SELECT id, peer_id, next_attempt_at, audience, attempts, queued_at_ms FROM outbox "
+      "WHERE peer_id = ?1 AND id > ?2 AND ciphertext IS NULL ORDER BY id LIMIT ?3");
+  if (!rows) return std::move(rows).error();
+  rows->bind(1, peer).bind(2, id).bind(3, static_cast<std::int64_t>(limit));
+  std::vector<Waiting> found;
+  while (true) {
+    auto row = rows->step();
+    if (!row) return std::move(row).error();
+    if (!row.value()) break;
+    found.push_back({rows->column_int64(0), rows->column_int64(1), rows->column_int64(2),
+                     audience_of(rows->column_text(3)), static_cast<int>(rows->column_int64(4)),
+                     rows->column_int64(5)});
+  }
+  return found;
+}
+
 Result<bool> Outbox::more_after(PeerId peer, std::int64_t id) {
   auto query =
       store_.db().prepare("SELECT EXISTS(SELECT 1 FROM outbox WHERE peer_id = ?1 AND id > ?2)");

@@ -48,6 +48,8 @@ class Outbox {
   // The oldest rows first (each peer's messages in the order they were queued), from the row
   // after after_id: a caller pages through with the last id it read.
   Result<std::vector<Waiting>> waiting(std::size_t limit, std::int64_t after_id = 0);
+  // The rows to peer behind row id not sealed for the relay yet (no ciphertext), oldest first.
+  Result<std::vector<Waiting>> unsealed_after(PeerId peer, std::int64_t id, std::size_t limit);
   // Whether more messages to peer wait behind row id (the rest of a long answer).
   Result<bool> more_after(PeerId peer, std::int64_t id);
   Result<std::string> body(std::int64_t id);

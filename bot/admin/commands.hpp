@@ -23,6 +23,19 @@ int check_flows(const std::vector<std::string>& files);
 // gvo-bot export FILE: every case, to a new file only its owner can read.
 int export_cases(const core::Config& config, const std::string& output);
 
+// gvo-bot backup --output FILE: a consistent copy of the live database (the bot may run), to a
+// new owner-only file, then checked (integrity, schema, key). 75 while the database is locked
+// longer than the wait.
+int back_up_database(const core::Config& config, const std::string& output);
+
+// gvo-bot restore FILE: checks the backup against the key, then puts it in place of the
+// database, keeping the one it replaces beside. 75 (EX_TEMPFAIL) while the bot runs.
+int restore_database(const core::Config& config, const std::string& backup);
+
+// gvo-bot doctor: what is wrong and what to do, read-only (it may run beside the bot): key,
+// data folder, disk, database, staff, outbox, flows, transport. 0 all well, 1 warnings, 2 errors.
+int run_doctor(const core::Config& config, const std::string& source);
+
 // gvo-bot staff add | enrol | list | remove | verify ...: the registry, offline.
 int manage_staff(const core::Config& config, const std::vector<std::string>& arguments);
 

@@ -6,13 +6,28 @@ namespace gvo::cases {
 
 std::vector<StaffVerb> verbs_of(Role role) {
   if (role == Role::referent) {
-    return {StaffVerb::help, StaffVerb::cases,  StaffVerb::show,
-            StaffVerb::note, StaffVerb::status, StaffVerb::acknowledge};
+    return {StaffVerb::help,   StaffVerb::cases,       StaffVerb::show, StaffVerb::note,
+            StaffVerb::status, StaffVerb::acknowledge, StaffVerb::find, StaffVerb::correct};
   }
-  return {StaffVerb::help,        StaffVerb::cases,   StaffVerb::show,   StaffVerb::assign,
-          StaffVerb::note,        StaffVerb::status,  StaffVerb::link,   StaffVerb::unlink,
-          StaffVerb::close,       StaffVerb::erase,   StaffVerb::audit,  StaffVerb::stats,
-          StaffVerb::acknowledge, StaffVerb::consent, StaffVerb::verify, StaffVerb::staff};
+  return {StaffVerb::help, StaffVerb::cases, StaffVerb::show, StaffVerb::assign, StaffVerb::note,
+          StaffVerb::status, StaffVerb::link, StaffVerb::unlink, StaffVerb::close, StaffVerb::erase,
+          StaffVerb::audit, StaffVerb::stats, StaffVerb::acknowledge, StaffVerb::consent,
+          StaffVerb::verify, StaffVerb::staff, StaffVerb::deadlines, StaffVerb::correct,
+          // the two-way line with hosts
+          StaffVerb::reply, StaffVerb::requests, StaffVerb::done,
+          // finding and managing cases
+          StaffVerb::merge, StaffVerb::find};
+}
+
+bool may_correct(Role role, const std::string& field) {
+  if (role == Role::coordinator) return true;
+  // What a referent sees and can check on a visit; not the centre (a move hands the person's
+  // data to another group: a coordinator confirms it), the consent (recorded by coordinators),
+  // the decision date (a lawyer's matter) or the date of birth (never shown to referents).
+  static const std::vector<std::string> kReferentFields = {"registered_name", "other_names",
+                                                           "nationality",     "oe_number",
+                                                           "arrest_date",     "detainee_phone"};
+  return std::find(kReferentFields.begin(), kReferentFields.end(), field) != kReferentFields.end();
 }
 
 bool may_use(Role role, StaffVerb verb) {

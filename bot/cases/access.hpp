@@ -18,6 +18,11 @@ using Role = core::StaffRole;  // as the staff registry stores it (bot/core/voca
 // Whether the role may use the command at all.
 bool may_use(Role role, StaffVerb verb);
 
+// Whether the role may correct that field (a result name of correctable_fields()) of a case it
+// may see with the visit view or more: coordinators every field, referents what a visit checks
+// (names, nationality, SP number, date of arrest, phone), never the centre or the consent.
+bool may_correct(Role role, const std::string& field);
+
 // Whether a member may see a case at centre (their own centres for a referent).
 bool may_see(Role role, const std::vector<std::string>& centres, const std::string& case_centre);
 

@@ -88,6 +88,43 @@ flows::Session filed_remains(const flows::Session& session) {
   return remains;
 }
 
+flows::Session merged_intake(flows::Session kept, const flows::Session& other,
+                             const std::vector<std::string>& kept_skeletons,
+                             const std::vector<std::pair<std::string, std::string>>& other_names) {
+  for (const auto& [name, answer] : other.results) {
+    if (name == result::consent || name == result::host_contact) continue;
+    // Names are added below, as other names, once each.
+    if (name == result::registered_name || name == result::other_names ||
+        name == result::alias_name || name == result::alias_only) {
+      continue;
+    }
+    if (answer.skipped || answer.value.empty()) continue;
+    const auto it = kept.results.find(name);
+    if (it != kept.results.end() && !it->second.skipped && !it->second.value.empty()) continue;
+    kept.results[name] = answer;
+  }
+  // The other's names (as written, with their skeleton) the kept one does not go by.
+  std::string added;
+  std::vector<std::string> known = kept_skeletons;
+  for (const auto& [written, skeleton] : other_names) {
+    if (skeleton.empty() || std::find(known.begin(), known.end(), skeleton) != known.end())
+      continue;
+    known.push_back(skeleton);
+    added += (added.empty() ? "" : ", ") + written;
+  }
+  if (added.empty()) return kept;
+  flows::Answer& others = kept.results[result::other_names];
+  if (others.skipped || others.value.empty()) {
+    others = flows::Answer{};
+    others.value = added;
+  } else {
+    others.value += ", " + added;
+  }
+  others.display = others.value;
+  others.raw = others.value;
+  return kept;
+}
+
 Facts facts_of(const flows::Session& intake) {
   Facts facts;
   if (const auto* alias_only = answered(intake, result::alias_only))
@@ -106,19 +143,32 @@ Facts facts_of(const flows::Session& intake) {
   if (const auto* nationality = answered(intake, result::nationality))
     facts.nationality = nationality->value;
   if (const auto* centre = answered(intake, result::centre)) facts.centre = centre->value;
-  if (const auto* date = answered(intake, result::arrest_date)) {
-    flows::CivilDate parsed;
-    if (std::sscanf(date->value.c_str(), "%d-%d-%d", &parsed.year, &parsed.month, &parsed.day) ==
-            3 &&
-        flows::is_valid(parsed)) {
-      facts.arrest_date = parsed;
-    }
-  }
+  if (const auto* date = answered(intake, result::arrest_date))
+    facts.arrest_date = parse_iso_date(date->value);
+  if (const auto* date = answered(intake, result::decision_date))
+    facts.decision_date = parse_iso_date(date->value);
   if (const auto* lawyer = answered(intake, result::wants_lawyer))
     facts.wants_lawyer = lawyer->value == "yes";
   if (const auto* consent = answered(intake, result::consent))
     facts.consent = parse_consent(consent->value);
   return facts;
+}
+
+std::string first_name(const Facts& facts) {
+  if (!facts.names.empty()) return facts.names.front();
+  if (!facts.aliases.empty()) return facts.aliases.front();
+  return {};
+}
+
+std::optional<flows::CivilDate> parse_iso_date(const std::string& text) {
+  flows::CivilDate parsed;
+  char tail = 0;
+  if (std::sscanf(text.c_str(), "%d-%d-%d%c", &parsed.year, &parsed.month, &parsed.day, &tail) !=
+          3 ||
+      !flows::is_valid(parsed)) {
+    return std::nullopt;
+  }
+  return parsed;
 }
 
 std::string make_reference(const std::array<std::uint8_t, kReferenceRandomBytes>& random) {
@@ -137,6 +187,19 @@ std::string make_reference(const std::array<std::uint8_t, kReferenceRandomBytes>
   if (!has(::isdigit)) reference[8] = kSymbols[random[4] & 0x07];
   if (!has(::isalpha)) reference[0] = kSymbols[8 + (random[0] & 0x0f)];
   return reference;
+}
+
+bool looks_like_partial_reference(std::string_view word) {
+  std::string symbols;
+  for (char c : word) {
+    if (c == '-') continue;
+    const char upper = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (kSymbols.find(upper) == std::string_view::npos) return false;
+    symbols += upper;
+  }
+  const bool digit = std::any_of(symbols.begin(), symbols.end(), ::isdigit);
+  const bool letter = std::any_of(symbols.begin(), symbols.end(), ::isalpha);
+  return symbols.size() >= 3 && symbols.size() <= 7 && digit && letter;
 }
 
 std::string find_reference(std::string_view text) {

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "bot/core/vocabulary.hpp"
@@ -38,6 +39,10 @@ inline constexpr char detainee_phone[] = "detainee_phone";
 inline constexpr char wants_lawyer[] = "wants_lawyer";
 inline constexpr char consent[] = "consent";
 inline constexpr char host_contact[] = "host_contact";  // the host's own: forgotten with them
+// Not asked by the intake: a coordinator records it ("set K7QM-3XPD decision 2026-03-20").
+inline constexpr char decision_date[] = "decision_date";
+inline constexpr char birth_date[] = "birth_date";
+inline constexpr char oe_number[] = "oe_number";  // the SP / OE number
 }  // namespace result
 
 // Whether the detained person agreed that what GVO knows of them is shared (domain/PROCEDURE.md,
@@ -63,6 +68,20 @@ flows::Session without_host(flows::Session intake);
 // flow and the language, so that the bot goes on in it, and nothing the host answered.
 flows::Session filed_remains(const flows::Session& session);
 
+// "merge K7QM-3XPD Q4ZT-8HNE": the events the two cases get ("merged" on the one kept, its
+// detail the other's reference; "merged_into" on the other, closed, its detail the kept one's).
+inline constexpr char kMergedEvent[] = "merged";
+inline constexpr char kMergedIntoEvent[] = "merged_into";
+
+// The kept case's intake once another report of the same person is merged into it: what the kept
+// one left unanswered is taken from the other (the other host's own contact and the consent
+// excepted: consent is recorded by events, the most cautious kept), and the other's names (as
+// written, with their linking skeleton) that the kept one does not go by (kept_skeletons) become
+// other names of the kept case.
+flows::Session merged_intake(flows::Session kept, const flows::Session& other,
+                             const std::vector<std::string>& kept_skeletons,
+                             const std::vector<std::pair<std::string, std::string>>& other_names);
+
 // What the bot acts on, read from a filed session's results.
 struct Facts {
   std::vector<std::string> names;    // the registered name(s), as written
@@ -71,11 +90,18 @@ struct Facts {
   std::string nationality;  // ISO code, or "" when not given
   std::string centre;       // centre id, "unknown", "police_station" or ""
   std::optional<flows::CivilDate> arrest_date;
+  std::optional<flows::CivilDate> decision_date;  // the decision the deadlines count from
   bool wants_lawyer = false;
   Consent consent = Consent::not_asked;  // as the intake says: events may have changed it
 };
 
 Facts facts_of(const flows::Session& intake);
+
+// The name a case goes by in staff messages: the first registered name, else the first alias.
+std::string first_name(const Facts& facts);
+
+// "2026-03-12" as a valid day; nothing for anything else.
+std::optional<flows::CivilDate> parse_iso_date(const std::string& text);
 
 // "K7QM-3XPD": 8 symbols of an alphabet without 0/O, 1/I/L, from 40 random bits. Never
 // sequential, easy to read out and to type on a phone.
@@ -84,5 +110,8 @@ std::string make_reference(const std::array<std::uint8_t, kReferenceRandomBytes>
 // The first reference written in text, in any case, with or without its dash ("k7qm3xpd",
 // "K7QM 3XPD"); "" when there is none.
 std::string find_reference(std::string_view text);
+// A word that reads as a piece of a reference ("k7qm", "K7QM-3X"): 3 to 7 of its symbols, with
+// a digit and a letter, and no whole reference.
+bool looks_like_partial_reference(std::string_view word);
 
 }  // namespace gvo::cases

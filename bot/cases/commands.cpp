@@ -41,6 +41,64 @@ std::vector<Piece> pieces_of(std::string_view text, const flows::TextFolder& fol
 
 }  // namespace
 
+std::pair<std::string, std::size_t> leading_filter(
+    const std::vector<std::string>& words, const std::map<std::string, std::string>& table) {
+  constexpr std::size_t kLongestPhrase = 3;
+  for (std::size_t length = std::min(kLongestPhrase, words.size()); length > 0; --length) {
+    std::string phrase;
+    for (std::size_t i = 0; i < length; ++i) phrase += (i == 0 ? "" : " ") + words[i];
+    if (const auto it = table.find(phrase); it != table.end()) return {it->second, length};
+  }
+  return {{}, 0};
+}
+
+FilterTerms read_filters(const std::vector<std::string>& words,
+                         const std::map<std::string, std::string>& table) {
+  FilterTerms terms;
+  for (std::size_t at = 0; at < words.size();) {
+    const std::vector<std::string> rest(words.begin() + static_cast<std::ptrdiff_t>(at),
+                                        words.end());
+    const auto [value, used] = leading_filter(rest, table);
+    if (used == 0) {
+      terms.unknown.push_back(words[at]);
+      ++at;
+      continue;
+    }
+    terms.values.push_back(value);
+    at += used;
+  }
+  return terms;
+}
+
+std::string words_after(std::string_view text, std::size_t count) {
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    at = text.find_first_not_of(' ', at);
+    if (at == std::string_view::npos) return {};
+    at = text.find(' ', at);
+    if (at == std::string_view::npos) return {};
+  }
+  const auto first = text.find_first_not_of(' ', at);
+  if (first == std::string_view::npos) return {};
+  const auto last = text.find_last_not_of(" \t\n");
+  return std::string(text.substr(first, last - first + 1));
+}
+
+std::string closest_word(const std::string& word, const std::map<std::string, std::string>& table) {
+  if (word.size() < kTypoFrom) return {};
+  std::string best_word;
+  std::size_t best = 2;
+  for (const auto& [each, value] : table) {
+    if (each.size() + 1 < word.size() || each.size() > word.size() + 1) continue;
+    const std::size_t distance = flows::edit_distance(word, each, 1);
+    if (distance < best) {
+      best = distance;
+      best_word = each;
+    }
+  }
+  return best_word;
+}
+
 StaffCommand read_staff_command(std::string_view text, const DeskTexts& texts,
                                 const flows::TextFolder& folder) {
   StaffCommand command;
@@ -82,6 +140,7 @@ StaffCommand read_staff_command(std::string_view text, const DeskTexts& texts,
       command.words.push_back(pieces[i].folded);
       continue;
     }
+    ++command.references_written;
     if (std::find(command.references.begin(), command.references.end(), reference) ==
         command.references.end()) {
       command.references.push_back(reference);

@@ -100,4 +100,40 @@ MatchKeys match_keys(const Facts& facts, const flows::TextFolder& folder) {
   return {{kept.begin(), kept.end()}, {sought.begin(), sought.end()}};
 }
 
+std::string sought_skeleton(std::string_view text, const flows::TextFolder& folder) {
+  const std::string key = name_skeleton(folder.latin_key(std::string(text)));
+  return key.size() < kShortest ? std::string() : key;
+}
+
+bool goes_by(const Facts& facts, const std::string& sought, const flows::TextFolder& folder) {
+  if (sought.empty()) return false;
+  auto words_of = [](const std::string& skeleton) {
+    std::vector<std::string> words;
+    std::size_t start = 0;
+    while (start < skeleton.size()) {
+      std::size_t end = skeleton.find(' ', start);
+      if (end == std::string::npos) end = skeleton.size();
+      words.push_back(skeleton.substr(start, end - start));
+      start = end + 1;
+    }
+    return words;
+  };
+  const std::vector<std::string> wanted = words_of(sought);
+  auto matches = [&](const std::string& name) {
+    const std::vector<std::string> has = words_of(name_skeleton(folder.latin_key(name)));
+    // A word of two consonants or fewer is glued to its neighbour in a skeleton ("KANE
+    // Ibrahima" leaves "knbrhm", "Ibrahima Kane" "brhmkn"): a word sought may begin or end one.
+    return std::all_of(wanted.begin(), wanted.end(), [&](const std::string& word) {
+      return std::any_of(has.begin(), has.end(), [&](const std::string& each) {
+        if (each == word) return true;
+        if (each.size() <= word.size()) return false;
+        return each.compare(0, word.size(), word) == 0 ||
+               each.compare(each.size() - word.size(), word.size(), word) == 0;
+      });
+    });
+  };
+  return std::any_of(facts.names.begin(), facts.names.end(), matches) ||
+         std::any_of(facts.aliases.begin(), facts.aliases.end(), matches);
+}
+
 }  // namespace gvo::cases

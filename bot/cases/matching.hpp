@@ -27,4 +27,12 @@ struct MatchKeys {
 //  - an alias of either is a name or an alias of the other (any nationality).
 MatchKeys match_keys(const Facts& facts, const flows::TextFolder& folder);
 
+// "find NAME": whether a case goes by a name that contains every word of what was sought, both
+// read as their skeletons ("Benali" finds "Mohammed Ben Ali" and "محمد بن علي"; "mohamed benali"
+// finds "BENALI Mohamed"); a word may also begin or end a word of the name where short words
+// were glued ("Kane" finds "KANE Ibrahima", whose skeleton is "knbrhm"). Nothing is found by a
+// search that leaves no skeleton (a letter, vowels only): sought_skeleton says so first.
+std::string sought_skeleton(std::string_view text, const flows::TextFolder& folder);
+bool goes_by(const Facts& facts, const std::string& sought, const flows::TextFolder& folder);
+
 }  // namespace gvo::cases

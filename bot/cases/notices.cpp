@@ -37,7 +37,12 @@ std::string shown_value(const Wording& wording, const std::string& result,
       it != wording.flow.ask_node_of_result.end()) {
     node = wording.flow.node(it->second);
   }
-  if (node == nullptr) return answer.display.empty() ? answer.value : answer.display;
+  if (node == nullptr) {
+    // A field no question asks (a decision date a coordinator recorded): a day, shown as one.
+    if (const auto date = parse_iso_date(answer.value))
+      return wording.validators.display_date(*date, language);
+    return answer.display.empty() ? answer.value : answer.display;
+  }
   switch (node->answer.kind) {
     case flows::AnswerKind::date: {
       flows::CivilDate date;
@@ -64,12 +69,25 @@ std::string shown_value(const Wording& wording, const std::string& result,
     case flows::AnswerKind::yes_no:
       return wording.catalog.text(answer.value == "yes" ? "yes" : "no", language);
     case flows::AnswerKind::phone:
+    case flows::AnswerKind::since:
       return answer.display;
     case flows::AnswerKind::text:
     case flows::AnswerKind::name:
       break;
   }
   return answer.value;
+}
+
+std::string field_label(const Wording& wording, const std::string& result,
+                        const flows::Language& language) {
+  if (const auto node = wording.flow.ask_node_of_result.find(result);
+      node != wording.flow.ask_node_of_result.end()) {
+    if (const auto* ask = wording.flow.node(node->second); ask && !ask->label.empty())
+      return local(ask->label, language, wording.flow);
+  }
+  const std::string key = "field." + result;
+  if (wording.desk.messages.count(key) != 0) return wording.desk.text(key, language);
+  return result;
 }
 
 std::vector<std::string> summary_results(const flows::Flow& flow) {
@@ -87,14 +105,9 @@ std::string field_lines(const Wording& wording, const flows::Session& intake,
   for (const auto& name : results) {
     const auto answer = intake.results.find(name);
     if (answer == intake.results.end() || answer->second.skipped) continue;
-    std::string label = name;
-    if (const auto node = wording.flow.ask_node_of_result.find(name);
-        node != wording.flow.ask_node_of_result.end()) {
-      if (const auto* ask = wording.flow.node(node->second); ask && !ask->label.empty())
-        label = local(ask->label, language, wording.flow);
-    }
     if (!lines.empty()) lines += '\n';
-    lines += label + " : " + shown_value(wording, name, answer->second, language);
+    lines += field_label(wording, name, language) + " : " +
+             shown_value(wording, name, answer->second, language);
   }
   return lines;
 }
@@ -142,10 +155,10 @@ std::vector<std::string> reduced_results() {
 
 std::string deadline_lines(const Wording& wording, const flows::Session& intake,
                            const flows::Language& language) {
-  const Facts facts = facts_of(intake);
-  if (!facts.arrest_date) return {};
+  const auto start = deadline_start(facts_of(intake));
+  if (!start) return {};
   std::string lines;
-  for (const auto& deadline : deadlines_from(*facts.arrest_date)) {
+  for (const auto& deadline : deadlines_from(*start)) {
     if (!lines.empty()) lines += '\n';
     lines += wording.desk.text("staff.deadline_line", language,
                                {{"days", std::to_string(deadline.days)},
@@ -167,8 +180,11 @@ std::string referent_alert_reduced(const Wording& wording, const flows::Session&
 std::string view_fields(const Wording& wording, const flows::Session& intake, View view,
                         const flows::Language& language) {
   switch (view) {
-    case View::full:
-      return field_lines(wording, intake, summary_results(wording.flow), language);
+    case View::full: {
+      auto results = summary_results(wording.flow);
+      results.push_back(result::decision_date);  // recorded by a coordinator, asked by no one
+      return field_lines(wording, intake, results, language);
+    }
     case View::visit:
       return field_lines(wording, intake, referent_results(), language);
     case View::reduced: {

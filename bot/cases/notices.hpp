@@ -29,6 +29,11 @@ struct Wording {
 std::string shown_value(const Wording& wording, const std::string& result,
                         const flows::Answer& answer, const flows::Language& language);
 
+// A field's short name in language: the flow's label of the question that asks it, else the desk
+// text "field.<result>" (fields no question asks), else the result's name.
+std::string field_label(const Wording& wording, const std::string& result,
+                        const flows::Language& language);
+
 // The results of the flow's summary, in its order (the lawyer's order).
 std::vector<std::string> summary_results(const flows::Flow& flow);
 

@@ -80,6 +80,12 @@ StoredTimer encode(const TimerPayload& timer) {
           [](const ForgetPeer& forget) {
             return StoredTimer{kForgetPeerTimer, peer_timers_prefix(forget.peer)};
           },
+          [](const StaffNews&) {
+            return StoredTimer{kStaffNewsTimer, "batch"};
+          },
+          [](const DailyDigest&) {
+            return StoredTimer{kDigestTimer, "daily"};
+          },
       },
       timer);
 }
@@ -113,6 +119,14 @@ TimerResult<TimerPayload> decode(std::string_view kind, std::string_view subject
     const auto peer = read.number<std::int64_t>();
     if (!peer || !read.done()) return malformed(kind);
     return TimerPayload{ForgetPeer{*peer}};
+  }
+  if (kind == kStaffNewsTimer) {
+    if (!read.word("batch") || !read.done()) return malformed(kind);
+    return TimerPayload{StaffNews{}};
+  }
+  if (kind == kDigestTimer) {
+    if (!read.word("daily") || !read.done()) return malformed(kind);
+    return TimerPayload{DailyDigest{}};
   }
   return core::fail(TimerErrc::unknown_kind, "a timer of an unknown kind");
 }

@@ -20,6 +20,8 @@ inline constexpr char kTimeoutTimer[] = "flow.timeout";
 inline constexpr char kDeadlineTimer[] = "deadline";
 inline constexpr char kPurgeTimer[] = "purge";
 inline constexpr char kForgetPeerTimer[] = "forget.peer";
+inline constexpr char kStaffNewsTimer[] = "staff.news";
+inline constexpr char kDigestTimer[] = "digest";
 
 // A host's conversation waits for an answer: a reminder or its timeout. wait numbers the wait
 // (flows::Session::wait), so that the timer of an older one is ignored.
@@ -40,7 +42,15 @@ struct ForgetPeer {
   std::int64_t peer = 0;
 };
 
-using TimerPayload = std::variant<ConversationWait, DeadlineAlert, DailyPurge, ForgetPeer>;
+// What staff did to cases, told to the other staff a few minutes after the first change, grouped
+// (one timer; the changes are the case events since it was set).
+struct StaffNews {};
+
+// The coordinators' daily digest at 09:00 Brussels time (one timer, the next one set as it runs).
+struct DailyDigest {};
+
+using TimerPayload =
+    std::variant<ConversationWait, DeadlineAlert, DailyPurge, ForgetPeer, StaffNews, DailyDigest>;
 
 // A timer row's two texts.
 struct StoredTimer {

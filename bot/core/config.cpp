@@ -159,6 +159,31 @@ Config embedded_defaults() {
   return config;
 }
 
+namespace {
+
+void read_flood(JsonReader& reader, const Json& parsed, FloodConfig& flood) {
+  const auto section = parsed.find("flood");
+  if (section == parsed.end() || !reader.expect_object(*section, "/flood")) return;
+  const std::string path = "/flood";
+  reader.reject_unknown_keys(*section, path,
+                             {"host_per_minute", "host_burst", "staff_per_minute", "staff_burst",
+                              "all_hosts_per_minute", "all_hosts_burst"});
+  const auto read = [&](const char* key, std::optional<int>& target) {
+    if (section->find(key) == section->end()) return;
+    int value = 0;
+    reader.read_int(*section, path, key, value, 1, 1000000);
+    target = value;
+  };
+  read("host_per_minute", flood.host_per_minute);
+  read("host_burst", flood.host_burst);
+  read("staff_per_minute", flood.staff_per_minute);
+  read("staff_burst", flood.staff_burst);
+  read("all_hosts_per_minute", flood.all_hosts_per_minute);
+  read("all_hosts_burst", flood.all_hosts_burst);
+}
+
+}  // namespace
+
 Result<Config, ConfigErrc> parse_config(std::string_view json_text, std::string_view source_name) {
   std::string why;
   const Json parsed = parse_json(json_text, why);
@@ -170,7 +195,7 @@ Result<Config, ConfigErrc> parse_config(std::string_view json_text, std::string_
   reader.reject_unknown_keys(
       parsed, "",
       {"data_dir", "database", "sealing", "log", "relay", "replies", "flows_dir", "flow",
-       "retention", "test_clock_start", "transport", "signal_cli"});
+       "retention", "flood", "test_clock_start", "transport", "signal_cli"});
   reader.read_string(parsed, "", "data_dir", config.data_dir);
   reader.read_string(parsed, "", "database", config.database);
   reader.read_string(parsed, "", "flows_dir", config.flows_dir);
@@ -236,6 +261,7 @@ Result<Config, ConfigErrc> parse_config(std::string_view json_text, std::string_
     reader.read_int(*retention, "/retention", "closed_case_days", config.retention.closed_case_days,
                     1, 3650);
   }
+  read_flood(reader, parsed, config.flood);
   reader.read_string(parsed, "", "test_clock_start", config.test_clock_start);
   if (!config.test_clock_start.empty()) {
     int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;

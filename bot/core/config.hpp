@@ -79,6 +79,18 @@ struct RetentionConfig {
   int seen_days = 7;
 };
 
+// The desk's limits on what reaches it (bot/cases/rate_limit.hpp), in messages a minute and
+// messages in a burst. Unset: that limit's default there. A relay or a server with many hosts at
+// once may need more than the defaults (a whole intake is some 40 messages from one host).
+struct FloodConfig {
+  std::optional<int> host_per_minute;
+  std::optional<int> host_burst;
+  std::optional<int> staff_per_minute;
+  std::optional<int> staff_burst;
+  std::optional<int> all_hosts_per_minute;
+  std::optional<int> all_hosts_burst;
+};
+
 struct Config {
   std::string data_dir = "gvo-data";
   std::string database = "gvo-bot.db";  // relative paths are below data_dir
@@ -92,6 +104,7 @@ struct Config {
   std::string flows_dir = GVO_DEFAULT_FLOWS_DIR;
   std::string flow = "intake";  // the flow new conversations start on
   RetentionConfig retention;
+  FloodConfig flood;
   // For tests only: the bot's clock starts at this UTC time ("2026-03-16T10:00:00Z") and runs
   // from there; deadlines and reminders then fall on known days. Empty: the system clock.
   std::string test_clock_start;

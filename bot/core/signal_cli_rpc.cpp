@@ -152,7 +152,7 @@ Result<SendResult, WireErrc> read_send_result(std::string_view json_text) {
     }
     result.token = text_at(item, "token");
     if (const auto retry = item.find("retryAfterSeconds");
-        retry != item.end() && retry->is_number_integer()) {
+        retry != item.end() && retry->is_number_integer() && retry->get<std::int64_t>() > 0) {
       result.retry_after_seconds = retry->get<std::int64_t>();
     }
     out.results.push_back(std::move(result));
@@ -172,6 +172,34 @@ Result<std::vector<KnownIdentity>, WireErrc> read_identities(std::string_view js
                      text_at(item, "safetyNumber"), text_at(item, "trustLevel")});
   }
   return known;
+}
+
+Result<std::vector<std::string>, WireErrc> read_accounts(std::string_view json_text) {
+  std::string why;
+  const Json value = parse_json(json_text, why);
+  if (value.is_discarded()) return fail(WireErrc::not_json, why);
+  if (!value.is_array()) return fail(WireErrc::not_rpc, "listAccounts returns an array");
+  std::vector<std::string> accounts;
+  for (const auto& item : value) {
+    if (item.is_object()) accounts.push_back(text_at(item, "number"));
+  }
+  return accounts;
+}
+
+ChallengeReply read_challenge_reply(const Response& response) {
+  if (!response.error) return ChallengeReply::accepted;
+  const auto& error = *response.error;
+  if (error.code == static_cast<int>(ErrorCode::captcha_rejected)) return ChallengeReply::rejected;
+  // 0.13: Signal's 428 to the submitted captcha comes back as an I/O error naming the status.
+  if (error.code == static_cast<int>(ErrorCode::io) &&
+      error.message.find("Submit challenge error: [428]") != std::string::npos)
+    return ChallengeReply::rejected;
+  return ChallengeReply::failed;
+}
+
+bool refused_on_linked_device(const RpcError& error) {
+  return error.code == static_cast<int>(ErrorCode::user) &&
+         error.message.find("linked device") != std::string::npos;
 }
 
 std::string send_request(std::int64_t id, const std::string& account, const std::string& recipient,
@@ -211,6 +239,10 @@ std::string trust_request(std::int64_t id, const std::string& account,
 }
 
 std::string version_request(std::int64_t id) { return dump(request(id, "version", Json(), {})); }
+
+std::string list_accounts_request(std::int64_t id) {
+  return dump(request(id, "listAccounts", Json(), {}));
+}
 
 std::string list_identities_request(std::int64_t id, const std::string& account,
                                     const std::string& recipient) {

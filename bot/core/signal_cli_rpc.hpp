@@ -85,6 +85,9 @@ struct RecipientResult {
   std::string uuid;
   std::string number;
   std::string token;  // a proof-required (captcha) challenge
+  // How long Signal asks to wait, when it said so. signal-cli 0.13 answers a captcha challenge
+  // with -1 and a plain 429 without the field: a value that is not positive is no hint, and
+  // nothing here.
   std::optional<std::int64_t> retry_after_seconds;
 };
 
@@ -109,6 +112,22 @@ struct KnownIdentity {
 
 Result<std::vector<KnownIdentity>, WireErrc> read_identities(std::string_view json_text);
 
+// The accounts a daemon without -a holds (listAccounts: [{"number":"+32..."}, ...]). A daemon
+// started with -a does not know the method (-32601).
+Result<std::vector<std::string>, WireErrc> read_accounts(std::string_view json_text);
+
+// What became of a solved captcha handed to signal-cli (submitRateLimitChallenge).
+enum class ChallengeReply {
+  accepted,  // Signal lets the account send again
+  rejected,  // Signal did not take it: -6 from 0.14.3; before, -3 "Submit challenge error: [428]"
+  failed,    // it did not reach Signal, or another error (the message says which)
+};
+ChallengeReply read_challenge_reply(const Response& response);
+
+// signal-cli refused a request that only a primary device may make ("This command doesn't work
+// on linked devices.", -1): updateContact's disappearing-message timer, among others.
+bool refused_on_linked_device(const RpcError& error);
+
 // Requests, one line each (without the end of line). account is for multi-account daemons ("": a
 // single-account daemon).
 std::string send_request(std::int64_t id, const std::string& account, const std::string& recipient,
@@ -127,6 +146,8 @@ std::string forget_contact_request(std::int64_t id, const std::string& account,
 std::string trust_request(std::int64_t id, const std::string& account,
                           const std::string& recipient);
 std::string version_request(std::int64_t id);
+// The accounts of a multi-account daemon (never names an account).
+std::string list_accounts_request(std::int64_t id);
 // Every identity signal-cli holds, or those of one recipient (a number or an ACI).
 std::string list_identities_request(std::int64_t id, const std::string& account,
                                     const std::string& recipient = "");

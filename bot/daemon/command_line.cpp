@@ -81,6 +81,17 @@ Parsed parse_command_line(const std::vector<std::string>& args) {
       }
       line.arguments = {args[++i]};
       command = Command::relay_claim;
+    } else if (arg == "doctor") {
+      command = Command::doctor;
+    } else if (arg == "backup") {
+      command = Command::backup;
+    } else if (arg == "restore") {
+      if (i + 1 >= args.size() || args[i + 1].empty() || args[i + 1].front() == '-') {
+        return core::fail(CommandLineErrc::missing_value,
+                          "expected 'restore FILE': a file 'gvo-bot backup' wrote");
+      }
+      line.arguments = {args[++i]};
+      command = Command::restore;
     } else if (arg == "fingerprint") {
       command = Command::fingerprint;
     } else if (arg == "stats") {
@@ -127,11 +138,16 @@ Parsed parse_command_line(const std::vector<std::string>& args) {
     return core::fail(CommandLineErrc::missing_value,
                       "'cases export' needs --output FILE (a new file, written owner-only)");
   }
+  if (line.command == Command::backup && line.output_path.empty()) {
+    return core::fail(CommandLineErrc::missing_value,
+                      "'backup' needs --output FILE (a new file, written owner-only)");
+  }
   if (line.csv && line.command != Command::stats)
     return core::fail(CommandLineErrc::unexpected_argument, "--csv goes with 'stats' only");
-  if (line.command != Command::export_cases && !line.output_path.empty()) {
+  if (line.command != Command::export_cases && line.command != Command::backup &&
+      !line.output_path.empty()) {
     return core::fail(CommandLineErrc::unexpected_argument,
-                      "--output goes with 'cases export' only");
+                      "--output goes with 'cases export' and 'backup' only");
   }
   return line;
 }
@@ -144,6 +160,12 @@ std::string usage_text(std::string_view program) {
        PROGRAM flows check FILE...            check flow and data files, then exit
        PROGRAM cases export -o FILE [--config FILE]
                                               write every case as JSON to a new file
+       PROGRAM backup -o FILE [--config FILE] copy the database (the bot may run) to a new
+                                              file, checked against the key
+       PROGRAM restore FILE [--config FILE]   put a checked backup in place of the database
+                                              (gvo-bot stopped; the old one is kept beside)
+       PROGRAM doctor [--config FILE]         say what is wrong and what to do (read-only;
+                                              exit 0 all well, 1 warnings, 2 errors)
        PROGRAM staff add ADDRESS coordinator|referent [--centres ID,ID] [--language fr]
                      [--valid-hours H] [--config FILE]
                                               register a member; prints their one-time
@@ -168,13 +190,14 @@ defaults: data in ./gvo-data, a sealing key created there on first run.
 Options:
   -c, --config FILE   JSON configuration (see deploy/gvo-bot.example.json)
       --check-config  check the configuration and the sealing key; exit 0 when both are good
-  -o, --output FILE   cases export: the file to create (owner-only; never overwritten);
-                      its format is described in bot/desk/CASES.md
+  -o, --output FILE   cases export, backup: the file to create (owner-only; never
+                      overwritten); the export's format is described in bot/desk/CASES.md
       --version       print the version and exit
   -h, --help          print this help and exit
 
 Exit status: 0 success, 64 bad command line, 65 invalid flow or data file,
-78 bad configuration or key, 1 other failure.
+75 the database is in use (restore while the bot runs), 78 bad configuration or key,
+1 other failure.
 )";
   std::string text;
   std::size_t start = 0;

@@ -15,6 +15,9 @@ enum class Command {
   check_config,  // validate the configuration and the key, then exit
   check_flows,   // check flow and data files, then exit
   export_cases,  // write every case as JSON to a new owner-only file, then exit
+  backup,        // copy the live database to a new owner-only file and check it, then exit
+  restore,       // check a backup against the key and put it in place of the database, then exit
+  doctor,        // say what is wrong with the installation and what to do, then exit
   staff,         // add, list, remove or verify staff members, then exit
   stats,         // print anonymous counts of cases, then exit
   captcha,       // hand a solved captcha to signal-cli (a proof-required rate limit), then exit
@@ -28,10 +31,10 @@ struct CommandLine {
   Command command = Command::run;
   std::string config_path;             // empty: the embedded defaults
   std::vector<std::string> files;      // check_flows
-  std::string output_path;             // export_cases
+  std::string output_path;             // export_cases, backup
   std::vector<std::string> arguments;  // staff: the subcommand and its arguments; captcha:
                                        // the challenge token and the captcha; relay_claim:
-                                       // the claim code
+                                       // the claim code; restore: the backup
   bool csv = false;                    // stats
 };
 

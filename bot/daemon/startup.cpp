@@ -164,6 +164,14 @@ storage::Store open_store(const core::Config& config, KeyCreation creation,
   return std::move(store).value();
 }
 
+storage::Sealer load_sealer(const core::Config& config) {
+  return storage::Sealer(all_keys(config, KeyCreation::refused));
+}
+
+std::string database_path(const core::Config& config) {
+  return core::resolve_in_data_dir(config, config.database);
+}
+
 std::string check_keys(const core::Config& config) {
   const bool from_file = config.sealing.credential.empty();
   if (from_file) {

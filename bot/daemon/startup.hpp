@@ -42,6 +42,13 @@ enum class KeyCreation { allowed, refused };
 storage::Store open_store(const core::Config& config, KeyCreation creation,
                           storage::CaseIndexer case_indexer);
 
+// The sealing keys the configuration names (current and retired), never created: for commands
+// that read a database without opening the store (backup checks, restore).
+storage::Sealer load_sealer(const core::Config& config);
+
+// The database file the configuration names.
+std::string database_path(const core::Config& config);
+
 // What --check-config says about the key: loads it, never creates it. Returns a line to print.
 std::string check_keys(const core::Config& config);
 

@@ -9,6 +9,7 @@
 #include "bot/desk/stats.hpp"
 #include "bot/log/log.hpp"
 #include "flows/conversation.hpp"
+#include "storage/help_requests.hpp"
 #include "storage/inbox.hpp"
 
 namespace gvo::desk {
@@ -24,12 +25,6 @@ constexpr std::int64_t kDayMs = 24 * 3600 * 1000;
 constexpr std::int64_t kFirstPurgeDelayMs = 60 * 1000;
 constexpr int kTimersPerRun = 100;
 constexpr std::size_t kStatusLinesShown = 5;
-
-std::string first_name_of(const cases::Facts& facts) {
-  if (!facts.names.empty()) return facts.names.front();
-  if (!facts.aliases.empty()) return facts.aliases.front();
-  return {};
-}
 
 // A saved session or a case's intake that does not read: nothing of the call commits.
 storage::Error unreadable(const std::string& what) {
@@ -338,20 +333,8 @@ Result<void> Desk::talk(const Host& host, std::optional<flows::Session> going,
   for (const auto& reply : reaction.replies) {
     if (auto sent = to_host(host.address, flows::fill(reply, provided)); !sent) return sent;
   }
-  if (reaction.human_requested) {
-    auto filed = cases_.of_host(host.peer);
-    if (!filed) return std::move(filed).error();
-    std::string references;
-    for (auto id : filed.value()) {
-      auto row = cases_.get(id);
-      if (row) references += (references.empty() ? "" : ", ") + row->reference;
-    }
-    return tell_coordinators([&](const storage::StaffRow& member) {
-      return flows_.desk.text(
-          "staff.human", member.language,
-          {{"address", host.address}, {"references", references.empty() ? "-" : references}});
-    });
-  }
+  // A request staff see, answer and close (host_line.cpp); the flow answered the host.
+  if (reaction.human_requested) return open_help_request(host, language, true, now);
   return {};
 }
 
@@ -405,17 +388,7 @@ Result<std::string> Desk::file_case(const Host& host, const std::string& intake_
     }
     flags.duplicate_of.push_back(other->reference);
   }
-  if (facts.arrest_date) {
-    const long today = flows::days_from_civil(context(intake->language, now).today);
-    for (const auto& deadline : cases::deadlines_from(*facts.arrest_date)) {
-      if (flows::days_from_civil(deadline.due) < today) continue;  // already past
-      const cases::DeadlineAlert alert{id.value(), deadline.days};
-      if (auto set = schedule(timers_, alert, std::max(deadline.alert_at_ms, unix_millis(now)));
-          !set) {
-        return std::move(set).error();
-      }
-    }
-  }
+  if (auto planned = plan_deadlines(id.value(), now); !planned) return std::move(planned).error();
   // Each referent of the centre gets what the person agreed to (nothing at all without it).
   const auto mark = outbox_mark();
   if (!mark) return std::move(mark).error();
@@ -429,6 +402,8 @@ Result<std::string> Desk::file_case(const Host& host, const std::string& intake_
       },
       facts.centre);
   if (!told) return std::move(told).error();
+  if (auto alone = tell_if_no_referent(reference, facts.centre); !alone)
+    return std::move(alone).error();
   if (auto marked = queued_about(id.value(), mark.value()); !marked)
     return std::move(marked).error();
   log::info("a case was filed" + std::string(flags.duplicate_of.empty() ? "" : " and linked"));
@@ -475,6 +450,11 @@ Result<void> Desk::follow_up(const Host& host, const std::vector<storage::CaseId
     if (!saved) return saved;
     return to_host(host.address, flows_.catalog.text("stop_confirm", language));
   }
+  // "Human" after filing: a request staff see, answer and close (host_line.cpp).
+  if (const auto command = flows_.catalog.command_words.find(folded);
+      command != flows_.catalog.command_words.end() && command->second == flows::Command::human) {
+    return open_help_request(host, language, false, now);
+  }
   const auto update = cases::read_update(text, flows_.desk, *flows_.validators, flows_.folder,
                                          context(language, now));
   if (update.kind == cases::UpdateKind::new_report)
@@ -490,6 +470,14 @@ Result<void> Desk::follow_up(const Host& host, const std::vector<storage::CaseId
     }
     target = *found.value();
   }
+  // A report merged into another case lives on in that one: its news goes there.
+  auto into = merged_into(target);
+  if (!into) return std::move(into).error();
+  if (into.value()) {
+    auto kept = cases_.by_reference(*into.value());
+    if (!kept) return std::move(kept).error();
+    if (kept.value()) target = *kept.value();
+  }
   auto row = cases_.get(target);
   if (!row) return std::move(row).error();
   auto intake = flows::session_from_json(row->intake);
@@ -498,12 +486,18 @@ Result<void> Desk::follow_up(const Host& host, const std::vector<storage::CaseId
 
   if (update.kind == cases::UpdateKind::status) {
     std::string lines;
-    for (std::size_t i = 0; i < filed.size() && i < kStatusLinesShown; ++i) {
+    std::size_t shown = 0;
+    for (std::size_t i = 0; i < filed.size() && shown < kStatusLinesShown; ++i) {
+      // A report merged into another is told as that one (which is among theirs too).
+      auto merged = merged_into(filed[i]);
+      if (!merged) return std::move(merged).error();
+      if (merged.value()) continue;
+      ++shown;
       auto each = cases_.get(filed[i]);
       if (!each) return std::move(each).error();
       auto each_intake = flows::session_from_json(each->intake);
       const std::string name =
-          each_intake ? first_name_of(cases::facts_of(each_intake.value())) : "";
+          each_intake ? cases::first_name(cases::facts_of(each_intake.value())) : "";
       const auto date = flows::brussels_date(static_cast<double>(each->updated_at) * 1000.0);
       if (!lines.empty()) lines += '\n';
       lines += flows_.desk.text("host.status_line", language,
@@ -514,10 +508,9 @@ Result<void> Desk::follow_up(const Host& host, const std::vector<storage::CaseId
     }
     return to_host(host.address, lines);
   }
-  if (update.kind == cases::UpdateKind::none) {
-    return to_host(host.address,
-                   flows_.desk.text("host.follow_up", language, {{"reference", row->reference}}));
-  }
+  // Anything else is for GVO: a note on the case, to the coordinators (host_line.cpp).
+  if (update.kind == cases::UpdateKind::none)
+    return host_note(host, row.value(), facts, text, language, now);
 
   // News: an event on the case, a status when it says one, and the staff told.
   const auto mark = outbox_mark();
@@ -545,6 +538,9 @@ Result<void> Desk::follow_up(const Host& host, const std::vector<storage::CaseId
   }
   if (new_status) {
     if (auto set = cases_.set_status(target, *new_status, seconds); !set) return set;
+    if (auto planned = plan_deadlines(target, now); !planned) return planned;
+    // The case's other hosts (merged reports) hear of it too.
+    if (auto told = tell_hosts_status(row.value(), *new_status, host.peer); !told) return told;
   }
 
   auto describe = [&](const flows::Language& in) {
@@ -599,6 +595,15 @@ Result<void> Desk::follow_up(const Host& host, const std::vector<storage::CaseId
                                                                                     : std::string();
     };
     if (auto told = tell_staff(moved, update.centre); !told) return told;
+    // Moving the case gives another centre's referents access: a coordinator confirms it.
+    const std::string new_centre = update.centre;
+    auto proposed = tell_coordinators([&](const storage::StaffRow& member) {
+      return flows_.desk.text("staff.transfer_proposed", member.language,
+                              {{"reference", row->reference},
+                               {"centre", centre_name(new_centre)},
+                               {"centre_id", new_centre}});
+    });
+    if (!proposed) return proposed;
   }
   if (auto marked = queued_about(target, mark.value()); !marked) return marked;
   log::info("a host sent news on a case (" + std::string(cases::to_string(update.kind)) + ")");
@@ -617,20 +622,27 @@ std::optional<flows::Language> Desk::forget_question_language(const std::string&
   return saved.substr(std::string_view(kForgetMarker).size());
 }
 
+Result<std::string> Desk::host_references(storage::PeerId peer) {
+  auto filed = cases_.of_host(peer);
+  if (!filed) return std::move(filed).error();
+  std::string references;
+  for (storage::CaseId id : filed.value()) {
+    auto row = cases_.get(id);
+    if (!row) return std::move(row).error();
+    references += (references.empty() ? "" : ", ") + row->reference;
+  }
+  return references;
+}
+
 Result<void> Desk::answer_forget_question(const Host& host, const flows::Language& language,
                                           std::string_view text, TimePoint now) {
   const auto said = flows_.validators->yes_no(text, context(language, now));
   const auto* answer = std::get_if<flows::Answer>(&said);
   if (answer != nullptr && answer->value == "yes") {
     // What stays is named: the reports on the detained person, without the host.
-    auto filed = cases_.of_host(host.peer);
-    if (!filed) return std::move(filed).error();
-    std::string references;
-    for (storage::CaseId id : filed.value()) {
-      auto row = cases_.get(id);
-      if (!row) return std::move(row).error();
-      references += (references.empty() ? "" : ", ") + row->reference;
-    }
+    auto listed = host_references(host.peer);
+    if (!listed) return std::move(listed).error();
+    const std::string& references = listed.value();
     const std::string answer_text =
         references.empty()
             ? flows_.catalog.text("stopped", language)
@@ -685,6 +697,8 @@ Result<void> Desk::forget_host(const Host& host, TimePoint now) {
   if (auto dropped = outcome(storage::Outbox(store_).drop_for(host.peer)); !dropped) return dropped;
   if (auto dropped = outcome(storage::Inbox(store_).drop_for(host.peer)); !dropped) return dropped;
   if (auto forgotten = storage::forget_seen(store_, host.peer); !forgotten) return forgotten;
+  if (auto forgotten = storage::HelpRequests(store_).forget(host.peer); !forgotten)
+    return forgotten;
   auto later =
       schedule(timers_, cases::ForgetPeer{host.peer}, unix_millis(now) + kForgetPeerDelayMs);
   if (!later) return later;
@@ -750,8 +764,19 @@ Result<void> Desk::start(TimePoint now) {
   const auto daily = cases::encode(cases::DailyPurge{});
   auto set = timers_.exists(daily.kind, daily.subject);
   if (!set) return std::move(set).error();
-  if (set.value()) return {};
-  return schedule(timers_, cases::DailyPurge{}, unix_millis(now) + kFirstPurgeDelayMs);
+  if (!set.value()) {
+    if (auto purge_set =
+            schedule(timers_, cases::DailyPurge{}, unix_millis(now) + kFirstPurgeDelayMs);
+        !purge_set) {
+      return purge_set;
+    }
+  }
+  if (!daily_digest_) return {};
+  const auto digest = cases::encode(cases::DailyDigest{});
+  auto digest_set = timers_.exists(digest.kind, digest.subject);
+  if (!digest_set) return std::move(digest_set).error();
+  if (digest_set.value()) return {};
+  return plan_digest(now);
 }
 
 Result<void> Desk::purge(TimePoint now) {
@@ -882,8 +907,14 @@ Result<void> Desk::run_timer(const storage::TimerRow& timer, TimePoint now) {
   }
   if (const auto* forget = std::get_if<cases::ForgetPeer>(&payload.value()))
     return forget_peer_later(forget->peer, now);
+  if (std::holds_alternative<cases::StaffNews>(payload.value()))
+    return tell_staff_news(timer.due_at_ms, now);
+  if (std::holds_alternative<cases::DailyDigest>(payload.value())) {
+    if (!daily_digest_) return {};  // turned off: not sent, not set again
+    return daily_digest(now);
+  }
   const auto& alert = std::get<cases::DeadlineAlert>(payload.value());
-  return deadline_alert(alert.case_id, alert.days);
+  return deadline_alert(alert.case_id, alert.days, now);
 }
 
 Result<void> Desk::conversation_wait(const cases::ConversationWait& wait, TimePoint now) {
@@ -911,37 +942,6 @@ Result<void> Desk::forget_peer_later(storage::PeerId peer, TimePoint now) {
   if (!saved) return std::move(saved).error();
   if (!waiting.value() || saved.value()) return {};
   return schedule(timers_, cases::ForgetPeer{peer}, unix_millis(now) + kForgetPeerDelayMs);
-}
-
-Result<void> Desk::deadline_alert(storage::CaseId id, int days) {
-  auto row = cases_.get(id);
-  if (!row) {
-    if (row.code() == storage::Errc::not_found) return {};  // erased meanwhile
-    return std::move(row).error();
-  }
-  if (cases::is_final(row->status)) return {};
-  auto intake = flows::session_from_json(row->intake);
-  if (!intake) return {};
-  const cases::Facts facts = cases::facts_of(intake.value());
-  if (!facts.arrest_date) return {};
-  flows::CivilDate due = *facts.arrest_date;
-  for (const auto& deadline : cases::deadlines_from(*facts.arrest_date)) {
-    if (deadline.days == days) due = deadline.due;
-  }
-  log::info("a deadline alert went to the coordinators");
-  const auto mark = outbox_mark();
-  if (!mark) return std::move(mark).error();
-  auto told = tell_coordinators([&](const storage::StaffRow& member) {
-    return flows_.desk.text(
-        "staff.deadline", member.language,
-        {{"reference", row->reference},
-         {"days", std::to_string(days)},
-         {"due", flows_.validators->display_date(due, member.language)},
-         {"arrest_date", flows_.validators->display_date(*facts.arrest_date, member.language)},
-         {"status", status_text(row->status, member.language)}});
-  });
-  if (!told) return told;
-  return queued_about(id, mark.value());
 }
 
 Result<std::int64_t> Desk::outbox_mark() { return storage::Outbox(store_).last_id(); }

@@ -61,8 +61,12 @@ class Desk {
        IdentityOf identity_of, core::RetentionConfig retention = {},
        cases::RateLimitSettings limits = {});
 
-  // At start-up: the daily retention purge is set if it is not yet.
+  // At start-up: the daily retention purge and the coordinators' daily digest (09:00 Brussels
+  // time) are set if they are not yet.
   [[nodiscard]] Result<void> start(TimePoint now);
+  // The daily digest is on unless turned off before start (tests of other matters, whose clock
+  // runs over many mornings, turn it off).
+  void set_daily_digest(bool on) { daily_digest_ = on; }
 
   // A message someone wrote. A message the rate limits drop is a success (nothing to retry).
   [[nodiscard]] Result<void> on_message(const std::string& address, std::string_view text,
@@ -134,7 +138,16 @@ class Desk {
   Result<void> run_timer(const storage::TimerRow& timer, TimePoint now);
   Result<void> conversation_wait(const cases::ConversationWait& wait, TimePoint now);
   Result<void> forget_peer_later(storage::PeerId peer, TimePoint now);
-  Result<void> deadline_alert(storage::CaseId id, int days);
+  // deadlines.cpp: a case's deadline alerts are a function of the case as it stands (its dates
+  // and status), recomputed after every change: its timers cancelled and set again for each
+  // deadline not past and not alerted yet (an alert sent is an event, "deadline_alert").
+  Result<void> plan_deadlines(storage::CaseId id, TimePoint now);
+  // The alert of one deadline, to the coordinators; late (after downtime), it says so.
+  Result<void> deadline_alert(storage::CaseId id, int days, TimePoint now);
+  // "deadlines": the open cases by their next deadline.
+  Result<void> list_deadlines(const storage::StaffRow& member, TimePoint now);
+  // A centre id as people read it ("Centre fermé de Vottem"); the id when it is not in the list.
+  std::string centre_name(const std::string& centre) const;
   // A host's reminder and timeout timers are no longer wanted.
   Result<void> cancel_waits(storage::PeerId peer);
   // The person's agreement as it stands: the intake's answer, then what coordinators recorded.
@@ -159,6 +172,39 @@ class Desk {
   // Removes the peers added before created_before that nothing holds (storage::Peers::unused),
   // staff excepted; only that one when given. How many went.
   Result<int> remove_unused_peers(std::int64_t created_before, std::optional<storage::PeerId> only);
+
+  // host_line.cpp: the two-way line between staff and a case's hosts (casework-2).
+  struct HostOnLine {
+    storage::PeerId peer;
+    std::string address;
+    flows::Language language;  // the one they write in with the bot
+  };
+  // Every host of the case (case_hosts), each with their language.
+  Result<std::vector<HostOnLine>> hosts_of(const storage::CaseRow& row);
+  // A host's language: their conversation's, else their case's intake's, else the first.
+  Result<flows::Language> language_of(storage::PeerId peer, const std::string& intake_json);
+  // The hosts of the case (but the one it came from) told of a status that concerns them
+  // (cases::host_notice_key), each in their language.
+  Result<void> tell_hosts_status(const storage::CaseRow& row, cases::Status status,
+                                 std::optional<storage::PeerId> except);
+  // After filing, a host's words that are no keyword: a note on the case (sealed, erased with
+  // the host's words), sent to the coordinators and the member the case is assigned to, as
+  // the person's consent allows; the host is told it was passed on.
+  Result<void> host_note(const Host& host, const storage::CaseRow& row, const cases::Facts& facts,
+                         std::string_view text, const flows::Language& language, TimePoint now);
+  // "human" (during an intake or after): a request staff see, answer and close; coordinators
+  // told with its number. answered: the host was answered already (by the flow).
+  Result<void> open_help_request(const Host& host, const flows::Language& language, bool answered,
+                                 TimePoint now);
+  // "reply K7QM-3XPD text" (the case's hosts) and "reply 3 text" (request 3's host).
+  Result<void> reply_to_hosts(const storage::StaffRow& member, const cases::StaffCommand& command,
+                              TimePoint now);
+  Result<void> list_requests(const storage::StaffRow& member);
+  // The references of the cases a host reported, newest first, joined by ", " ("" for none).
+  Result<std::string> host_references(storage::PeerId peer);
+  // "done 3": the request is settled; the other coordinators told.
+  Result<void> close_request(const storage::StaffRow& member, const cases::StaffCommand& command,
+                             TimePoint now);
 
   Result<void> to_host(const std::string& address, const std::string& text);
   Result<void> to_staff(const std::string& address, const std::string& text);
@@ -202,6 +248,41 @@ class Desk {
   // centre sent the case once it is yes.
   Result<void> record_consent(const storage::StaffRow& member, const cases::StaffCommand& command,
                               const Loaded& loaded, TimePoint now);
+  // awareness.cpp: what staff did, told to the other coordinators and the assigned member,
+  // grouped (a StaffNews timer set by the first change; the changes are the events since).
+  Result<void> staff_news_later(TimePoint now);
+  // The coordinators are told when a case is at a centre no active referent follows.
+  Result<void> tell_if_no_referent(const std::string& reference, const std::string& centre);
+  // due_at_ms: when the timer was set to run (the changes since it was set are told).
+  Result<void> tell_staff_news(std::int64_t due_at_ms, TimePoint now);
+  // An event as a reader with view reads it: kind, status, and the detail their view allows.
+  std::string event_text(const storage::CaseEventRow& event, cases::View view,
+                         const flows::Language& language) const;
+  // "coordinator +32470..." : the role and the address of who did it, when known.
+  Result<std::string> actor_name(const storage::CaseEventRow& event);
+  // merge.cpp: "merge KEPT OTHER" (coordinators): one case, every host kept, one set of deadline
+  // alerts; the other closed as merged, pointing at the kept one.
+  Result<void> merge_cases(const storage::StaffRow& member, const cases::StaffCommand& command,
+                           TimePoint now);
+  // The reference of the case this one was merged into, if it was.
+  Result<std::optional<std::string>> merged_into(storage::CaseId id);
+  // "find NAME": the cases member may see that go by that name, across scripts.
+  Result<void> find_cases(const storage::StaffRow& member, const cases::StaffCommand& command,
+                          TimePoint now);
+  // One row of a case list as member reads it (view: theirs of the case).
+  std::string case_line(const storage::StaffRow& member, const storage::CaseRow& row,
+                        const cases::Facts& facts, cases::View view, long today) const;
+  // digest.cpp: the coordinators' daily digest, then the next one set.
+  Result<void> daily_digest(TimePoint now);
+  Result<void> plan_digest(TimePoint now);
+  // Whether an active referent follows centre.
+  Result<bool> has_referent(const std::string& centre);
+  // corrections.cpp: "correct K7QM-3XPD FIELD VALUE ; why" (coordinators).
+  Result<void> correct_case(const storage::StaffRow& member, const cases::StaffCommand& command,
+                            const Loaded& loaded, TimePoint now);
+  // The case moved from before's centre to intake's: the referents of each told, an assignment
+  // to a referent who does not follow the new centre ended.
+  Result<void> move_case(const Loaded& before, const flows::Session& intake, TimePoint now);
   // What member is shown of a case visible_case let them see (View::none: answered as a case
   // that does not exist).
   Result<cases::View> view_for(const storage::StaffRow& member, const Loaded& loaded);
@@ -239,6 +320,7 @@ class Desk {
   storage::StaffStore staff_;
   storage::AuditLog audit_;
   bool erase_done_ = false;
+  bool daily_digest_ = true;
   std::vector<std::string> removed_addresses_;
   std::map<std::string, TimePoint> sessionless_told_;  // in memory only, bounded
   TimePoint sessionless_window_{};

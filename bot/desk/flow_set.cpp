@@ -36,8 +36,11 @@ std::unique_ptr<FlowSet> load_flows(const std::string& directory) {
       must(flows::load_centres(read(base + "centres.json"), base + "centres.json", set->folder));
   auto nationalities = must(flows::load_nationalities(read(base + "nationalities.json"),
                                                       base + "nationalities.json", set->folder));
-  set->validators = std::make_unique<flows::Validators>(
-      set->catalog, set->folder, std::move(centres), std::move(nationalities));
+  auto understanding = must(flows::load_understanding(read(base + "understanding.json"),
+                                                      base + "understanding.json", set->folder));
+  set->validators =
+      std::make_unique<flows::Validators>(set->catalog, set->folder, std::move(centres),
+                                          std::move(nationalities), std::move(understanding));
   set->engine = std::make_unique<flows::Engine>(set->catalog, *set->validators, set->folder);
   set->desk =
       must(cases::load_desk_texts(read(base + "desk.json"), base + "desk.json", set->folder));
@@ -52,7 +55,7 @@ std::unique_ptr<FlowSet> load_flows(const std::string& directory) {
   for (const std::string& name : names) {
     if (name.size() < 6 || name.compare(name.size() - 5, 5, ".json") != 0) continue;
     if (name == "messages.json" || name == "centres.json" || name == "nationalities.json" ||
-        name == "desk.json") {
+        name == "understanding.json" || name == "desk.json") {
       continue;
     }
     if (!set->library.add(must(flows::load_flow(read(base + name), base + name)))) {

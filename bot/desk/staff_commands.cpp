@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "bot/cases/deadlines.hpp"
+#include "bot/cases/host_line.hpp"
 #include "bot/desk/desk.hpp"
 #include "bot/desk/stats.hpp"
 #include "bot/log/log.hpp"
@@ -134,6 +135,20 @@ Result<void> Desk::run_staff_command(const storage::StaffRow& member,
     case StaffVerb::link:
     case StaffVerb::unlink:
       return link_cases(member, command, now);
+    case StaffVerb::deadlines:
+      return list_deadlines(member, now);
+    // the two-way line with hosts (host_line.cpp)
+    case StaffVerb::reply:
+      return reply_to_hosts(member, command, now);
+    case StaffVerb::requests:
+      return list_requests(member);
+    case StaffVerb::done:
+      return close_request(member, command, now);
+    // finding and managing cases (merge.cpp)
+    case StaffVerb::merge:
+      return merge_cases(member, command, now);
+    case StaffVerb::find:
+      return find_cases(member, command, now);
     default:
       break;
   }
@@ -188,7 +203,8 @@ Result<void> Desk::case_audit(const storage::StaffRow& member, const Loaded& loa
     }
     if (!lines.empty()) lines += '\n';
     lines += flows_.desk.text("staff.audit_line", member.language,
-                              {{"date", date_of(entry.at, *flows_.validators, member.language)},
+                              {{"date", date_of(entry.at, *flows_.validators, member.language) +
+                                            " " + cases::brussels_clock(entry.at)},
                                {"actor", actor},
                                {"action", entry.action}});
   }
@@ -197,26 +213,39 @@ Result<void> Desk::case_audit(const storage::StaffRow& member, const Loaded& loa
 
 Result<void> Desk::list_cases(const storage::StaffRow& member, const cases::StaffCommand& command,
                               TimePoint now) {
-  // Filters: a centre (coordinators), a status, "urgent", "mine".
+  // Filters: a centre (coordinators), a status, "urgent", "mine", "all" (closed ones too). A
+  // word that is none of them is answered, never ignored.
   std::string centre, status;
-  bool urgent = false, mine = false;
-  for (const auto& word : command.words) {
-    if (const auto it = flows_.desk.filter_words.find(word); it != flows_.desk.filter_words.end()) {
-      if (it->second == "urgent") {
-        urgent = true;
-      } else if (it->second == "mine") {
-        mine = true;
-      } else {
-        status = it->second;
-      }
-      continue;
+  bool urgent = false, mine = false, all = false;
+  const auto terms = cases::read_filters(command.words, flows_.desk.filter_words);
+  for (const auto& value : terms.values) {
+    if (value == "urgent") {
+      urgent = true;
+    } else if (value == "mine") {
+      mine = true;
+    } else if (value == "all") {
+      all = true;
+    } else {
+      status = value;
     }
+  }
+  for (const auto& word : terms.unknown) {
     for (const auto& each : flows_.validators->centres().centres) {
       if (std::find(each.aliases.begin(), each.aliases.end(), word) != each.aliases.end() ||
           word == each.id) {
         centre = each.id;
       }
     }
+    if (!centre.empty()) continue;
+    if (cases::looks_like_partial_reference(word))
+      return reply(member, "staff.partial_reference", {{"word", word}});
+    const std::string near = cases::closest_word(word, flows_.desk.filter_words);
+    return reply(
+        member, "staff.unknown_filter",
+        {{"word", word},
+         {"suggestion", near.empty() ? std::string()
+                                     : flows_.desk.text("staff.did_you_mean", member.language,
+                                                        {{"command", near}})}});
   }
   auto ids = cases_.all();
   if (!ids) return std::move(ids).error();
@@ -240,6 +269,8 @@ Result<void> Desk::list_cases(const storage::StaffRow& member, const cases::Staf
     }
     if (view == cases::View::none) continue;
     if (!status.empty() && cases::to_string(row->status) != status) continue;
+    // Released, deported and closed cases are listed when asked for.
+    if (status.empty() && !all && cases::is_final(row->status)) continue;
     if (mine && row->assigned != member.id) continue;
     if (urgent) {
       // Not over yet, and a lawyer wanted within the 10 days of the arrest.
@@ -250,16 +281,7 @@ Result<void> Desk::list_cases(const storage::StaffRow& member, const cases::Staf
     }
     ++matched;
     if (lines.size() >= kListedCases) continue;
-    const auto* where = flows_.validators->centres().find(facts.centre);
-    std::string name = facts.names.empty() ? std::string() : facts.names.front();
-    if (name.empty() && !facts.aliases.empty()) name = facts.aliases.front();
-    if (view == cases::View::reduced)
-      name = flows_.desk.text("staff.consent_not_recorded_short", member.language);
-    lines.push_back(flows_.desk.text("staff.case_line", member.language,
-                                     {{"reference", row->reference},
-                                      {"status", status_text(row->status, member.language)},
-                                      {"centre", where != nullptr ? where->name : facts.centre},
-                                      {"name", name}}));
+    lines.push_back(case_line(member, row.value(), facts, view, today));
   }
   if (lines.empty()) return reply(member, "staff.no_cases");
   std::string text;
@@ -269,6 +291,31 @@ Result<void> Desk::list_cases(const storage::StaffRow& member, const cases::Staf
                                     {{"count", std::to_string(matched - lines.size())}});
   }
   return to_staff(member.address, text);
+}
+
+std::string Desk::case_line(const storage::StaffRow& member, const storage::CaseRow& row,
+                            const cases::Facts& facts, cases::View view, long today) const {
+  const auto* where = flows_.validators->centres().find(facts.centre);
+  std::string name = facts.names.empty() ? std::string() : facts.names.front();
+  if (name.empty() && !facts.aliases.empty()) name = facts.aliases.front();
+  if (view == cases::View::reduced)
+    name = flows_.desk.text("staff.consent_not_recorded_short", member.language);
+  // Since when: the day of arrest and how many days ago, else the day it was reported.
+  std::string since =
+      flows_.desk.text("staff.case_reported", member.language,
+                       {{"date", date_of(row.created_at, *flows_.validators, member.language)}});
+  if (facts.arrest_date) {
+    since = flows_.desk.text(
+        "staff.case_arrested", member.language,
+        {{"date", flows_.validators->display_date(*facts.arrest_date, member.language)},
+         {"days", std::to_string(today - flows::days_from_civil(*facts.arrest_date))}});
+  }
+  return flows_.desk.text("staff.case_line", member.language,
+                          {{"reference", row.reference},
+                           {"status", status_text(row.status, member.language)},
+                           {"centre", where != nullptr ? where->name : facts.centre},
+                           {"name", name},
+                           {"since", since}});
 }
 
 Result<void> Desk::show_case(const storage::StaffRow& member, const Loaded& loaded) {
@@ -291,15 +338,22 @@ Result<void> Desk::show_case(const storage::StaffRow& member, const Loaded& load
   if (!events) return std::move(events).error();
   std::string event_lines;
   for (const auto& event : events.value()) {
-    std::string kind = event.kind;
-    if (event.status) kind += " → " + status_text(*event.status, member.language);
-    // Notes and hosts' words may name the person: not without their consent.
-    if (!event.detail.empty() && view != cases::View::reduced) kind += " : " + event.detail;
+    // Coordinators' matters (notes naming a lawyer, or private) are theirs alone.
+    if (event.kind == cases::kCoordinatorNoteEvent && view != cases::View::full) continue;
+    const std::string kind = event_text(event, view, member.language);
+    // Who: the role and, for staff, their address (a host's stays the role: it names them).
+    std::string actor = event.actor;
+    if (event.actor == "coordinator" || event.actor == "referent") {
+      auto who = actor_name(event);
+      if (!who) return std::move(who).error();
+      actor = who.value();
+    }
     event_lines +=
         (event_lines.empty() ? "" : "\n") +
         flows_.desk.text("staff.event_line", member.language,
-                         {{"date", date_of(event.at, *flows_.validators, member.language)},
-                          {"actor", event.actor},
+                         {{"date", date_of(event.at, *flows_.validators, member.language) + " " +
+                                       cases::brussels_clock(event.at)},
+                          {"actor", actor},
                           {"kind", kind}});
   }
   std::string assigned;
@@ -328,6 +382,7 @@ Result<void> Desk::case_event(const storage::StaffRow& member, const Loaded& loa
   auto added = cases_.add_event(loaded.row.id, seconds, actor_of(member), actor.value(), kind,
                                 status, detail);
   if (!added) return added;
+  if (auto later = staff_news_later(now); !later) return later;
   return audit(member, kind, loaded.row.reference, now);
 }
 
@@ -340,11 +395,19 @@ Result<void> Desk::change_case(const storage::StaffRow& member, const cases::Sta
   if (auto actor = peers_.find_or_add(member.address, unix_seconds(now)); !actor)
     return std::move(actor).error();
   switch (command.verb) {
-    case StaffVerb::note:
+    case StaffVerb::note: {
       if (command.rest.empty()) return reply(member, "staff.empty_note");
-      if (auto noted = case_event(member, loaded, "note", std::nullopt, command.rest, now); !noted)
+      const auto audience = cases::note_audience(command.words, flows_.desk);
+      if (auto noted = case_event(member, loaded, std::string(cases::note_kind(audience)),
+                                  std::nullopt, command.rest, now);
+          !noted) {
         return noted;
-      return reply(member, "staff.noted", {{"reference", reference}});
+      }
+      return reply(member,
+                   audience == cases::NoteAudience::coordinators ? "staff.noted_coordinators"
+                                                                 : "staff.noted",
+                   {{"reference", reference}});
+    }
     case StaffVerb::status:
     case StaffVerb::close:
       return set_case_status(member, command, loaded, now);
@@ -352,6 +415,8 @@ Result<void> Desk::change_case(const storage::StaffRow& member, const cases::Sta
       return acknowledge_case(member, loaded, now);
     case StaffVerb::assign:
       return assign_case(member, command, loaded, now);
+    case StaffVerb::correct:
+      return correct_case(member, command, loaded, now);
     default:
       return reply(member, "staff.no_such_case", {{"reference", reference}});
   }
@@ -361,11 +426,10 @@ Result<void> Desk::change_case(const storage::StaffRow& member, const cases::Sta
 Result<void> Desk::set_case_status(const storage::StaffRow& member,
                                    const cases::StaffCommand& command, const Loaded& loaded,
                                    TimePoint now) {
-  std::optional<cases::Status> status;
-  if (!command.words.empty()) {
-    const auto it = flows_.desk.filter_words.find(command.words.front());
-    if (it != flows_.desk.filter_words.end()) status = cases::parse_status(it->second);
-  }
+  // The status word first, in any language and of up to three words ("not found", "niet
+  // gevonden", "pas trouvé"), then why.
+  const auto [status_word, used] = cases::leading_filter(command.words, flows_.desk.filter_words);
+  const std::optional<cases::Status> status = cases::parse_status(status_word);
   const bool closing = command.verb == cases::StaffVerb::close;
   const bool an_outcome = status && std::find(std::begin(kOutcomes), std::end(kOutcomes),
                                               *status) != std::end(kOutcomes);
@@ -378,17 +442,16 @@ Result<void> Desk::set_case_status(const storage::StaffRow& member,
     }
     return reply(member, "staff.which_status", {{"statuses", names}});
   }
-  const auto space = command.rest.find(' ');
-  const std::string why =
-      space == std::string::npos ? std::string() : command.rest.substr(space + 1);
+  const std::string why = cases::words_after(command.rest, used);
   if (auto set = cases_.set_status(loaded.row.id, *status, unix_seconds(now)); !set) return set;
   if (auto event = case_event(member, loaded, closing ? "closed" : "status", status, why, now);
       !event) {
     return event;
   }
-  if (cases::is_final(*status)) {
-    if (auto cancelled = cancel_deadlines(loaded.row.id); !cancelled) return cancelled;
-  }
+  // Closed, its alerts go; reopened, they come back.
+  if (auto planned = plan_deadlines(loaded.row.id, now); !planned) return planned;
+  // The hosts hear of what concerns them (host_line.cpp).
+  if (auto told = tell_hosts_status(loaded.row, *status, std::nullopt); !told) return told;
   return reply(
       member, "staff.status_set",
       {{"reference", loaded.row.reference}, {"status", status_text(*status, member.language)}});
@@ -406,10 +469,14 @@ Result<void> Desk::acknowledge_case(const storage::StaffRow& member, const Loade
   }
   const auto* centre = flows_.validators->centres().find(loaded.facts.centre);
   const std::string centre_name = centre != nullptr ? centre->name : loaded.facts.centre;
+  // A coordinator's "ok" is a coordinator's, not a referent's.
+  const bool by_coordinator = member.role == cases::Role::coordinator;
   auto told = tell_coordinators(
       [&](const storage::StaffRow& other) {
-        return flows_.desk.text("staff.acknowledged", other.language,
-                                {{"reference", reference}, {"centre", centre_name}});
+        return flows_.desk.text(
+            by_coordinator ? "staff.acknowledged_by_coordinator" : "staff.acknowledged",
+            other.language,
+            {{"reference", reference}, {"centre", centre_name}, {"who", member.address}});
       },
       member.address);
   if (!told) return told;
@@ -422,19 +489,23 @@ Result<void> Desk::assign_case(const storage::StaffRow& member, const cases::Sta
   const std::string address = command.rest.substr(0, command.rest.find(' '));
   auto target = staff_.find(address);
   if (!target) return std::move(target).error();
-  const bool fits = target.value() && target.value()->state == storage::StaffState::active &&
-                    target.value()->role == cases::Role::referent &&
-                    follows(*target.value(), loaded.facts.centre);
+  // Any active member who may see the case: a coordinator (so that "mine" lists it), or a
+  // referent of its centre when the person agreed to share it.
+  const bool fits =
+      target.value() && target.value()->state == storage::StaffState::active &&
+      cases::may_see(target.value()->role, target.value()->centres, loaded.facts.centre);
   if (!fits) return reply(member, "staff.not_a_referent", {{"address", address}});
-  const auto consent = consent_now(loaded.row.id, loaded.facts);
-  if (!consent) return std::move(consent).error();
-  if (cases::referent_view(consent.value()) == cases::View::none)
-    return reply(member, "staff.not_shared", {{"reference", reference}});
+  if (target.value()->role == cases::Role::referent) {
+    const auto consent = consent_now(loaded.row.id, loaded.facts);
+    if (!consent) return std::move(consent).error();
+    if (cases::referent_view(consent.value()) == cases::View::none)
+      return reply(member, "staff.not_shared", {{"reference", reference}});
+  }
   if (auto assigned = cases_.assign(loaded.row.id, target.value()->id, unix_seconds(now));
       !assigned) {
     return assigned;
   }
-  if (auto event = case_event(member, loaded, "assigned", std::nullopt, {}, now); !event)
+  if (auto event = case_event(member, loaded, "assigned", std::nullopt, address, now); !event)
     return event;
   auto told = to_staff(
       target.value()->address,
@@ -508,8 +579,13 @@ Result<void> Desk::link_cases(const storage::StaffRow& member, const cases::Staf
   const bool linking = command.verb == cases::StaffVerb::link;
   if (linking) {
     if (auto linked = cases_.link(one.row.id, other.row.id, seconds); !linked) return linked;
-  } else if (auto unlinked = cases_.unlink(one.row.id, other.row.id); !unlinked) {
-    return std::move(unlinked).error();
+  } else {
+    auto unlinked = cases_.unlink(one.row.id, other.row.id);
+    if (!unlinked) return std::move(unlinked).error();
+    if (!unlinked.value()) {
+      return reply(member, "staff.not_linked",
+                   {{"reference", one.row.reference}, {"other", other.row.reference}});
+    }
   }
   const std::string kind = linking ? "linked" : "unlinked";
   if (auto event = case_event(member, one, kind, std::nullopt, other.row.reference, now); !event)
@@ -534,6 +610,13 @@ Result<void> Desk::erase_case(const storage::StaffRow& member, const cases::Staf
   if (auto erased = erase_everywhere(loaded.row); !erased) return erased;
   if (auto audited = audit(member, "erased", loaded.row.reference, now); !audited) return audited;
   log::info("a coordinator erased a case");
+  auto told = tell_coordinators(
+      [&](const storage::StaffRow& other) {
+        return flows_.desk.text("staff.erased_by", other.language,
+                                {{"reference", loaded.row.reference}, {"who", member.address}});
+      },
+      member.address);
+  if (!told) return told;
   return reply(member, "staff.erased", {{"reference", loaded.row.reference}});
 }
 

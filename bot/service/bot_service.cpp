@@ -27,6 +27,21 @@
 namespace gvo::service {
 namespace {
 
+// The config's flood limits over the desk's defaults.
+cases::RateLimitSettings flood_limits(const core::FloodConfig& flood) {
+  cases::RateLimitSettings limits;
+  const auto set = [](const std::optional<int>& value, double& limit) {
+    if (value) limit = *value;
+  };
+  set(flood.host_per_minute, limits.per_sender_per_minute);
+  set(flood.host_burst, limits.per_sender_burst);
+  set(flood.staff_per_minute, limits.staff_per_minute);
+  set(flood.staff_burst, limits.staff_burst);
+  set(flood.all_hosts_per_minute, limits.everyone_per_minute);
+  set(flood.all_hosts_burst, limits.everyone_burst);
+  return limits;
+}
+
 using storage::Audience;
 
 // How long the timers wait after a run of them failed.
@@ -117,7 +132,7 @@ class BotRun {
         },
         random_reference_bits,
         [this](const std::string& address) { return transport_->identity(address); },
-        config_.retention);
+        config_.retention, flood_limits(config_.flood));
     const auto started = store_.db().transact([&] { return desk_->start(clock_()); });
     if (!started)
       throw daemon::StartupError(daemon::kExitFailure, storage::describe(started.error()));

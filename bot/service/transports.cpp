@@ -1,6 +1,7 @@
 #include "bot/service/transports.hpp"
 
 #include <set>
+#include <utility>
 
 #include "bot/daemon/service_manager.hpp"
 #include "bot/daemon/startup.hpp"
@@ -82,7 +83,15 @@ class SignalCliWired final : public Transport {
   SignalCliWired(boost::asio::io_context& io, const core::Config& config, storage::Store& store,
                  transport::Messenger::Handlers handlers, const Clock& clock)
       : store_(store), expiration_seconds_(config.signal_cli.host_expiration_seconds) {
-    handlers.ready = nullptr;  // ready once the loop runs: signal-cli holds the account
+    // Ready (systemd's READY=1, the "ready" line) once signal-cli is reached and holds the
+    // account the bot uses: a bot that cannot serve hosts is never reported ready. Under
+    // systemd, a signal-cli that is not up within TimeoutStartSec fails the start, and
+    // Restart=on-failure tries again; meanwhile the log says why (a warning after 5 s, an error
+    // after a minute). Reported once: a later reconnection is logged, not reported.
+    handlers.ready = [this, ready = std::move(handlers.ready)] {
+      if (std::exchange(reported_ready_, true)) return;
+      if (ready) ready();
+    };
     const auto& cli = config.signal_cli;
     transport::SignalCliSettings settings{
         {cli.socket, cli.host, static_cast<unsigned short>(cli.port)},
@@ -115,7 +124,7 @@ class SignalCliWired final : public Transport {
     if (member && !member.value()) transport_->set_expiration(address, expiration_seconds_);
   }
   std::string where() const override { return where_; }
-  bool ready_at_start() const override { return true; }
+  bool ready_at_start() const override { return false; }
 
  private:
   storage::Store& store_;
@@ -123,6 +132,7 @@ class SignalCliWired final : public Transport {
   std::unique_ptr<transport::SignalCliTransport> transport_;
   std::set<std::string> expiring_;
   std::string where_;
+  bool reported_ready_ = false;
 };
 
 }  // namespace

@@ -57,6 +57,7 @@ class Messenger::Impl : public std::enable_shared_from_this<Messenger::Impl>, pu
   // The connection closes (what was not acknowledged is delivered again on the next); for good,
   // the pipeline's timers end too.
   void stop(bool for_good) {
+    was_connected_ = false;  // closed on purpose: no warning
     client_.stop();
     if (!for_good) return;
     take_in_.stop();
@@ -99,10 +100,15 @@ class Messenger::Impl : public std::enable_shared_from_this<Messenger::Impl>, pu
   TakeIn::Hooks take_in_hooks() {
     TakeIn::Hooks hooks = owner_hooks(handlers_);
     hooks.read = [this](const Arrival& arrival) { return read(arrival); };
+    // The replies the owner queued are sealed in the batch's transaction: one fsync for the
+    // messages taken in and the ciphertexts of what answers them.
+    hooks.before_commit = [this] { pump_.prepare(); };
     hooks.after_commit = [this] {
       refresh_status();
-      pump_.flush();  // the owner may have queued replies
+      pump_.prepared(true);
+      pump_.flush();  // what could not be prepared (the window full, a session to start)
     };
+    hooks.commit_failed = [this] { pump_.prepared(false); };
     return hooks;
   }
 
@@ -286,6 +292,7 @@ class Messenger::Impl : public std::enable_shared_from_this<Messenger::Impl>, pu
   }
 
   bool refresh_key(const std::string&) override { return false; }
+  bool seals_ahead() const override { return true; }
 
   // The row's ciphertext, made now (and committed with the ratchet state, in the gate's
   // transaction) or read back.

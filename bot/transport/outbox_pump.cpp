@@ -26,6 +26,11 @@ constexpr std::int64_t kGateWaitMs = 1000;
 // Storage that failed is tried again this often (not with the row's backoff: the row did nothing
 // wrong), so that messages go on within a second of it working again.
 constexpr std::int64_t kStorageRetryMs = 500;
+// A pause of every send is at least this long, whatever the adapter says: a wrong hint (a wait
+// of zero or less) cannot turn into a resend loop.
+constexpr std::int64_t kShortestHoldMs = 1000;
+// Rows behind a recipient's first one sealed with it, at most.
+constexpr std::size_t kSealAhead = 16;
 
 }  // namespace
 
@@ -52,6 +57,29 @@ class OutboxPump::Impl : public std::enable_shared_from_this<OutboxPump::Impl> {
         self->pump();
       }
     });
+  }
+
+  void prepare() {
+    if (stopped_ || !adapter_.connected() || !store_.db().in_transaction()) return;
+    const std::int64_t now = now_ms();
+    if (now < paused_until_ms_) return;
+    look_through(now, prepared_);
+  }
+
+  void prepared(bool committed) {
+    std::vector<Cleared> cleared = std::move(prepared_);
+    prepared_.clear();
+    if (!committed) {
+      // Rolled back: nothing of it was sealed. Tried again on the pump's next turn.
+      for (const auto& each : cleared) {
+        busy_.erase(each.row.peer);
+        --status_.in_flight;
+      }
+      if (!cleared.empty()) flush();
+      return;
+    }
+    if (!cleared.empty()) storage_works();
+    for (auto& each : cleared) hand_over(each);
   }
 
   void resume(const std::string& address, std::optional<SendOutcome> failure) {
@@ -206,9 +234,33 @@ class OutboxPump::Impl : public std::enable_shared_from_this<OutboxPump::Impl> {
       const auto behind = storage::Outbox(store_).more_after(row.peer, row.id);
       more = behind && behind.value();
     }
+    if (adapter_.seals_ahead()) seal_ahead(row, address.value(), key, now);
     busy_[row.peer] = Busy::in_flight;
     ++status_.in_flight;
     cleared.push_back({row, std::move(address).value(), more});
+  }
+
+  // The rows due behind a recipient's first one, sealed in the same transaction (each cleared by
+  // the gate, which is asked again when it leaves); the first the gate does not clear, and all
+  // after it, wait for their own turn. A failure undoes that row's sealing alone.
+  void seal_ahead(const storage::Outbox::Waiting& first, const std::string& address,
+                  const PumpAdapter::Key& key, std::int64_t now) {
+    auto behind = storage::Outbox(store_).unsealed_after(first.peer, first.id, kSealAhead);
+    if (!behind) return;
+    for (const auto& row : behind.value()) {
+      if (row.due_ms > now) return;
+      bool cleared = true;
+      const auto sealed = store_.db().transact([&]() -> storage::Result<void> {
+        if (gate_) {
+          auto verdict = gate_(address, row.audience, key.key);
+          if (!verdict) return std::move(verdict).error();
+          cleared = verdict.value() == storage::Clearance::send;
+          if (!cleared) return {};
+        }
+        return adapter_.seal(row, address);
+      });
+      if (!sealed || !cleared) return;
+    }
   }
 
   void hand_over(const Cleared& each) {
@@ -256,7 +308,8 @@ class OutboxPump::Impl : public std::enable_shared_from_this<OutboxPump::Impl> {
       case Kind::hold_all:
         ++status_.retried;
         one_at_a_time_ = true;
-        paused_until_ms_ = std::max(paused_until_ms_, now + outcome.wait_ms);
+        paused_until_ms_ =
+            std::max(paused_until_ms_, now + std::max(outcome.wait_ms, kShortestHoldMs));
         return;
       case Kind::lost:
       case Kind::again:
@@ -361,6 +414,7 @@ class OutboxPump::Impl : public std::enable_shared_from_this<OutboxPump::Impl> {
   std::map<storage::PeerId, std::int64_t> retry_at_;  // when storage could not record a retry
   std::set<std::int64_t> handed_over_;
   std::vector<std::int64_t> to_remove_;
+  std::vector<Cleared> prepared_;  // cleared in the caller's transaction, not yet committed
   std::minstd_rand random_{std::random_device{}()};
   std::uint64_t generation_ = 0;
   std::int64_t paused_until_ms_ = 0;
@@ -380,6 +434,8 @@ OutboxPump::OutboxPump(asio::io_context& io, storage::Store& store, PumpAdapter&
                                    window, std::move(clock))) {}
 OutboxPump::~OutboxPump() { impl_->stop(); }
 void OutboxPump::flush() { impl_->flush(); }
+void OutboxPump::prepare() { impl_->prepare(); }
+void OutboxPump::prepared(bool committed) { impl_->prepared(committed); }
 void OutboxPump::resume(const std::string& address, std::optional<SendOutcome> failure) {
   impl_->resume(address, std::move(failure));
 }

@@ -75,6 +75,9 @@ class PumpAdapter {
                     std::function<void(SendOutcome)> done) = 0;
   // Whether send needs to know if more rows follow (typing indicators).
   virtual bool wants_more() const { return false; }
+  // Whether the rows queued behind a recipient's first one are sealed with it (each cleared by
+  // the gate first), so that the parts of one answer cost one commit, not one each.
+  virtual bool seals_ahead() const { return false; }
 };
 
 struct PumpStatus {
@@ -103,6 +106,11 @@ class OutboxPump {
 
   // Sends what may go now; asked after every commit, answer and wake-up, it runs once per turn.
   void flush();
+  // Inside the caller's open transaction (the take-in's, before it commits): clears and seals
+  // what may go now, so that it commits with what caused it, in one fsync. Handed over by
+  // prepared(true) once that transaction committed, forgotten by prepared(false) when it did not.
+  void prepare();
+  void prepared(bool committed);
   // What the adapter was getting for address is there (or failed: the waiting row is tried again
   // as that outcome says).
   void resume(const std::string& address, std::optional<SendOutcome> failure = std::nullopt);

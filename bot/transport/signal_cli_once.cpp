@@ -54,28 +54,6 @@ OnceAnswer call_once(const SignalCliAddress& address,
   return answer;
 }
 
-ChallengeAnswer submit_captcha(const SignalCliAddress& address, const std::string& account,
-                               const std::string& challenge, const std::string& captcha) {
-  const auto once = call_once(address, [&](std::int64_t id) {
-    return rpc::submit_challenge_request(id, account, challenge, captcha);
-  });
-  ChallengeAnswer answer;
-  if (!once.answered) {
-    answer.detail = once.unanswered;
-    return answer;
-  }
-  if (!once.response.error) {
-    answer.outcome = ChallengeAnswer::Outcome::accepted;
-    return answer;
-  }
-  const auto& error = *once.response.error;
-  answer.outcome = error.code == static_cast<int>(rpc::ErrorCode::captcha_rejected)
-                       ? ChallengeAnswer::Outcome::rejected
-                       : ChallengeAnswer::Outcome::refused;
-  answer.detail = error.message + " (" + std::to_string(error.code) + ")";
-  return answer;
-}
-
 core::Result<std::vector<rpc::KnownIdentity>, OnceErrc> identities_once(
     const SignalCliAddress& address, const std::string& account) {
   const auto once = call_once(

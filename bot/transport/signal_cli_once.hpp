@@ -25,20 +25,6 @@ OnceAnswer call_once(const SignalCliAddress& address,
                      const std::function<std::string(std::int64_t id)>& make,
                      std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
-struct ChallengeAnswer {
-  enum class Outcome {
-    accepted,     // the bot may send again (at its next try, or at once after a restart)
-    rejected,     // -6: the captcha was refused; solve a new one
-    refused,      // another error from signal-cli (detail says which)
-    unreachable,  // no signal-cli at the address, or no answer in time
-  };
-  Outcome outcome = Outcome::unreachable;
-  std::string detail;  // signal-cli's message, or why it could not be reached
-};
-
-ChallengeAnswer submit_captcha(const SignalCliAddress& address, const std::string& account,
-                               const std::string& challenge, const std::string& captcha);
-
 enum class OnceErrc {
   unanswered,  // signal-cli not reachable, or silent
   refused,     // signal-cli answered with an error

@@ -30,9 +30,21 @@ constexpr std::int64_t kConfigurationRetryMs = 60 * 1000;
 constexpr const char* kAccountRefused =
     "signal-cli refuses the account (-32602): on a daemon started without -a, set "
     "signal_cli.account to the bot's number; otherwise check it. Messages are kept.";
-// While Signal asks for a captcha, one send tries again this often: it goes through as soon as
-// the operator has solved the challenge (README, "Captcha"), well before retryAfterSeconds.
+// While Signal asks for a captcha, one send tries again after 15 s, 30 s, 1 min... and then every
+// 5 minutes: it goes through soon after the operator has solved the challenge (README,
+// "Captcha"), well before retryAfterSeconds, and a challenge without a delay (signal-cli 0.13
+// says -1) costs a handful of sends an hour, not a loop.
+constexpr std::int64_t kChallengeFirstProbeMs = 15 * 1000;
 constexpr std::int64_t kChallengeProbeMs = 5 * 60 * 1000;
+// A plain rate limit without a delay (signal-cli 0.13 passes none on): the recipient's messages
+// wait 5 s, 10 s, 20 s... up to 10 minutes, until one goes through.
+constexpr std::int64_t kRateLimitFirstWaitMs = 5 * 1000;
+constexpr std::int64_t kRateLimitLongestWaitMs = 10 * 60 * 1000;
+
+// first, doubled for each earlier try, never more than longest.
+std::int64_t doubling(std::int64_t first, int tries, std::int64_t longest) {
+  return std::min(longest, first << std::min(tries, 16));
+}
 
 using Kind = SendOutcome::Kind;
 
@@ -50,6 +62,8 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
         clock_(std::move(clock)),
         timings_(timings),
         subscribe_timer_(io),
+        reach_timer_(io),
+        account_timer_(io),
         take_in_(io, store, take_in_hooks(), "signal-cli", clock_),
         pump_(io, store, *this, handlers_.clearance, "signal-cli", kSendWindow, clock_) {
     take_in_.set_longest_retry(timings_.retry_taking_in);
@@ -68,6 +82,9 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
       if (auto self = weak.lock()) {
         if (self->was_connected_) log::warning("signal-cli: the connection ended (" + why + ")");
         self->was_connected_ = false;
+        self->serving_ = false;
+        self->account_timer_.cancel();
+        self->watch_reachability();
         self->sending_to_.clear();
         self->subscription_.reset();  // it ended with the connection
         self->reading_.clear();
@@ -76,18 +93,23 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
     };
     client_ = std::make_unique<SignalCliClient>(io_, settings_.address, handlers, timings_);
     client_->start();
+    watch_reachability();
   }
 
   // The connection closes; for good, the pipeline's timers end too.
   void stop(bool for_good) {
     subscribe_timer_.cancel();
+    reach_timer_.cancel();
+    account_timer_.cancel();
+    serving_ = false;
     if (client_) client_->stop();
     if (!for_good) return;
     take_in_.stop();
     pump_.stop();
   }
 
-  bool connected() const override { return client_ && client_->connected(); }
+  // Serving: connected, and signal-cli holds the account the bot uses.
+  bool connected() const override { return serving_ && client_ && client_->connected(); }
 
   std::optional<rpc::KnownIdentity> identity(const std::string& address) const {
     const auto it = identities_.find(address);
@@ -153,6 +175,7 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
     status_.sent = pumped.sent;
     status_.withheld = pumped.withheld;
     status_.retried = pumped.retried;
+    status_.unreachable_said = unreachable_said_;
     return status_;
   }
 
@@ -161,14 +184,33 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
     return storage::Outbox(store_).queue(address, text, now_ms(), audience);
   }
 
+  // On a linked device signal-cli refuses it (only the primary device may set the timer): said
+  // once, and not asked again this run.
   void set_expiration(const std::string& address, int seconds) {
-    if (!connected()) return;
+    if (!connected() || status_.linked_device) return;
     client_->call(
         [&](std::int64_t id) {
           return rpc::update_contact_request(id, settings_.account, address, seconds);
         },
-        [](const CallResult& result) {
-          if (result.failure) log::warning("signal-cli: a disappearing-message timer was not set");
+        [weak = weak_from_this()](const CallResult& result) {
+          auto self = weak.lock();
+          if (!self || !result.failure || result.failure == CallErrc::disconnected) return;
+          const auto& error = result.response.error;
+          if (error && rpc::refused_on_linked_device(*error)) {
+            if (!std::exchange(self->status_.linked_device, true)) {
+              log::warning(
+                  "signal-cli runs as a linked device, and Signal lets only the primary device "
+                  "set disappearing messages: hosts' conversations do not disappear "
+                  "(signal_cli.host_expiration_seconds is not applied). Register the number with "
+                  "signal-cli instead of linking it (README, \"Linked devices\").");
+            }
+            return;
+          }
+          if (!std::exchange(self->expiration_failed_said_, true)) {
+            log::warning("signal-cli: a disappearing-message timer was not set (" +
+                         (error ? error->message : std::string("no answer")) +
+                         "); said once a run");
+          }
         });
   }
 
@@ -195,8 +237,115 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
         .count();
   }
 
+  // What the address of signal-cli is, for the operator.
+  std::string where() const {
+    const auto& address = settings_.address;
+    if (!address.socket_path.empty()) return address.socket_path;
+    return address.host + ":" + std::to_string(address.port);
+  }
+
+  // From the start, or the end of a connection: a warning when signal-cli stays out of reach a
+  // few seconds, an error after a minute; each once per outage.
+  void watch_reachability() {
+    reach_timer_.cancel();
+    down_since_ = std::chrono::steady_clock::now();
+    unreachable_said_ = 0;
+    arm_reachability();
+  }
+
+  void arm_reachability() {
+    if (unreachable_said_ >= 2) return;
+    reach_timer_.expires_at(down_since_ + (unreachable_said_ == 0 ? settings_.unreachable_warning
+                                                                  : settings_.unreachable_error));
+    reach_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& failed) {
+      auto self = weak.lock();
+      if (!self || failed || (self->client_ && self->client_->connected())) return;
+      const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::steady_clock::now() - self->down_since_)
+                               .count();
+      if (self->unreachable_said_++ == 0) {
+        log::warning("signal-cli cannot be reached at " + self->where() + " (for " +
+                     std::to_string(seconds) +
+                     " s); the bot keeps trying, and its messages wait in the outbox");
+      } else {
+        log::error("signal-cli has not been reachable at " + self->where() + " for " +
+                   std::to_string(seconds) +
+                   " s: is its daemon running, and is signal_cli.socket (or host and port) its "
+                   "address? The bot keeps trying; hosts get no answer meanwhile.");
+      }
+      self->arm_reachability();
+    });
+  }
+
   void on_connected() {
     was_connected_ = true;
+    reach_timer_.cancel();
+    if (unreachable_said_ > 0) {
+      log::notice("signal-cli is reachable again, after " +
+                  std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                     std::chrono::steady_clock::now() - down_since_)
+                                     .count()) +
+                  " s");
+    }
+    unreachable_said_ = 0;
+    check_account();
+  }
+
+  // A daemon started without -a serves any account it holds, and a request that names none only
+  // while it holds exactly one (else each is refused, -32602, and subscribeReceive is granted
+  // all the same): the bot asks which accounts it holds before it serves.
+  void check_account() {
+    client_->call(
+        [](std::int64_t id) { return rpc::list_accounts_request(id); },
+        [weak = weak_from_this()](const CallResult& result) {
+          auto self = weak.lock();
+          if (!self || result.failure == CallErrc::disconnected) return;
+          const std::string missing = self->missing_account(result);
+          if (missing.empty()) return self->serve();
+          self->status_.account_missing = true;
+          if (missing != self->account_said_) log::error(missing);
+          self->account_said_ = missing;
+          self->account_timer_.expires_after(std::chrono::milliseconds(kConfigurationRetryMs));
+          self->account_timer_.async_wait([weak](const boost::system::error_code& failed) {
+            auto again = weak.lock();
+            if (again && !failed && again->client_->connected() && !again->serving_)
+              again->check_account();
+          });
+        });
+  }
+
+  // What the operator must fix, or "" when signal-cli serves the bot's account.
+  std::string missing_account(const CallResult& result) const {
+    // -32601: a daemon started with -a, serving its one account (a wrong signal_cli.account is
+    // not noticed there: it is ignored). No answer or another error: an older daemon; served.
+    if (result.failure) return {};
+    const auto held = rpc::read_accounts(result.response.result);
+    if (!held) return {};
+    const std::string count = std::to_string(held->size());
+    const std::string kept = " Messages are kept; the bot asks again every minute.";
+    if (settings_.account.empty()) {
+      if (held->size() == 1) return {};
+      if (held->empty()) {
+        return "signal-cli runs without -a and holds no account: register or link the bot's "
+               "number in it (README, \"The real Signal network\")." +
+               kept;
+      }
+      return "signal-cli runs without -a and holds " + count +
+             " accounts: set signal_cli.account to the bot's number." + kept;
+    }
+    if (std::find(held->begin(), held->end(), settings_.account) != held->end()) return {};
+    return "signal-cli does not hold signal_cli.account (" + settings_.account + "); it holds " +
+           count +
+           " account(s): set signal_cli.account to the bot's number as `signal-cli "
+           "listAccounts` shows it." +
+           kept;
+  }
+
+  // signal-cli serves the bot's account on this connection.
+  void serve() {
+    serving_ = true;
+    status_.account_missing = false;
+    account_said_.clear();
     // Keys to trust that waited for a send cut short by the connection's end.
     for (const auto& address : std::exchange(trust_after_send_, {})) trust(address);
     // The name people see; a failure is logged and the bot goes on.
@@ -292,8 +441,13 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
       ++status_.ignored;
       return;
     }
-    const bool own = !settings_.account.empty() && (envelope.source_number == settings_.account ||
-                                                    envelope.source_uuid == settings_.account);
+    // The account's own devices (its phone's sync messages): never a person to answer. signal-cli
+    // names the account in each notification, also when signal_cli.account is not set (a daemon
+    // started with -a); 0.13.19 fails to read some sync messages of the phone (a
+    // NullPointerException), which must not be taken as a person's unreadable message.
+    const bool own = (!settings_.account.empty() && (envelope.source_number == settings_.account ||
+                                                     envelope.source_uuid == settings_.account)) ||
+                     (!envelope.account.empty() && envelope.source_number == envelope.account);
     Arrival arrival;
     if (envelope.untrusted_identity && !envelope.source_uuid.empty()) {
       arrival.key_change = true;
@@ -436,7 +590,12 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
         return {Kind::undeliverable, 0, "the recipient is not on Signal any more", false};
       case Type::rate_limit:
         if (!mine.token.empty()) return challenged(mine.token, mine.retry_after_seconds);
-        return {Kind::retry_after, 1000 * mine.retry_after_seconds.value_or(60), "", false};
+        if (mine.retry_after_seconds)
+          return {Kind::retry_after, 1000 * *mine.retry_after_seconds, "", false};
+        return {
+            Kind::retry_after,
+            doubling(kRateLimitFirstWaitMs, rate_limited_[recipient]++, kRateLimitLongestWaitMs),
+            "", false};
       case Type::identity: {
         // The recipient's key changed: the owner decides, in a transaction (a staff member is
         // suspended, and what waits for them dropped; a failure rolls it back whole); if it
@@ -486,8 +645,10 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
   // token is no one's data; the operator needs it for submitRateLimitChallenge.
   SendOutcome challenged(const std::string& token,
                          std::optional<std::int64_t> retry_after_seconds) {
+    const std::int64_t probe_ms =
+        doubling(kChallengeFirstProbeMs, challenge_probes_++, kChallengeProbeMs);
     const std::int64_t wait_ms =
-        std::min(kChallengeProbeMs, 1000 * retry_after_seconds.value_or(kChallengeProbeMs / 1000));
+        retry_after_seconds ? std::min(kChallengeProbeMs, 1000 * *retry_after_seconds) : probe_ms;
     if (!status_.challenged || (!token.empty() && token != challenge_token_)) {
       log::error("signal-cli: Signal asks for a captcha before the bot may send again" +
                  (token.empty() ? std::string(" (a captcha was rejected)")
@@ -505,6 +666,8 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
   void delivered(const std::string& recipient, bool more, SendOutcome& outcome) {
     account_refused_ = false;
     status_.challenged = false;
+    challenge_probes_ = 0;
+    rate_limited_.erase(recipient);
     if (!more) return;  // only found when typing indicators are on
     outcome.hold_recipient = true;
     ++status_.typing;
@@ -525,12 +688,21 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
   SignalCliTimings timings_;
   std::unique_ptr<SignalCliClient> client_;
   asio::steady_timer subscribe_timer_;
+  asio::steady_timer reach_timer_;    // signal-cli out of reach: a warning, then an error
+  asio::steady_timer account_timer_;  // the account missing: asked again every minute
   TakeIn take_in_;
   OutboxPump pump_;
   bool subscribe_failed_ = false;
   bool storage_failing_ = false;
   bool was_connected_ = false;
-  bool account_refused_ = false;              // logged once until a send goes through
+  bool account_refused_ = false;  // logged once until a send goes through
+  bool serving_ = false;          // connected, and the account is there
+  bool expiration_failed_said_ = false;
+  std::string account_said_;  // what was logged of a missing account, not said again
+  std::chrono::steady_clock::time_point down_since_;
+  int unreachable_said_ = 0;  // of this outage: 1 the warning, 2 the error too
+  int challenge_probes_ = 0;  // sends refused by the challenge since one went through
+  std::map<std::string, int> rate_limited_;   // plain rate limits without a delay, in a row
   std::optional<std::int64_t> subscription_;  // this connection's, once signal-cli gave it
   std::map<std::string, rpc::KnownIdentity> identities_;  // by ACI and by number
   std::set<std::string> sending_to_;        // recipients with a send handed to signal-cli

@@ -7,8 +7,12 @@
 // signal-cli's per-recipient results: SUCCESS and UNREGISTERED leave the outbox, RATE_LIMIT waits
 // retryAfterSeconds, NETWORK backs off, IDENTITY goes to the owner's identity handling; a
 // proof-required rate limit (a captcha challenge) holds every send until Signal lets the account
-// send again. Between the parts of a long answer the recipient sees "typing...". Nothing is lost
-// across a restart of either side.
+// send again. A rate limit or a challenge without a usable delay (signal-cli 0.13 says -1, or
+// nothing) waits a bounded backoff of the bot's own: never a resend loop. Between the parts of a
+// long answer the recipient sees "typing...". Nothing is lost across a restart of either side.
+// Serving starts on each connection once signal-cli is known to hold the account the bot uses
+// (listAccounts on a daemon without -a); then the owner's ready handler runs. A daemon that
+// cannot be reached is a warning after a few seconds and an error after a minute.
 #pragma once
 
 #include <chrono>
@@ -34,6 +38,10 @@ struct SignalCliSettings {
   // subscribeReceive on each connection, for a daemon run with --receive-mode=manual; false for
   // on-connection, where every connection receives unasked.
   bool subscribe = true;
+  // signal-cli not reachable this long (since the start, or since the connection ended): a
+  // warning, then an error; both once per outage.
+  std::chrono::milliseconds unreachable_warning{5000};
+  std::chrono::milliseconds unreachable_error{60000};
 };
 
 struct SignalCliStatus {
@@ -47,6 +55,11 @@ struct SignalCliStatus {
   std::uint64_t typing = 0;    // typing indicators sent
   std::uint64_t withheld = 0;  // dropped unsent by the confidentiality gate
   bool challenged = false;     // Signal asks for a captcha before the account may send again
+  bool linked_device = false;  // signal-cli refused a primary-only request (updateContact)
+  // Connected, but signal-cli does not hold the account the bot would use (listAccounts).
+  bool account_missing = false;
+  // Of the present outage: 0 none said yet (or connected), 1 the warning said, 2 the error too.
+  int unreachable_said = 0;
 };
 
 class SignalCliTransport {

@@ -18,9 +18,15 @@ namespace {
 
 namespace asio = boost::asio;
 
-// A message that arrives after a quiet spell waits this long for the rest of its burst: they
-// share one fsync instead of paying one each.
+// A message that arrives while messages come in bursts waits this long for the rest of its burst:
+// they share one fsync instead of paying one each, and a staff message within it is seen, and
+// taken, first. One that comes while they come one at a time (each alone in its batch, with a
+// quiet spell before it) is taken at once.
 constexpr auto kGather = std::chrono::milliseconds(3);
+// Batches of at most this many messages mean they come one at a time: no gathering.
+constexpr std::size_t kAloneBatch = 1;
+// Before the first batch of a connection, the messages stored for the bot meanwhile come at once.
+constexpr std::size_t kUnknownBatch = std::numeric_limits<std::size_t>::max();
 // While frames keep coming, this many turns in a row are given to reading them before a batch is
 // taken in (the relay keeps up to 64 deliveries in flight): a staff message behind a burst of
 // strangers' is seen, and taken first.
@@ -58,15 +64,23 @@ class TakeIn::Impl : public std::enable_shared_from_this<TakeIn::Impl> {
   void arrive(Arrival arrival) {
     if (stopped_) return;
     const bool priority = arrival.priority;
+    // Quiet: nothing came in the gather's time before this one.
+    const auto now = std::chrono::steady_clock::now();
+    const bool quiet = now - last_arrival_ >= kGather;
+    last_arrival_ = now;
     waiting_.push_back(Waiting{std::move(arrival)});
     arrived_ = true;
     if (priority) {
       priority_waiting_ = true;
       return run_soon();
     }
-    // The first after a quiet spell: the rest of its burst is given a moment to come in, so
-    // that it commits once and a staff message within it is seen, and taken, first.
     if (gap_armed_ || run_posted_) return;
+    // Messages come one at a time (alone in their batches, and a quiet spell before each): this
+    // one is taken at once (the next turn).
+    if (last_batch_ <= kAloneBatch && quiet) return run_soon();
+    // They come in bursts (or the connection is new: what was stored meanwhile comes now): the
+    // rest of this one's burst is given a moment to come in, so that it commits once and a staff
+    // message within it is seen, and taken, first.
     gap_armed_ = true;
     gap_timer_.expires_after(kGather);
     gap_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& error) {
@@ -78,6 +92,7 @@ class TakeIn::Impl : public std::enable_shared_from_this<TakeIn::Impl> {
   }
 
   void drop_unacknowledged() {
+    last_batch_ = kUnknownBatch;  // the next connection begins with what was stored meanwhile
     waiting_.erase(
         std::remove_if(waiting_.begin(), waiting_.end(),
                        [](const Waiting& each) { return bool(each.arrival.acknowledge); }),
@@ -214,9 +229,13 @@ class TakeIn::Impl : public std::enable_shared_from_this<TakeIn::Impl> {
           storage::Inbox(store_).hold(arrival.peer, arrival.sent_at_ms, arrival.text, now, now);
       if (kept) kept_now.emplace_back(i, kept.value());
     }
-    if (auto committed = group->commit(); !committed)
+    if (hooks_.before_commit) hooks_.before_commit();
+    if (auto committed = group->commit(); !committed) {
+      if (hooks_.commit_failed) hooks_.commit_failed();
       return failed_batch(storage::describe(committed.error()), now);
+    }
     ++status_.commits;
+    last_batch_ = taken.size();
     for (const auto& [index, id] : kept_now) {
       waiting_[index].arrival.kept_id = id;
       ++status_.kept;
@@ -430,6 +449,8 @@ class TakeIn::Impl : public std::enable_shared_from_this<TakeIn::Impl> {
   bool arrived_ = false;
   bool priority_waiting_ = false;
   int yielded_ = 0;
+  std::size_t last_batch_ = kUnknownBatch;  // messages the last batch took (bursts or not)
+  std::chrono::steady_clock::time_point last_arrival_{};
   bool failing_ = false;
   std::uint64_t failed_in_episode_ = 0;
   bool stopped_ = false;

@@ -95,8 +95,13 @@ class TakeIn {
     // Inside the savepoint of a message unreadable for want of a session: the owner may ask them
     // to write again (an answer starts a new session, which their client takes up).
     std::function<storage::Result<void>(const std::string& peer)> sessionless;
+    // In the batch's transaction, just before its commit: what commits with it (the outbox
+    // pump seals the replies the owner queued, so that one fsync covers both).
+    std::function<void()> before_commit;
     // After every commit (the outbox pump, say).
     std::function<void()> after_commit;
+    // The commit failed: what before_commit prepared was rolled back with it.
+    std::function<void()> commit_failed;
     // Storage fails (true), and works again (false): signal-cli pauses its subscription.
     std::function<void(bool failing)> storage_failing;
   };

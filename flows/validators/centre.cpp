@@ -60,8 +60,9 @@ Result<CentreDirectory> load_centres(std::string_view json_text, std::string_vie
   JsonReader reader(source);
   CentreDirectory directory;
   if (!reader.expect_object(root, "")) return core::fail(FlowErrc::invalid, reader.report());
-  reader.reject_unknown_keys(root, "",
-                             {"format", "comment", "centres", "unknown", "police_station"});
+  reader.reject_unknown_keys(
+      root, "",
+      {"format", "comment", "centres", "unknown", "police_station", "police_station_in_message"});
   int format = 0;
   reader.read_int(root, "", "format", format, 1, 1, true);
   const auto centres = root.find("centres");
@@ -73,10 +74,22 @@ Result<CentreDirectory> load_centres(std::string_view json_text, std::string_vie
       const std::string path = "/centres/" + std::to_string(i);
       const Json& item = (*centres)[i];
       if (!reader.expect_object(item, path)) continue;
-      reader.reject_unknown_keys(item, path, {"id", "name", "phones", "emails", "aliases"});
+      reader.reject_unknown_keys(item, path,
+                                 {"id", "name", "names", "phones", "emails", "aliases"});
       Centre centre;
       reader.read_string(item, path, "id", centre.id, true);
       reader.read_string(item, path, "name", centre.name, true);
+      // "names": the name in each language, {"fr": ..., "nl": ..., "en": ..., "ar": ...}.
+      if (const auto names = item.find("names");
+          names != item.end() && reader.expect_object(*names, path + "/names")) {
+        for (const auto& text : names->items()) {
+          if (text.value().is_string() && !text.value().get<std::string>().empty()) {
+            centre.names[text.key()] = text.value().get<std::string>();
+          } else {
+            reader.problem(path + "/names/" + text.key(), "expected the name as a string");
+          }
+        }
+      }
       reader.read_string_list(item, path, "phones", centre.phones);
       reader.read_string_list(item, path, "emails", centre.emails);
       std::vector<std::string> aliases;
@@ -88,21 +101,30 @@ Result<CentreDirectory> load_centres(std::string_view json_text, std::string_vie
         reader.problem(path + "/id", "duplicate centre id '" + centre.id + "'");
       }
       aliases.push_back(centre.name);
+      for (const auto& [language, name] : centre.names) aliases.push_back(name);
       for (const auto& alias : aliases) centre.aliases.push_back(fold_words(folder, alias));
       directory.centres.push_back(std::move(centre));
     }
   }
   directory.unknown_words = read_phrases(reader, root, "unknown", folder);
   directory.police_words = read_phrases(reader, root, "police_station", folder);
+  directory.police_in_message = read_phrases(reader, root, "police_station_in_message", folder);
   if (reader.failed()) return core::fail(FlowErrc::invalid, reader.report());
   return directory;
 }
 
-std::string Validators::centre_list() const {
+std::string Validators::centre_name(std::string_view id, const Language& language) const {
+  const Centre* centre = centres_.find(id);
+  if (centre == nullptr) return std::string(id);
+  if (const auto it = centre->names.find(language); it != centre->names.end()) return it->second;
+  return centre->name;
+}
+
+std::string Validators::centre_list(const Language& language) const {
   std::string list;
   for (const Centre& centre : centres_.centres) {
     if (!list.empty()) list += ", ";
-    list += centre.name;
+    list += centre_name(centre.id, language);
   }
   return list;
 }
@@ -113,15 +135,16 @@ Validation Validators::centre(std::string_view input, const ValidationContext& c
     return Answer{value, display, std::string(input), {}, false};
   };
   auto pick = [&](const std::vector<const Centre*>& found) -> Validation {
-    if (found.size() == 1) return answer(found.front()->id, found.front()->name);
+    if (found.size() == 1)
+      return answer(found.front()->id, centre_name(found.front()->id, context.language));
     std::string options;
     for (const Centre* centre : found) {
       if (!options.empty()) options += " / ";
-      options += centre->name;
+      options += centre_name(centre->id, context.language);
     }
     return Rejection{"centre_ambiguous", {{"options", options}}};
   };
-  if (folded.empty()) return Rejection{"centre", {{"options", centre_list()}}};
+  if (folded.empty()) return Rejection{"centre", {{"options", centre_list(context.language)}}};
 
   // A centre named in the answer. An alias only one centre has outweighs one they share, so
   // "Caricole à Steenokkerzeel" is Caricole while "Steenokkerzeel" alone is asked about.
@@ -169,8 +192,12 @@ Validation Validators::centre(std::string_view input, const ValidationContext& c
         });
     if (near) close.push_back(&centre);
   }
-  if (!close.empty()) return pick(close);
-  return Rejection{"centre", {{"options", centre_list()}}};
+  if (!close.empty()) {
+    Validation read = pick(close);
+    if (auto* corrected = std::get_if<Answer>(&read)) corrected->certain = false;  // a typo
+    return read;
+  }
+  return Rejection{"centre", {{"options", centre_list(context.language)}}};
 }
 
 }  // namespace gvo::flows

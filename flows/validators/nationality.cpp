@@ -5,6 +5,7 @@
 #include <set>
 
 #include <unicode/locid.h>
+#include <unicode/ures.h>
 
 #include "bot/core/json_reader.hpp"
 #include "flows/validators.hpp"
@@ -112,13 +113,56 @@ std::unique_ptr<Validators::NationalityIndex> make_nationality_index(
     auto& codes = index->names[at->second].codes;
     if (std::find(codes.begin(), codes.end(), code) == codes.end()) codes.push_back(code);
   };
+  // A name as ICU writes it, and as people type it: "Congo - Kinshasa" is also "Congo-Kinshasa"
+  // and "Congo Kinshasa".
+  auto add_name = [&](const std::string& shown, const std::string& code) {
+    const std::string folded = fold_words(folder, shown);
+    add(folded, code);
+    std::string joined;
+    std::string spaced;
+    for (const std::string& word : flows::words(folded)) {
+      if (word == "-") {
+        joined += '-';
+        continue;
+      }
+      if (!joined.empty() && joined.back() != '-') joined += ' ';
+      joined += word;
+      if (!spaced.empty()) spaced += ' ';
+      for (char c : word) spaced += c == '-' ? ' ' : c;
+    }
+    add(joined, code);
+    add(spaced, code);
+  };
   for (const std::string& code : iso_countries()) {
     const icu::Locale country("", code.c_str());
     for (const Language& language : languages) {
       icu::UnicodeString name;
       country.getDisplayCountry(icu::Locale(language.c_str()), name);
       const std::string shown = utf8(name);
-      if (shown != code) add(fold_words(folder, shown), code);
+      if (shown != code) add_name(shown, code);
+    }
+  }
+  // ICU's other names of countries: "Congo (RDC)", "République du Congo", "Ivory Coast", "UK".
+  const std::set<std::string> known = iso_countries();
+  for (const Language& language : languages) {
+    for (const char* table : {"Countries%variant", "Countries%short"}) {
+      UErrorCode status = U_ZERO_ERROR;
+      UResourceBundle* bundle = ures_open(U_ICUDATA_NAME "-region", language.c_str(), &status);
+      UResourceBundle* names = ures_getByKey(bundle, table, nullptr, &status);
+      const int32_t size = U_SUCCESS(status) ? ures_getSize(names) : 0;
+      for (int32_t i = 0; i < size; ++i) {
+        UErrorCode item_status = U_ZERO_ERROR;
+        UResourceBundle* item = ures_getByIndex(names, i, nullptr, &item_status);
+        int32_t length = 0;
+        const UChar* text = ures_getString(item, &length, &item_status);
+        const std::string code = ures_getKey(item) != nullptr ? ures_getKey(item) : "";
+        if (U_SUCCESS(item_status) && known.count(code) != 0) {
+          add_name(utf8(icu::UnicodeString(text, length)), code);
+        }
+        ures_close(item);
+      }
+      ures_close(names);
+      ures_close(bundle);
     }
   }
   for (const auto& [code, list] : words.words) {
@@ -188,7 +232,11 @@ Validation Validators::nationality(std::string_view input, const ValidationConte
       found.insert(found.end(), name.codes.begin(), name.codes.end());
     }
   }
-  if (!found.empty()) return ambiguous(found);
+  if (!found.empty()) {
+    Validation read = ambiguous(found);
+    if (auto* corrected = std::get_if<Answer>(&read)) corrected->certain = false;  // a typo
+    return read;
+  }
   return Rejection{"nationality", {}};
 }
 

@@ -5,6 +5,8 @@
 #include <algorithm>
 
 #include <phonenumbers/logger.h>
+#include <phonenumbers/phonenumbermatch.h>
+#include <phonenumbers/phonenumbermatcher.h>
 #include <phonenumbers/phonenumberutil.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
@@ -13,8 +15,6 @@
 
 namespace gvo::flows {
 namespace {
-
-constexpr std::size_t kMaxNameLength = 200;
 
 using i18n::phonenumbers::PhoneNumber;
 using i18n::phonenumbers::PhoneNumberUtil;
@@ -27,22 +27,6 @@ PhoneNumberUtil& phone_util() {
     return instance;
   }();
   return *util;
-}
-
-bool has_letter(std::string_view text) {
-  const icu::UnicodeString unicode = icu::UnicodeString::fromUTF8(
-      icu::StringPiece(text.data(), static_cast<int32_t>(text.size())));
-  for (int32_t i = 0; i < unicode.length();) {
-    const UChar32 c = unicode.char32At(i);
-    if (u_isalpha(c)) return true;
-    i += U16_LENGTH(c);
-  }
-  return false;
-}
-
-std::size_t count_digits(std::string_view text) {
-  return static_cast<std::size_t>(
-      std::count_if(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }));
 }
 
 bool in(const std::vector<std::string>& list, const std::string& word) {
@@ -66,11 +50,12 @@ int chosen_number(const std::string& folded) {
 }  // namespace
 
 Validators::Validators(const Catalog& catalog, const TextFolder& folder, CentreDirectory centres,
-                       NationalityWords nationalities)
+                       NationalityWords nationalities, UnderstandingWords understanding)
     : catalog_(catalog),
       folder_(folder),
       centres_(std::move(centres)),
       nationality_words_(std::move(nationalities)),
+      words_(std::move(understanding)),
       dates_(make_date_tables(folder, catalog.languages)),
       countries_(make_nationality_index(folder, nationality_words_, catalog.languages)) {}
 
@@ -95,6 +80,8 @@ Validation Validators::validate(const AnswerSpec& spec, std::string_view input,
       return yes_no(input, context);
     case AnswerKind::choice:
       return choice(spec, input, context);
+    case AnswerKind::since:
+      return since(input, context);
   }
   return Rejection{"text_too_short", {}};
 }
@@ -107,17 +94,6 @@ Validation Validators::text(const AnswerSpec& spec, std::string_view input) cons
     return Rejection{"text_too_long", {{"max", std::to_string(spec.max_length)}}};
   }
   return Answer{tidied, tidied, std::string(input), {}, false};
-}
-
-Validation Validators::name(std::string_view input) const {
-  const std::string tidied = tidy(input);
-  // A name has letters, and is not a number, an address on the web or a paragraph.
-  if (tidied.empty() || !has_letter(tidied) || code_points(tidied) > kMaxNameLength ||
-      count_digits(tidied) * 2 > tidied.size() || tidied.find("http") != std::string::npos ||
-      tidied.find('@') != std::string::npos) {
-    return Rejection{"name", {}};
-  }
-  return Answer{tidied, tidied, std::string(input), folder_.latin_key(tidied), false};
 }
 
 Validation Validators::phone(std::string_view input) const {
@@ -134,6 +110,27 @@ Validation Validators::phone(std::string_view input) const {
   util.Format(number, PhoneNumberUtil::E164, &e164);
   util.Format(number, PhoneNumberUtil::INTERNATIONAL, &shown);
   return Answer{e164, shown, std::string(input), {}, false};
+}
+
+std::vector<Found> Validators::find_phones(std::string_view text) const {
+  std::vector<Found> found;
+  const std::string whole(text);
+  i18n::phonenumbers::PhoneNumberMatcher matcher(phone_util(), whole, "BE",
+                                                 i18n::phonenumbers::PhoneNumberMatcher::VALID, 5);
+  std::size_t searched = 0;
+  i18n::phonenumbers::PhoneNumberMatch match;
+  while (matcher.HasNext() && matcher.Next(&match)) {
+    // The matcher's offsets count characters; find the number's bytes as written.
+    const std::size_t at = whole.find(match.raw_string(), searched);
+    if (at == std::string::npos) continue;
+    searched = at + match.raw_string().size();
+    std::string e164;
+    std::string shown;
+    phone_util().Format(match.number(), PhoneNumberUtil::E164, &e164);
+    phone_util().Format(match.number(), PhoneNumberUtil::INTERNATIONAL, &shown);
+    found.push_back(Found{Answer{e164, shown, match.raw_string(), {}, false}, at, searched});
+  }
+  return found;
 }
 
 Validation Validators::yes_no(std::string_view input, const ValidationContext& context) const {

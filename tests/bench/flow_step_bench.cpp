@@ -70,7 +70,8 @@ int main(int argc, char** argv) {
   const Catalog catalog = must(load_catalog(read("messages.json"), "messages.json", folder));
   const Validators validators(
       catalog, folder, must(load_centres(read("centres.json"), "centres.json", folder)),
-      must(load_nationalities(read("nationalities.json"), "nationalities.json", folder)));
+      must(load_nationalities(read("nationalities.json"), "nationalities.json", folder)),
+      must(load_understanding(read("understanding.json"), "understanding.json", folder)));
   const Engine engine(catalog, validators, folder);
   const Flow flow = must(load_flow(read("demo.json"), "demo.json"));
   const double build_ms = std::chrono::duration<double, std::milli>(Clock::now() - built).count();

@@ -6,7 +6,12 @@
 //  3. latency at half the end-to-end rate, and at half the inbound rate, with the same traffic:
 //     from a message written by signal-cli to the bot's first reply reaching it, p50 / p90 / p99.
 // Prints figures; judges nothing (DESIGN §10 targets: >= 5000/s, p99 <= 25 ms).
-//   gvo-signal-cli-bench [MESSAGES]   (default 20000)
+// With --real, the same bot against the real signal-cli 0.13.19 on the local Signal network of
+// tests/signal_cli_real (prepared by tests/run.sh when Java >= 21 is there): mock users write
+// through Signal's mock server, signal-cli decrypts, the bot answers, the users decrypt; inbound
+// messages/s and the first reply's p50/p99 as the user decrypted it, beside the fake's figures.
+// The daemon, the mock server and the bot share the cores: compare ratios, not times.
+//   gvo-signal-cli-bench [MESSAGES] [--real [REAL_MESSAGES]]   (default 20000; 100)
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -14,6 +19,7 @@
 #include <cstdio>
 #include <ctime>
 #include <future>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,6 +35,7 @@
 #include "storage/checkpoints.hpp"
 #include "storage/key_files.hpp"
 #include "tests/bench/reference_bits.hpp"
+#include "tests/signal_cli_real/local_network.hpp"
 #include "tests/support/fake_signal_cli.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -48,7 +55,8 @@ struct Bench {
   std::unique_ptr<gvo::transport::SignalCliTransport> transport;
   std::thread loop;
 
-  Bench() {
+  // socket: a real signal-cli's; "" for the fake.
+  explicit Bench(const std::string& socket = "") {
     auto key = gvo::storage::SealingKey::generate();
     auto opened = gvo::storage::Store::open(dir.file("bot.db"),
                                             gvo::storage::Sealer({std::move(key).value()}),
@@ -61,7 +69,7 @@ struct Bench {
     checkpoints = std::move(started).value();
     flows = gvo::desk::load_flows(std::string(GVO_SOURCE_ROOT) + "/flows/defs");
     fake.set_receive_mode(gvo::test::FakeSignalCli::ReceiveMode::manual);  // as deployed
-    fake.start();
+    if (socket.empty()) fake.start();
     desk = std::make_unique<gvo::desk::Desk>(
         *store, *flows, "intake",
         [this](const std::string& address, const std::string& text,
@@ -78,14 +86,20 @@ struct Bench {
     transport = std::make_unique<gvo::transport::SignalCliTransport>(
         io, *store,
         gvo::transport::SignalCliSettings{
-            {dir.file("signal-cli.sock"), "", 0}, "", "GVO", 0, false},
+            {socket.empty() ? dir.file("signal-cli.sock") : socket, "", 0}, "", "GVO", 0, false},
         handlers, [] { return std::chrono::system_clock::now(); });
     boost::asio::post(io, [this] { transport->start(); });
     loop = std::thread([this] {
       auto work = boost::asio::make_work_guard(io);
       io.run();
     });
-    while (fake.connections_open() == 0) std::this_thread::sleep_for(5ms);
+    while (!connected()) std::this_thread::sleep_for(5ms);
+  }
+
+  bool connected() {
+    std::promise<bool> got;
+    boost::asio::post(io, [&] { got.set_value(transport->connected()); });
+    return got.get_future().get();
   }
 
   ~Bench() {
@@ -114,6 +128,12 @@ struct Bench {
   }
 };
 
+struct Figures {
+  double inbound_rate = 0;
+  double p50_ms = 0;
+  double p99_ms = 0;
+};
+
 // Host h's k-th message: an intake typed fast ("hello", "3", "1", a name, ...).
 std::string answer(int k) {
   static const char* const kAnswers[] = {"hello",   "3",   "1",    "DIALLO Mamadou", "skip",
@@ -121,14 +141,13 @@ std::string answer(int k) {
   return kAnswers[k % 10];
 }
 
-}  // namespace
-
 // Latency at a given rate, with the same kind of traffic as above (hosts going through their
 // intakes, one message every 1/rate seconds in all). A message's latency ends when the bot's first
 // reply to it reaches signal-cli (through the outbox, durable). A host writes again only once every
 // other host has written, long after its last reply: the first send to it after its message is the
 // reply to that message.
-void measure_latency(double rate, const char* which, int messages) {
+
+Figures measure_latency(double rate, const char* which, int messages) {
   Bench bench;
   const int paced_hosts = std::max(10, std::min(400, messages / 20));
   const int rounds = 10;
@@ -187,10 +206,92 @@ void measure_latency(double rate, const char* which, int messages) {
               100.0 * cpu / seconds,
               static_cast<double>(status.received) /
                   static_cast<double>(std::max<std::uint64_t>(1, status.commits)));
+  return {0, at(0.5), at(0.99)};
 }
 
+// The real signal-cli on the local Signal network: users write as fast as the mock server takes
+// it (inbound rate), then one message at a time, each until its first reply is decrypted by
+// the user (latency).
+std::optional<Figures> measure_real(int messages) {
+  auto prepared = gvo::test::real::prepared(GVO_BUILD_DIR);
+  if (!prepared) {
+    std::printf(
+        "real signal-cli: skipped (no local Signal network prepared in %s/signal_cli_real: "
+        "tests/run.sh prepares it when a Java runtime >= 21 is there)\n",
+        GVO_BUILD_DIR);
+    return std::nullopt;
+  }
+  const std::vector<std::string> users = {"bench-0", "bench-1", "bench-2", "bench-3", "bench-4"};
+  gvo::test::real::LocalNetwork network(*prepared, users);
+  Bench bench(network.socket_path());
+  Figures figures;
+  const auto start = Clock::now();
+  for (int i = 0; i < messages; ++i)
+    network.send(users[static_cast<std::size_t>(i) % users.size()],
+                 answer(i / static_cast<int>(users.size())));
+  gvo::transport::SignalCliStatus status;
+  do {
+    std::this_thread::sleep_for(5ms);
+    status = bench.status();
+  } while (status.received + status.duplicates < static_cast<std::uint64_t>(messages) &&
+           Clock::now() - start < 120s);
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  figures.inbound_rate = static_cast<double>(status.received) / seconds;
+  std::printf(
+      "real signal-cli: %llu of %d messages from %zu users taken in in %.2f s: %.1f messages/s "
+      "(the users' sends through the mock server included)\n",
+      static_cast<unsigned long long>(status.received), messages, users.size(), seconds,
+      figures.inbound_rate);
+  // Latency: a user writes once the answers to everything before have left (no send for 2 s).
+  std::uint64_t sent = bench.status().sent;
+  for (auto quiet_since = Clock::now(); Clock::now() - quiet_since < 2s;) {
+    std::this_thread::sleep_for(100ms);
+    if (const auto now_sent = bench.status().sent; now_sent != sent) {
+      sent = now_sent;
+      quiet_since = Clock::now();
+    }
+  }
+  std::vector<double> latencies;
+  const int paced = std::max(10, messages / 5);
+  for (int i = 0; i < paced; ++i) {
+    const std::string& user = users[static_cast<std::size_t>(i) % users.size()];
+    const std::size_t before = network.inbox(user, 0, 0ms).size();
+    const auto written = Clock::now();
+    network.send(user, "help");  // answered at any point of a conversation
+    if (network.inbox(user, before, 10s).empty()) continue;
+    latencies.push_back(std::chrono::duration<double, std::milli>(Clock::now() - written).count());
+  }
+  std::sort(latencies.begin(), latencies.end());
+  auto at = [&](double q) {
+    return latencies.empty()
+               ? 0.0
+               : latencies[std::min(
+                     latencies.size() - 1,
+                     static_cast<std::size_t>(q * static_cast<double>(latencies.size())))];
+  };
+  figures.p50_ms = at(0.5);
+  figures.p99_ms = at(0.99);
+  std::printf(
+      "real signal-cli: latency, %zu of %d messages one at a time: first reply decrypted by the "
+      "user p50 %.1f ms, p99 %.1f ms\n",
+      latencies.size(), paced, figures.p50_ms, figures.p99_ms);
+  return figures;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  const int messages = argc > 1 ? std::max(100, std::atoi(argv[1])) : 20000;
+  int real_messages = 0;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (const auto real = std::find(args.begin(), args.end(), "--real"); real != args.end()) {
+    real_messages = 100;
+    if (real + 1 != args.end() && std::atoi((real + 1)->c_str()) > 0) {
+      real_messages = std::atoi((real + 1)->c_str());
+      args.erase(real + 1);
+    }
+    args.erase(std::find(args.begin(), args.end(), "--real"));
+  }
+  const int messages = !args.empty() ? std::max(100, std::atoi(args[0].c_str())) : 20000;
   const int hosts = std::max(1, messages / 10);
   gvo::log::set_level(gvo::log::Level::warning);
 
@@ -248,7 +349,18 @@ int main(int argc, char** argv) {
         static_cast<unsigned long long>(sends), answered, answered_rate);
   }
 
-  measure_latency(answered_rate / 2, "half the end-to-end rate", messages);
+  const Figures fake_latency =
+      measure_latency(answered_rate / 2, "half the end-to-end rate", messages);
   measure_latency(inbound_rate / 2, "half the inbound rate", messages);
+  if (real_messages > 0) {
+    if (const auto real = measure_real(real_messages)) {
+      std::printf(
+          "real vs fake: inbound %.1f vs %.0f messages/s (ratio %.4f); first reply p99 %.1f ms "
+          "(one message at a time, until the user decrypted it) vs %.2f ms (the fake, at half "
+          "the end-to-end rate, until it reached the fake) (ratio %.2f)\n",
+          real->inbound_rate, inbound_rate, real->inbound_rate / std::max(inbound_rate, 1e-9),
+          real->p99_ms, fake_latency.p99_ms, real->p99_ms / std::max(fake_latency.p99_ms, 1e-9));
+    }
+  }
   return 0;
 }

@@ -140,6 +140,56 @@ TEST_CASE("deadlines: the day before day 5 and day 10, at 09:00 in Brussels") {
   CHECK(cases::deadlines_from({2026, 12, 28})[1].due == flows::CivilDate{2027, 1, 7});
 }
 
+TEST_CASE("deadlines are a function of the case: its dates and its status") {
+  cases::Facts facts;
+  facts.arrest_date = flows::CivilDate{2026, 3, 12};
+  const long march = flows::days_from_civil({2026, 3, 1});
+  struct Row {
+    cases::Status status;
+    bool decision;
+    std::size_t count;  // deadlines wanted
+    int first_day;      // the day of March the first falls on
+  };
+  for (const Row& row :
+       {Row{cases::Status::reported, false, 2, 17}, Row{cases::Status::located, false, 2, 17},
+        Row{cases::Status::transferred, false, 2, 17}, Row{cases::Status::located, true, 2, 25},
+        Row{cases::Status::released, false, 0, 0}, Row{cases::Status::deported, true, 0, 0},
+        Row{cases::Status::closed, false, 0, 0}}) {
+    INFO(cases::to_string(row.status) << " decision " << row.decision);
+    cases::Facts each = facts;
+    if (row.decision) each.decision_date = flows::CivilDate{2026, 3, 20};
+    const auto deadlines = cases::deadlines_of(each, row.status);
+    REQUIRE(deadlines.size() == row.count);
+    if (row.count > 0) CHECK(deadlines[0].due.day == row.first_day);
+  }
+  CHECK(cases::deadlines_of(cases::Facts{}, cases::Status::located).empty());
+  const auto deadlines = cases::deadlines_of(facts, cases::Status::located);
+  // Not past and not sent: both; one sent: the other; a day past the first: the second only.
+  CHECK(cases::alerts_wanted(deadlines, march + 12, {}).size() == 2);
+  const auto after_one = cases::alerts_wanted(deadlines, march + 12, {"5 2026-03-17"});
+  REQUIRE(after_one.size() == 1);
+  CHECK(after_one[0].days == 10);
+  // The arrest date corrected: the mark of the old day 5 does not hold the new one back.
+  cases::Facts corrected = facts;
+  corrected.arrest_date = flows::CivilDate{2026, 3, 13};
+  CHECK(cases::alerts_wanted(cases::deadlines_of(corrected, cases::Status::located), march + 12,
+                             {"5 2026-03-17"})
+            .size() == 2);
+  // march + n is the (n + 1)th of March.
+  CHECK(cases::alerts_wanted(deadlines, march + 16, {}).size() == 2);  // due today still counts
+  CHECK(cases::alerts_wanted(deadlines, march + 17, {}).size() == 1);
+  CHECK(cases::alerts_wanted(deadlines, march + 22, {}).empty());
+  CHECK(cases::next_deadline(deadlines, march + 17)->days == 10);
+  CHECK_FALSE(cases::next_deadline(deadlines, march + 22));
+  CHECK(cases::days_late(deadlines[1], march + 24) == 3);
+  CHECK(cases::days_late(deadlines[1], march + 21) == 0);
+  CHECK(cases::days_late(deadlines[1], march + 2) == 0);
+  CHECK(cases::alert_mark(deadlines[1]) == "10 2026-03-22");
+  CHECK(cases::parse_iso_date("2026-03-12").has_value());
+  CHECK_FALSE(cases::parse_iso_date("2026-02-30"));
+  CHECK_FALSE(cases::parse_iso_date("2026-03-12x"));
+}
+
 TEST_CASE("host updates in four languages, the most urgent first") {
   const auto& world = test::flow_world();
   const flows::ValidationContext monday{"fr", {2026, 3, 16}};
@@ -315,4 +365,108 @@ TEST_CASE("a reduced view names no detail of the person") {
   CHECK(visit.find("1990") == std::string::npos);  // a visit does not need the date of birth
   const std::string full = cases::view_fields(wording, intake, cases::View::full, "en");
   CHECK_THAT(full, Catch::Matchers::Contains("1990"));
+}
+
+TEST_CASE("find by name: every word sought in one name of the case, across scripts") {
+  const auto& folder = test::flow_world().folder;
+  cases::Facts facts;
+  facts.names = {"BENALI Mohamed"};
+  facts.aliases = {"Abou Ali"};
+  struct Row {
+    const char* sought;
+    bool found;
+  };
+  for (const auto& row : std::vector<Row>{
+           {"BENALI Mohamed", true},
+           {"Mohammed Ben Ali", true},  // word order, spelling, particle
+           {"benali", true},            // one word of the name
+           {"mouhamed", true},
+           {"محمد بن علي", true},  // Arabic script
+           {"بن علي", true},
+           {"Abu Ali", true},          // an alias
+           {"Benali Youssef", false},  // a word the case does not have
+           {"Karim", false},
+           {"Benzema", false},
+       }) {
+    INFO(row.sought);
+    const std::string sought = cases::sought_skeleton(row.sought, folder);
+    REQUIRE_FALSE(sought.empty());
+    CHECK(cases::goes_by(facts, sought, folder) == row.found);
+  }
+  // Short names are glued in skeletons: a word still finds them, in either order.
+  for (const char* name : {"KANE Ibrahima", "Ibrahima Kane", "كان إبراهيما"}) {
+    cases::Facts short_name;
+    short_name.names = {name};
+    INFO(name);
+    CHECK(cases::goes_by(short_name, cases::sought_skeleton("Kane", folder), folder));
+    CHECK(cases::goes_by(short_name, cases::sought_skeleton("Ibrahima", folder), folder));
+    CHECK_FALSE(cases::goes_by(short_name, cases::sought_skeleton("Keita", folder), folder));
+  }
+  // What leaves no skeleton is not searched at all (it would find everyone).
+  for (const char* nothing : {"", "a", "Aya", "   "}) {
+    INFO(nothing);
+    CHECK(cases::sought_skeleton(nothing, folder).empty());
+    CHECK_FALSE(cases::goes_by(facts, cases::sought_skeleton(nothing, folder), folder));
+  }
+}
+
+TEST_CASE("the daily digest: the next 09:00 on the Brussels clock, summer time or not") {
+  auto ms = [](const char* utc) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(test::utc(utc).time_since_epoch())
+        .count();
+  };
+  struct Row {
+    const char* now;
+    const char* next;
+  };
+  for (const auto& row : std::vector<Row>{
+           {"2026-03-16T07:00:00", "2026-03-16T08:00:00"},  // winter: 09:00 is 08:00 UTC
+           {"2026-03-16T08:00:00", "2026-03-17T08:00:00"},  // at 09:00 sharp: tomorrow's
+           {"2026-03-16T08:00:01", "2026-03-17T08:00:00"},
+           {"2026-03-16T23:30:00", "2026-03-17T08:00:00"},  // 00:30 in Brussels: that day's
+           {"2026-03-28T09:00:00", "2026-03-29T07:00:00"},  // the night clocks go forward
+           {"2026-03-29T07:00:00", "2026-03-30T07:00:00"},  // summer: 07:00 UTC
+           {"2026-10-24T08:00:00", "2026-10-25T08:00:00"},  // the night clocks go back
+           {"2026-10-25T07:30:00", "2026-10-25T08:00:00"},
+           {"2026-12-31T10:00:00", "2027-01-01T08:00:00"},  // across a year
+       }) {
+    INFO(row.now);
+    CHECK(cases::next_brussels_hour_ms(ms(row.now), cases::kDigestHour) == ms(row.next));
+  }
+}
+
+TEST_CASE("a merged intake: the kept case's answers, what it lacked, the other's names") {
+  const auto& folder = test::flow_world().folder;
+  auto answer = [](const char* value) {
+    flows::Answer each;
+    each.value = value;
+    return each;
+  };
+  flows::Session kept;
+  kept.results[cases::result::registered_name] = answer("BENALI Mohamed");
+  kept.results[cases::result::centre] = answer("vottem");
+  kept.results[cases::result::consent] = answer("not_asked");
+  flows::Answer skipped;
+  skipped.skipped = true;
+  kept.results[cases::result::arrest_date] = skipped;
+  flows::Session other;
+  other.results[cases::result::registered_name] = answer("Mohammed Ben Ali");
+  other.results[cases::result::other_names] = answer("Momo");
+  other.results[cases::result::centre] = answer("merksplas");
+  other.results[cases::result::arrest_date] = answer("2026-03-12");
+  other.results[cases::result::consent] = answer("yes");
+  other.results[cases::result::host_contact] = answer("+32470000000");
+  auto skeleton = [&](const std::string& name) {
+    return cases::name_skeleton(folder.latin_key(name));
+  };
+  const auto merged = cases::merged_intake(
+      kept, other, {skeleton("BENALI Mohamed")},
+      {{"Mohammed Ben Ali", skeleton("Mohammed Ben Ali")}, {"Momo", skeleton("Momo")}});
+  const cases::Facts facts = cases::facts_of(merged);
+  CHECK(facts.centre == "vottem");                                // the kept one's answer stays
+  CHECK(facts.arrest_date == flows::CivilDate{2026, 3, 12});      // what it lacked is taken
+  CHECK(facts.consent == cases::Consent::not_asked);              // never widened by a merge
+  CHECK(merged.results.count(cases::result::host_contact) == 0);  // the other host's own
+  CHECK(facts.names == std::vector<std::string>{"BENALI Mohamed"});
+  CHECK(facts.aliases == std::vector<std::string>{"Momo"});  // the same name is not repeated
 }

@@ -21,7 +21,7 @@ bool same(const cases::TimerPayload& a, const cases::TimerPayload& b) {
   }
   if (const auto* forget = std::get_if<cases::ForgetPeer>(&a))
     return forget->peer == std::get<cases::ForgetPeer>(b).peer;
-  return true;  // DailyPurge
+  return true;  // DailyPurge, StaffNews, DailyDigest
 }
 
 }  // namespace
@@ -65,6 +65,8 @@ TEST_CASE("timer payloads: each payload is written as before and reads back") {
            {cases::DeadlineAlert{7, 5}, "deadline", "case 7 day 5"},
            {cases::DailyPurge{}, "purge", "daily"},
            {cases::ForgetPeer{12}, "forget.peer", "peer 12 "},
+           {cases::StaffNews{}, "staff.news", "batch"},
+           {cases::DailyDigest{}, "digest", "daily"},
        }) {
     const auto stored = cases::encode(row.payload);
     CHECK(stored.kind == row.kind);
@@ -109,6 +111,8 @@ TEST_CASE("timer payloads: a malformed subject or an unknown kind is refused, ne
            {"deadline", "peer 7 wait 5", TimerErrc::malformed_subject},
            {"purge", "weekly", TimerErrc::malformed_subject},
            {"purge", "daily 2", TimerErrc::malformed_subject},
+           {"digest", "weekly", TimerErrc::malformed_subject},
+           {"digest", "daily 12", TimerErrc::malformed_subject},
            {"forget.peer", "peer", TimerErrc::malformed_subject},
            {"forget.peer", "peer 12 wait 3", TimerErrc::malformed_subject},
            {"forget.peer", "peer x", TimerErrc::malformed_subject},

@@ -53,7 +53,8 @@ TEST_CASE("each kind of bad configuration names its key path and what was expect
       {"{\"data_dir\": 1E66666}", ConfigErrc::syntax, "number overflow"},
       {"{\"data_dri\": \"x\"}", ConfigErrc::invalid,
        "bad.json: /data_dri: unknown key (expected one of: data_dir, database, sealing, log, "
-       "relay, replies, flows_dir, flow, retention, test_clock_start, transport, signal_cli)"},
+       "relay, replies, flows_dir, flow, retention, flood, test_clock_start, transport, "
+       "signal_cli)"},
       {"{\"relay\": {\"port\": 70000}}", ConfigErrc::invalid,
        "/relay/port: expected a whole number from 1 to 65535, got 70000"},
       {"{\"relay\": {\"adress\": \"x\"}}", ConfigErrc::invalid, "/relay/adress: unknown key"},
@@ -128,6 +129,20 @@ TEST_CASE("retention delays are read and bounded") {
   REQUIRE_FALSE(bad.ok());
   CHECK_THAT(bad.error().detail, Catch::Matchers::Contains("/retention/conversation_days"));
   CHECK_THAT(bad.error().detail, Catch::Matchers::Contains("/retention/days: unknown key"));
+}
+
+TEST_CASE("flood limits are read, bounded, and left to the desk's defaults when unset") {
+  const auto config = parse_config(
+      R"({"flood": {"all_hosts_per_minute": 6000, "all_hosts_burst": 3000}})", "f.json");
+  REQUIRE(config.ok());
+  CHECK(config->flood.all_hosts_per_minute == 6000);
+  CHECK(config->flood.all_hosts_burst == 3000);
+  CHECK_FALSE(config->flood.host_per_minute.has_value());
+  CHECK_FALSE(parse_config("{}", "d.json")->flood.all_hosts_per_minute.has_value());
+  const auto bad = parse_config(R"({"flood": {"staff_burst": 0, "everyone": 3}})", "b.json");
+  REQUIRE_FALSE(bad.ok());
+  CHECK_THAT(bad.error().detail, Catch::Matchers::Contains("/flood/staff_burst: expected a whole"));
+  CHECK_THAT(bad.error().detail, Catch::Matchers::Contains("/flood/everyone: unknown key"));
 }
 
 TEST_CASE("the test clock is read, and a bad one is named") {

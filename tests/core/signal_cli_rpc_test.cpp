@@ -3,7 +3,9 @@
 #include "bot/core/signal_cli_rpc.hpp"
 
 #include <fstream>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -175,4 +177,126 @@ TEST_CASE("signal-cli listIdentities: the safety number people compare, per cont
   CHECK_FALSE(read_subscription("{}").has_value());
   CHECK_FALSE(read_subscription("1.5").has_value());
   CHECK_FALSE(read_subscription("not json").has_value());
+}
+
+namespace {
+
+// The lines of real-0.13.19.txt by the name on the '## ' line before each.
+std::map<std::string, std::string> real_lines() {
+  std::map<std::string, std::string> named;
+  std::string name;
+  for (const auto& line : fixture("real-0.13.19.txt")) {
+    if (line.rfind("## ", 0) == 0) {
+      name = line.substr(3);
+    } else if (!name.empty() && !line.empty() && line[0] != '#') {
+      named[std::exchange(name, {})] = line;
+    }
+  }
+  return named;
+}
+
+RecipientResult only_result(const Response& response) {
+  REQUIRE(response.error);
+  const auto outcome = read_send_result(response.error->response);
+  REQUIRE(outcome.ok());
+  REQUIRE(outcome->results.size() == 1);
+  return outcome->results[0];
+}
+
+}  // namespace
+
+TEST_CASE("signal-cli 0.13.19: rate limits without a usable delay carry no hint") {
+  const auto real = real_lines();
+  // A captcha challenge (HTTP 428): a token and "retryAfterSeconds": -1, which once made the
+  // bot resend at once, 5,081 times in 10 s.
+  const auto captcha = only_result(std::get<Response>(frame(real.at("send-captcha"))));
+  CHECK(captcha.type == RecipientResult::Type::rate_limit);
+  CHECK(captcha.token == "token");
+  CHECK_FALSE(captcha.retry_after_seconds);
+  // A plain 429, with Retry-After or without: 0.13.19 passes on neither.
+  for (const char* name : {"send-429-retry-after-30", "send-429-no-retry-after"}) {
+    INFO(name);
+    const auto plain = only_result(std::get<Response>(frame(real.at(name))));
+    CHECK(plain.type == RecipientResult::Type::rate_limit);
+    CHECK(plain.token.empty());
+    CHECK_FALSE(plain.retry_after_seconds);
+  }
+  // Zero and negative are no hint either; a positive value is one.
+  for (const char* value : {"0", "-1", "-86400", "1.5", "\"30\"", "null"}) {
+    INFO(value);
+    const auto read = read_send_result(
+        std::string(R"({"results":[{"type":"RATE_LIMIT_FAILURE","retryAfterSeconds":)") + value +
+        "}]}");
+    REQUIRE(read.ok());
+    CHECK_FALSE(read->results.at(0).retry_after_seconds);
+  }
+  const auto positive =
+      read_send_result(R"({"results":[{"type":"RATE_LIMIT_FAILURE","retryAfterSeconds":30}]})");
+  REQUIRE(positive.ok());
+  CHECK(positive->results.at(0).retry_after_seconds == std::optional<std::int64_t>(30));
+  CHECK(only_result(std::get<Response>(frame(real.at("send-unregistered")))).type ==
+        RecipientResult::Type::unregistered);
+}
+
+TEST_CASE("signal-cli 0.13.19: listAccounts, a linked device's refusal, a rejected captcha") {
+  const auto real = real_lines();
+  const auto single = std::get<Response>(frame(real.at("list-accounts-single")));
+  REQUIRE(single.error);
+  CHECK(single.error->code == static_cast<int>(ErrorCode::method_not_found));  // started with -a
+  const auto one =
+      read_accounts(std::get<Response>(frame(real.at("list-accounts-multi-one"))).result);
+  REQUIRE(one.ok());
+  CHECK(*one == std::vector<std::string>{"+14154987398"});
+  const auto none =
+      read_accounts(std::get<Response>(frame(real.at("list-accounts-multi-none"))).result);
+  REQUIRE(none.ok());
+  CHECK(none->empty());
+  CHECK_FALSE(read_accounts("{}").ok());
+  CHECK(nlohmann::json::parse(list_accounts_request(3))["method"] == "listAccounts");
+  CHECK_FALSE(nlohmann::json::parse(list_accounts_request(3)).contains("params"));
+
+  const auto linked = std::get<Response>(frame(real.at("update-contact-linked")));
+  REQUIRE(linked.error);
+  CHECK(refused_on_linked_device(*linked.error));
+  CHECK_FALSE(
+      refused_on_linked_device(*std::get<Response>(frame(real.at("update-profile-404"))).error));
+
+  // 0.13.19 reports Signal's refusal of a captcha as -3 naming the 428; 0.14.3 and later as -6.
+  Response rejected;
+  rejected.error = RpcError{-3, "Submit challenge error: [428] ", ""};
+  CHECK(read_challenge_reply(rejected) == ChallengeReply::rejected);
+  rejected.error = RpcError{-6, "Captcha rejected", ""};
+  CHECK(read_challenge_reply(rejected) == ChallengeReply::rejected);
+  Response unreached;
+  unreached.error = RpcError{-3, "Submit challenge error: timeout", ""};
+  CHECK(read_challenge_reply(unreached) == ChallengeReply::failed);
+  CHECK(read_challenge_reply(Response{"1", "{}", std::nullopt}) == ChallengeReply::accepted);
+}
+
+TEST_CASE("signal-cli 0.13.19: messages, unreadable ones, identities as it writes them") {
+  const auto real = real_lines();
+  const auto message = std::get<Envelope>(frame(real.at("message")));
+  CHECK(message.kind == Envelope::Kind::data);
+  CHECK(message.text == std::optional<std::string>("bonjour depuis le mock"));
+  CHECK_FALSE(message.source_number);
+  CHECK(message.subscription == std::optional<std::int64_t>(0));
+  for (const auto& [name, type] : std::vector<std::pair<std::string, std::string>>{
+           {"exception-npe", "NullPointerException"},
+           {"exception-invalid-message", "ProtocolInvalidMessageException"}}) {
+    INFO(name);
+    const auto unreadable = std::get<Envelope>(frame(real.at(name)));
+    CHECK(unreadable.exception == type);
+    CHECK_FALSE(unreadable.untrusted_identity);
+    CHECK_FALSE(unreadable.text);
+  }
+  const auto listed = std::get<Response>(frame(real.at("list-identities")));
+  const auto known = read_identities(listed.result);
+  REQUIRE(known.ok());
+  REQUIRE(known->size() == 2);  // the bot's own number is among them
+  CHECK(known->at(0).number == "+14154923511");
+  CHECK(known->at(1).number.empty());                    // a host: "number": null
+  CHECK(known->at(1).fingerprint.size() == 33 * 3 - 1);  // spaced hex of 33 bytes
+  CHECK(known->at(1).safety_number.size() == 12 * 6 - 1);
+  // id null is answered; the bot never sends it, and skips what it cannot match.
+  CHECK(std::get<Response>(frame(real.at("id-null"))).id == "null");
 }

@@ -31,6 +31,10 @@ TEST_CASE("command lines that gvo-bot accepts") {
       {{"-c", "b.json", "relay-claim", "ABCD-EFGH-JKMN"}, Command::relay_claim, "b.json"},
       {{"fingerprint"}, Command::fingerprint, ""},
       {{"fingerprint", "--config=c.json"}, Command::fingerprint, "c.json"},
+      {{"backup", "--output", "copy.db", "-c", "b.json"}, Command::backup, "b.json"},
+      {{"-o", "copy.db", "backup"}, Command::backup, ""},
+      {{"restore", "copy.db", "--config", "b.json"}, Command::restore, "b.json"},
+      {{"doctor", "--config", "b.json"}, Command::doctor, "b.json"},
   };
   for (const Case& c : cases) {
     const auto parsed = parse_command_line(c.args);
@@ -73,6 +77,13 @@ TEST_CASE("command lines that gvo-bot refuses, each with its reason") {
        CommandLineErrc::unexpected_argument,
        "unknown command 'C-D'"},
       {{"fingerprint", "init"}, CommandLineErrc::conflicting_commands, "'init' cannot"},
+      {{"backup"}, CommandLineErrc::missing_value, "'backup' needs --output FILE"},
+      {{"restore"}, CommandLineErrc::missing_value, "expected 'restore FILE'"},
+      {{"restore", "--config", "b.json"}, CommandLineErrc::missing_value, "expected 'restore"},
+      {{"restore", "a.db", "-o", "b.db"}, CommandLineErrc::unexpected_argument, "--output goes"},
+      {{"backup", "-o", "a.db", "restore", "a.db"},
+       CommandLineErrc::conflicting_commands,
+       "'restore' cannot"},
   };
   for (const Case& c : cases) {
     const auto parsed = parse_command_line(c.args);
@@ -100,10 +111,20 @@ TEST_CASE("relay-claim takes the claim code") {
   CHECK(parsed->arguments == std::vector<std::string>{"ABCD-EFGH-JKMN"});
 }
 
+TEST_CASE("restore takes the backup file and backup its output") {
+  const auto restore = parse_command_line({"restore", "/var/backups/gvo-bot.db"});
+  REQUIRE(restore.ok());
+  CHECK(restore->arguments == std::vector<std::string>{"/var/backups/gvo-bot.db"});
+  const auto backup = parse_command_line({"backup", "-o", "/var/backups/new.db"});
+  REQUIRE(backup.ok());
+  CHECK(backup->output_path == "/var/backups/new.db");
+}
+
 TEST_CASE("the usage text lists every option") {
   const std::string usage = gvo::daemon::usage_text("gvo-bot");
-  for (const char* option : {"--config", "--check-config", "--version", "--help", "init",
-                             "flows check", "captcha", "relay-claim CODE", "fingerprint"}) {
+  for (const char* option :
+       {"--config", "--check-config", "--version", "--help", "init", "flows check", "captcha",
+        "relay-claim CODE", "fingerprint", "backup -o FILE", "restore FILE", "doctor"}) {
     CHECK_THAT(usage, Catch::Matchers::Contains(option));
   }
 }

@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 #include <signal.h>
 
+#include "tests/support/fake_signal_cli.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -259,4 +260,71 @@ TEST_CASE("gvo-bot flows check accepts the shipped files and reports each proble
   CHECK_THAT(bad.err, Catch::Matchers::Contains("broken.json: /nodes/c: unreachable from /start"));
   CHECK_THAT(bad.err, Catch::Matchers::Contains("notes.json: /: expected a flow or data file"));
   CHECK_THAT(bad.err, Catch::Matchers::Contains("missing.json: cannot read"));
+}
+
+TEST_CASE("gvo-bot doctor says what is well and what is wrong, with an exit status by severity") {
+  gvo::test::TempDir dir;
+  gvo::test::write_text(dir.file("bot.json"), R"({"data_dir": "state"})");
+  const auto doctor = [&] {
+    return run_to_completion(kBot, {"doctor", "-c", "bot.json"}, dir.path());
+  };
+  REQUIRE(run_to_completion(kBot, {"init", "-c", "bot.json"}, dir.path()).exit_code == 0);
+
+  SECTION("a new installation with its relay: warnings only (nobody receives the cases)") {
+    const auto relay = start_default_relay(dir);
+    const auto run = doctor();
+    INFO(run.out << run.err);
+    CHECK(run.exit_code == 1);
+    CHECK_THAT(run.out, Catch::Matchers::Contains("ok       database: integrity ok"));
+    CHECK_THAT(run.out,
+               Catch::Matchers::Contains("ok       transport: the relay at 127.0.0.1:8787"));
+    CHECK_THAT(run.out, Catch::Matchers::Contains("warning  staff: no active member"));
+    CHECK_THAT(run.out, Catch::Matchers::Contains("ok       sealing key: id"));
+  }
+  SECTION("no relay, a key others can read, a damaged database: errors, each with what to do") {
+    REQUIRE(::chmod(dir.file("state/sealing.key").c_str(), 0644) == 0);
+    auto bytes = gvo::test::read_bytes(dir.file("state/gvo-bot.db"));
+    REQUIRE(bytes.size() > 8192);
+    for (std::size_t at = 4096; at < bytes.size(); ++at) bytes[at] = 0x5a;
+    gvo::test::write_text(dir.file("state/gvo-bot.db"), std::string(bytes.begin(), bytes.end()));
+    const auto run = doctor();
+    INFO(run.out << run.err);
+    CHECK(run.exit_code == 2);
+    CHECK_THAT(run.out, Catch::Matchers::Contains("error    sealing key:"));
+    CHECK_THAT(run.out, Catch::Matchers::Contains("chmod 600"));
+    CHECK_THAT(run.out, Catch::Matchers::Contains("error    database:"));
+    CHECK_THAT(run.out, Catch::Matchers::Contains("gvo-bot restore"));
+    CHECK_THAT(run.out, Catch::Matchers::Contains(
+                            "error    transport: the relay at 127.0.0.1:8787 cannot be reached"));
+  }
+}
+
+TEST_CASE("gvo-bot doctor asks signal-cli whether it holds the bot's account") {
+  gvo::test::TempDir dir;
+  gvo::test::write_text(dir.file("bot.json"), R"({"data_dir": "state", "transport": "signal-cli",
+    "signal_cli": {"socket": "signal-cli.sock", "account": "+32470000001"}})");
+  REQUIRE(run_to_completion(kBot, {"init", "-c", "bot.json"}, dir.path()).exit_code == 0);
+  const auto doctor = [&] {
+    return run_to_completion(kBot, {"doctor", "-c", "bot.json"}, dir.path());
+  };
+  const auto absent = doctor();
+  INFO(absent.out);
+  CHECK(absent.exit_code == 2);
+  CHECK_THAT(absent.out, Catch::Matchers::Contains("error    transport: signal-cli at "));
+  CHECK_THAT(absent.out, Catch::Matchers::Contains("does not answer"));
+
+  gvo::test::FakeSignalCli daemon(dir.file("signal-cli.sock"));
+  daemon.multi_account({"+32470000009"});
+  daemon.start();
+  const auto other = doctor();
+  INFO(other.out);
+  CHECK(other.exit_code == 2);
+  CHECK_THAT(other.out,
+             Catch::Matchers::Contains("does not hold signal_cli.account (+32470000001)"));
+
+  daemon.multi_account({"+32470000009", "+32470000001"});
+  const auto held = doctor();
+  INFO(held.out);
+  CHECK_THAT(held.out, Catch::Matchers::Contains("ok       transport: signal-cli at "));
+  CHECK_THAT(held.out, Catch::Matchers::Contains("holds the bot's account"));
 }

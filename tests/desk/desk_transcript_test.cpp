@@ -9,6 +9,7 @@
 #include <memory>
 #include <random>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include <catch2/catch.hpp>
@@ -74,6 +75,11 @@ class Run {
       return;
     }
     if (op == "staff:") return add_staff(arg);
+    if (op == "digest:") {  // "digest: on", before anything else: the desk opens with it
+      digest_ = arg == "on";
+      if (desk_ != nullptr) open();
+      return;
+    }
     if (op == "~") return advance(arg);
     if (op == "@") return command(arg);
     if (op == "=") return check(arg);
@@ -153,6 +159,9 @@ class Run {
           const auto identity = key_of(address);
           return desk::Identity{identity, "fp " + std::string(identity.begin(), identity.end())};
         });
+    // The daily digest only where a transcript asks for it ("digest: on"): the others' clocks
+    // run over many mornings, and what they check is not the digest.
+    desk_->set_daily_digest(digest_);
     in_transaction([&] { return desk_->start(now_); });
   }
 
@@ -300,6 +309,19 @@ class Run {
       samples_[as] = std::string(sealed.begin() + 40, sealed.begin() + 80);
       return;
     }
+    if (name == "file") return file(words);
+    if (name == "remove") {  // "@ remove coord2": gvo-bot staff remove, as the admin does it
+      std::string who;
+      words >> who;
+      desk();
+      in_transaction([&]() -> storage::Result<void> {
+        auto removed = storage::StaffStore(*store_).remove(who);
+        if (!removed) return std::move(removed).error();
+        REQUIRE(removed.value());
+        return {};
+      });
+      return;
+    }
     if (name == "key-only") {  // the key changes and the transport does not say so
       std::string who;
       words >> who;
@@ -324,6 +346,50 @@ class Run {
       return;
     }
     FAIL("unknown @ command");
+  }
+
+  // "@ file A first fr KAMARA_Ibrahim malien vottem hier non": a host files a report through the
+  // intake as this tree ships it (the answers its version asks for), in their language, the
+  // person agreeing to share, a lawyer wanted or not (the last word); its reference is A. For
+  // the transcripts whose subject is what happens after filing (31-34), so that a change of the
+  // intake's questions changes this one place. Underscores are spaces.
+  void file(std::istringstream& words) {
+    std::string as, who, language, person, nationality, centre, date, lawyer;
+    words >> as >> who >> language >> person >> nationality >> centre >> date >> lawyer;
+    REQUIRE_FALSE(lawyer.empty());
+    for (auto* text : {&person, &nationality, &centre, &date})
+      std::replace(text->begin(), text->end(), '_', ' ');
+    struct Words {
+      const char *hello, *yes, *no, *skip, *three_days;
+    };
+    const std::map<std::string, Words> by_language = {
+        {"en", {"hello", "yes", "no", "skip", "3 days"}},
+        {"fr", {"bonjour", "oui", "non", "passer", "3 jours"}},
+        {"nl", {"hallo", "ja", "nee", "overslaan", "3 dagen"}},
+        {"ar", {"مرحبا", "نعم", "لا", "تخطي", "3 أيام"}}};
+    REQUIRE(by_language.count(language) == 1);
+    const Words& w = by_language.at(language);
+    const bool wants_lawyer = lawyer == w.yes;
+    const bool latin = std::all_of(person.begin(), person.end(),
+                                   [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+    const flows::Flow* intake = test::flow_world().library.latest("intake");
+    REQUIRE(intake != nullptr);
+    std::vector<std::string> answers;
+    if (intake->version <= 2) {  // each answer confirmed, every question asked
+      answers = {w.hello, "3",    "1",    person, w.skip, nationality, w.yes,  w.skip, centre,
+                 w.yes,   w.skip, w.skip, date,   w.yes,  w.skip,      w.skip, w.skip, lawyer};
+      if (wants_lawyer) answers.push_back(w.skip);            // the lawyer's name
+      answers.insert(answers.end(), {w.yes, w.skip, w.yes});  // consent, contact, summary
+    } else {  // the intake that listens (issue 16): fewer questions, no confirmations
+      answers = {w.hello, w.three_days, centre, person};
+      if (!latin) answers.push_back(w.skip);  // the name in Latin letters
+      answers.insert(answers.end(), {nationality, date, lawyer, w.yes, w.no, w.yes});
+    }
+    for (const auto& answer : answers) write(who, answer);
+    expect(who, "[2-9A-Z]{4}-[2-9A-Z]{4}", true);
+    const std::string reference = cases::find_reference(last_[who]);
+    REQUIRE_FALSE(reference.empty());
+    references_[as] = reference;
   }
 
   void check(const std::string& arg) {
@@ -430,6 +496,7 @@ class Run {
   std::map<std::string, std::string> samples_;
   flows::TimePoint now_ = test::utc("2026-03-16T10:00:00");
   std::int64_t sent_ = 0;  // makes each message's timestamp its own
+  bool digest_ = false;
   std::minstd_rand random_{20260316};
 };
 
@@ -580,8 +647,234 @@ TEST_CASE("a case the person did not want shared is, to referents, a case that d
     CHECK(run.take_messages("coord").find("No case " + a) == std::string::npos);
   }
   CHECK(checked == 10);
-  run.line("ref-vottem> cases");
+  // It was closed above: listed when closed cases are asked for too.
+  run.line("ref-vottem> cases all");
   CHECK(run.take_messages("ref-vottem").find(a) == std::string::npos);
-  run.line("coord> cases");
+  run.line("coord> cases all");
   CHECK(run.take_messages("coord").find(a) != std::string::npos);
+}
+
+// The attacker's side of a move (issue 15): once a case moved from Vottem to Merksplas, every
+// command Vottem's referent tries on it (reading, acting, answering its host, the lists) answers
+// exactly as for a case that does not exist, and leaks nothing of the person; Merksplas's
+// referent, the positive control, can read and act on it.
+TEST_CASE(
+    "a case moved to another centre is, to the old centre's referent, a case that does not exist") {
+  Run run;
+  run.line("staff: coordinator coord en");
+  run.line("staff: referent ref-vottem en vottem");
+  run.line("staff: referent ref-merksplas en merksplas");
+  for (const char* answer :
+       {"hello",  "3",   "1",    "KOUYATE Fanta", "skip",      "malian", "yes",  "skip",
+        "vottem", "yes", "skip", "skip",          "yesterday", "yes",    "skip", "skip",
+        "skip",   "no",  "yes",  "skip",          "yes"}) {
+    run.line(std::string("host> ") + answer);
+  }
+  run.line("host<~ Its reference: [2-9A-Z]{4}-[2-9A-Z]{4}");
+  run.line("@ ref A host");
+  const std::string a = run.reference("A");
+  const std::string missing = "2345-ABCD";
+  CHECK(run.take_messages("ref-vottem").find("KOUYATE") != std::string::npos);  // before the move
+  run.line("coord> assign " + a + " ref-vottem");
+  run.line("coord> correct " + a + " centre merksplas ; confirmed by the centre");
+  CHECK(run.take_messages("ref-vottem").find("has left your centre") != std::string::npos);
+  CHECK(run.take_messages("ref-merksplas").find("KOUYATE") != std::string::npos);
+  auto swap = [](std::string text, const std::string& from, const std::string& to) {
+    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+      text.replace(at, from.size(), to);
+    return text;
+  };
+  int checked = 0;
+  for (const char* command :
+       {"case {R}", "note {R} visited today", "status {R} located", "ok {R}", "close {R} closed",
+        "assign {R} ref-vottem", "correct {R} centre vottem", "reply {R} hello", "audit {R}",
+        "erase {R} confirm", "consent {R} no", "cases {R}"}) {
+    INFO(command);
+    const std::string text = swap(command, "{R}", a);
+    run.line("ref-vottem> " + text);
+    const std::string real = run.take_messages("ref-vottem");
+    run.line("ref-vottem> " + swap(text, a, missing));
+    const std::string none = run.take_messages("ref-vottem");
+    REQUIRE_FALSE(real.empty());
+    CHECK(swap(real, a, missing) == none);
+    CHECK(real.find("KOUYATE") == std::string::npos);
+    CHECK(run.take_messages("host").empty());  // nothing reached the host
+    ++checked;
+  }
+  CHECK(checked == 12);
+  for (const char* list : {"cases", "cases mine", "cases merksplas"}) {
+    INFO(list);
+    run.line(std::string("ref-vottem> ") + list);
+    CHECK(run.take_messages("ref-vottem").find(a) == std::string::npos);
+  }
+  // The new centre's referent reads it and acts on it.
+  run.line("ref-merksplas> case " + a);
+  CHECK(run.take_messages("ref-merksplas").find("KOUYATE") != std::string::npos);
+  run.line("ref-merksplas> note " + a + " visited today");
+  CHECK(run.take_messages("ref-merksplas").find("No case") == std::string::npos);
+  run.line("ref-merksplas> cases");
+  CHECK(run.take_messages("ref-merksplas").find(a) != std::string::npos);
+}
+
+// Every status word of every language, in one table (issue 15): "status REF WORD" sets it, and
+// "cases WORD" lists by it, through the real desk. The table must hold every status word of
+// desk.json, so that a word added there is added here.
+TEST_CASE("status words: every word of every language sets and lists its status") {
+  struct Word {
+    const char* language;
+    const char* written;
+    const char* status;
+  };
+  const std::vector<Word> table = {
+      {"fr", "nouveau", "new"},
+      {"fr", "nouveaux", "new"},
+      {"nl", "nieuw", "new"},
+      {"en", "new", "new"},
+      {"ar", "جديدة", "new"},
+      {"fr", "vus", "acknowledged"},
+      {"nl", "gezien", "acknowledged"},
+      {"en", "acknowledged", "acknowledged"},
+      {"en", "seen", "acknowledged"},
+      {"ar", "مطلع", "acknowledged"},
+      {"fr", "localisé", "located"},
+      {"fr", "localisés", "located"},
+      {"fr", "trouvé", "located"},
+      {"nl", "gelokaliseerd", "located"},
+      {"nl", "gevonden", "located"},
+      {"en", "located", "located"},
+      {"en", "found", "located"},
+      {"ar", "محدد", "located"},
+      {"fr", "introuvable", "not_found"},
+      {"fr", "pas trouvé", "not_found"},
+      {"fr", "pas trouvée", "not_found"},
+      {"fr", "non trouvé", "not_found"},
+      {"nl", "niet gevonden", "not_found"},
+      {"nl", "onvindbaar", "not_found"},
+      {"en", "not_found", "not_found"},
+      {"en", "not found", "not_found"},
+      {"ar", "غير موجود", "not_found"},
+      {"fr", "avocat", "lawyer"},
+      {"nl", "advocaat", "lawyer"},
+      {"en", "lawyer", "lawyer"},
+      {"ar", "محامي", "lawyer"},
+      {"fr", "libéré", "released"},
+      {"fr", "libérés", "released"},
+      {"fr", "libre", "released"},
+      {"nl", "vrijgelaten", "released"},
+      {"nl", "vrij", "released"},
+      {"en", "released", "released"},
+      {"ar", "مفرج", "released"},
+      {"fr", "expulsé", "deported"},
+      {"fr", "expulsés", "deported"},
+      {"nl", "uitgezet", "deported"},
+      {"en", "deported", "deported"},
+      {"ar", "مرحل", "deported"},
+      {"fr", "transféré", "transferred"},
+      {"fr", "transférés", "transferred"},
+      {"nl", "overgebracht", "transferred"},
+      {"en", "transferred", "transferred"},
+      {"ar", "منقول", "transferred"},
+      {"fr", "clos", "closed"},
+      {"fr", "clôturé", "closed"},
+      {"fr", "clôturés", "closed"},
+      {"nl", "afgesloten", "closed"},
+      {"nl", "gesloten", "closed"},
+      {"en", "closed", "closed"},
+      {"ar", "مغلقة", "closed"},
+  };
+  // Complete: every status word desk.json has is in the table.
+  const auto& world = test::flow_world();
+  std::set<std::string> folded_table;
+  for (const auto& word : table) folded_table.insert(flows::fold_words(world.folder, word.written));
+  for (const auto& [word, value] : world.desk.filter_words) {
+    if (!cases::parse_status(value)) continue;  // urgent, mine, all
+    INFO(word);
+    CHECK(folded_table.count(word) == 1);
+  }
+  Run run;
+  run.line("staff: coordinator coord en");
+  for (const char* answer :
+       {"hello",  "3",   "yes",  "FOFANA Moussa", "skip",      "ivorian", "yes",  "skip",
+        "vottem", "yes", "skip", "skip",          "yesterday", "yes",     "skip", "skip",
+        "skip",   "no",  "yes",  "skip",          "yes"}) {
+    run.line(std::string("host> ") + answer);
+  }
+  run.line("host<~ Its reference: [2-9A-Z]{4}-[2-9A-Z]{4}");
+  run.line("@ ref A host");
+  int checked = 0;
+  for (const auto& word : table) {
+    INFO(word.language << " " << word.written);
+    run.line(std::string("coord> status {A} ") + word.written + " as the centre said");
+    CHECK(run.take_messages("coord").find("Case " + run.reference("A") + ":") != std::string::npos);
+    run.line(std::string("= status {A} ") + word.status);
+    run.line(std::string("coord> cases ") + word.written);
+    CHECK(run.take_messages("coord").find(run.reference("A")) != std::string::npos);
+    ++checked;
+  }
+  CHECK(checked == static_cast<int>(table.size()));
+}
+
+namespace {
+
+// Two reports of one person (linked look-alikes), each with its day-5 deadline on Tuesday 17
+// March, merged or not; how many day-5 alerts each coordinator got by Tuesday.
+std::size_t day5_alerts_after(bool merge) {
+  Run run;
+  run.line("now: 2026-03-13T15:00:00");  // arrested yesterday: day 5 is Tuesday 17 March
+  run.line("staff: coordinator coord en");
+  run.line("staff: coordinator coord2 fr");
+  run.line("@ file A h1 en KAMARA_Ibrahim malian vottem yesterday no");
+  run.line("@ file B h2 en Ibrahim_Kamara malian vottem yesterday no");
+  CHECK(run.take_messages("coord").find("looks like " + run.reference("A")) != std::string::npos);
+  if (merge) {
+    run.line("coord> merge {A} {B}");
+    CHECK(run.take_messages("coord").find("is merged into") != std::string::npos);
+  }
+  run.line("~ 4d");  // the alert the day before, Monday 16 March at 09:00
+  std::size_t alerts = 0;
+  for (const char* who : {"coord", "coord2"}) {
+    const std::string received = run.take_messages(who);
+    for (const char* day5 : {"the 5-day deadline", "le délai de 5 jours"}) {
+      for (auto at = received.find(day5); at != std::string::npos;
+           at = received.find(day5, at + 1)) {
+        ++alerts;
+      }
+    }
+  }
+  return alerts;
+}
+
+}  // namespace
+
+// Issue 15: "a merge leaves one set of alerts". Without the merge each report alerts each
+// coordinator (the control: 2 x 2); merged, each coordinator gets the day-5 alert once.
+TEST_CASE("after a merge only one day-5 alert fires for the person, to each coordinator") {
+  CHECK(day5_alerts_after(false) == 4);
+  CHECK(day5_alerts_after(true) == 2);
+}
+
+// The attacker's side of removal: a member removed from the staff list who writes "reply REF
+// text" is a stranger to the bot. Nothing reaches the case's host, no reply is recorded on the
+// case, and the removed member is told nothing of the case (the positive control: the same
+// command before the removal reaches the host).
+TEST_CASE("reply from a member removed from the staff is refused and reaches no host") {
+  Run run;
+  run.line("staff: coordinator coord en");
+  run.line("staff: coordinator coord2 en");
+  run.line("@ file A host en SANGARE_Adama malian vottem yesterday no");
+  const std::string a = run.reference("A");
+  run.line("coord2> reply " + a + " we called the centre");
+  CHECK(run.take_messages("host").find("we called the centre") != std::string::npos);
+  run.line("= events {A} created,reply");
+  run.line("@ remove coord2");
+  run.line("coord2> reply " + a + " send me his lawyer's number");
+  const std::string to_removed = run.take_messages("coord2");
+  CHECK(to_removed.find(a) == std::string::npos);
+  CHECK(to_removed.find("SANGARE") == std::string::npos);
+  CHECK(run.take_messages("host").empty());
+  run.line("= events {A} created,reply");  // no second reply recorded
+  // Nor as a host naming the case: the case is not theirs.
+  run.line("coord2> case " + a);
+  CHECK(run.take_messages("coord2").find("SANGARE") == std::string::npos);
+  CHECK(run.take_messages("host").empty());
 }

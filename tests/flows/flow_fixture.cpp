@@ -3,6 +3,7 @@
 #include <ctime>
 #include <fstream>
 #include <iomanip>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 
@@ -28,6 +29,28 @@ flows::Flow load_flow_file(const std::string& path) {
 
 const FlowWorld& flow_world() {
   static const auto world = desk::load_flows(source_path("flows/defs"));
+  return *world;
+}
+
+const ValidatorWorld& validator_world() {
+  static const auto world = [] {
+    auto built = std::make_unique<ValidatorWorld>();
+    const std::string base = source_path("flows/defs/");
+    auto must = [](auto result) {
+      if (!result) throw std::runtime_error(result.error().detail);
+      return std::move(result).value();
+    };
+    built->catalog = must(
+        flows::load_catalog(read_text(base + "messages.json"), "messages.json", built->folder));
+    built->validators = std::make_unique<flows::Validators>(
+        built->catalog, built->folder,
+        must(flows::load_centres(read_text(base + "centres.json"), "centres.json", built->folder)),
+        must(flows::load_nationalities(read_text(base + "nationalities.json"), "nationalities.json",
+                                       built->folder)),
+        must(flows::load_understanding(read_text(base + "understanding.json"), "understanding.json",
+                                       built->folder)));
+    return built;
+  }();
   return *world;
 }
 

@@ -14,6 +14,15 @@ using FlowWorld = desk::FlowSet;
 // Shared by every test of the program; built on first use.
 const FlowWorld& flow_world();
 
+// The validators alone as the bot builds them, from this tree's messages.json and data files
+// (centres, nationalities, understanding), without the flows and the desk's texts.
+struct ValidatorWorld {
+  flows::TextFolder folder;
+  flows::Catalog catalog;
+  std::unique_ptr<flows::Validators> validators;
+};
+const ValidatorWorld& validator_world();
+
 std::string source_path(const std::string& relative);
 std::string read_text(const std::string& path);
 flows::Flow load_flow_file(const std::string& path);

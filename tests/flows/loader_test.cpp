@@ -35,6 +35,13 @@ TEST_CASE("the shipped flow and data files load cleanly") {
   CHECK(world.validators->centres().centres.size() == 5);
   CHECK(world.catalog.languages.size() == 4);
   CHECK(problems_after([](Json&) {}).empty());
+  // gvo-bot flows check reads every shipped file, the validators' everyday words too.
+  for (const char* file : {"intake.json", "demo.json", "messages.json", "centres.json",
+                           "nationalities.json", "understanding.json"}) {
+    INFO(file);
+    const std::string path = test::source_path(std::string("flows/defs/") + file);
+    CHECK(flows::check_definition(test::read_text(path), path, world.folder).ok());
+  }
 }
 
 TEST_CASE("each kind of broken flow names its path and what was expected") {
@@ -71,7 +78,8 @@ TEST_CASE("each kind of broken flow names its path and what was expected") {
        "/nodes/ask_name/answer/type: expected one of: text, name, date"},
       {"answer setting of another type",
        [](Json& f) { f["nodes"]["ask_name"]["answer"]["max_days_ago"] = 3; },
-       "/nodes/ask_name/answer: allow_future and max_days_ago are for answers of type date"},
+       "/nodes/ask_name/answer: allow_future, max_days_ago and min_age_years are for answers of "
+       "type date"},
       {"one choice",
        [](Json& f) {
          auto& choices = f["nodes"]["ask_consent"]["answer"]["choices"];
@@ -116,6 +124,44 @@ TEST_CASE("each kind of broken flow names its path and what was expected") {
        "/languages: expected at least one language"},
       {"version not a number", [](Json& f) { f["version"] = "1"; },
        "/version: expected a whole number from 1 to 1000000, got a string"},
+      {"minimum age on a name",
+       [](Json& f) { f["nodes"]["ask_name"]["answer"]["min_age_years"] = 14; },
+       "/nodes/ask_name/answer: allow_future, max_days_ago and min_age_years are for answers of "
+       "type date"},
+      {"minimum age out of range",
+       [](Json& f) { f["nodes"]["ask_birth"]["answer"]["min_age_years"] = 200; },
+       "/nodes/ask_birth/answer/min_age_years: expected a whole number from 0 to 150, got 200"},
+      {"minimum age of a future date",
+       [](Json& f) {
+         f["nodes"]["ask_birth"]["answer"]["min_age_years"] = 14;
+         f["nodes"]["ask_birth"]["answer"]["allow_future"] = true;
+       },
+       "/nodes/ask_birth/answer: min_age_years and allow_future cannot go together"},
+      {"below on a result that is no number",
+       [](Json& f) { f["nodes"]["check_centre"]["cases"][0]["when"]["below"] = 24; },
+       "/nodes/check_centre/cases/0/when/below: below is for the result of a question of type "
+       "since"},
+      {"below not a whole number",
+       [](Json& f) {
+         f["nodes"]["ask_arrest"]["answer"] = {{"type", "since"}};
+         f["nodes"]["check_centre"]["cases"][0]["when"] = {{"result", "arrest_date"},
+                                                           {"below", "24"}};
+       },
+       "/nodes/check_centre/cases/0/when/below: expected a whole number"},
+      {"a required question never asked",
+       [](Json& f) {
+         f["nodes"]["ask_name"]["takes"] = {{"ask", false}};
+       },
+       "/nodes/ask_name/takes/ask: a question that is never asked must be optional"},
+      {"shared not a boolean",
+       [](Json& f) {
+         f["nodes"]["ask_name"]["takes"] = {{"shared", "yes"}};
+       },
+       "/nodes/ask_name/takes/shared: expected"},
+      {"date settings on a since answer",
+       [](Json& f) { f["nodes"]["ask_arrest"]["answer"]["type"] = "since"; },
+       "/nodes/ask_arrest/answer: allow_future, max_days_ago and min_age_years are for answers "
+       "of type date"},
   };
   for (const Case& c : cases) {
     INFO(c.what);
@@ -125,6 +171,25 @@ TEST_CASE("each kind of broken flow names its path and what was expected") {
   // A node of no known type hides where it leads: no cascade of "unreachable" follows it.
   CHECK_THAT(problems_after([](Json& f) { f["nodes"]["welcome"]["type"] = "shout"; }),
              !Catch::Matchers::Contains("unreachable"));
+}
+
+TEST_CASE("a since answer, a minimum age and a numeric branch load") {
+  Json flow = demo_json();
+  flow["nodes"]["ask_arrest"]["answer"] = {{"type", "since"}};
+  flow["nodes"]["ask_birth"]["answer"]["min_age_years"] = 14;
+  flow["nodes"]["check_centre"]["cases"].push_back(
+      {{"when", {{"result", "arrest_date"}, {"below", 24}}}, {"next", "police_advice"}});
+  const auto loaded = flows::load_flow(flow.dump(), "demo.json");
+  REQUIRE(loaded.ok());
+  const flows::Flow& demo = loaded.value();
+  CHECK(demo.nodes.at("ask_arrest").answer.kind == flows::AnswerKind::since);
+  CHECK(std::string(flows::to_string(demo.nodes.at("ask_arrest").answer.kind)) == "since");
+  CHECK_FALSE(demo.nodes.at("ask_arrest").answer.confirm);
+  CHECK(demo.nodes.at("ask_birth").answer.min_age_years == 14);
+  const auto& cases = demo.nodes.at("check_centre").cases;
+  REQUIRE(cases.size() == 2);
+  CHECK_FALSE(cases[0].when.below.has_value());
+  CHECK(cases[1].when.below == 24L);
 }
 
 TEST_CASE("every problem of a flow is reported at once") {

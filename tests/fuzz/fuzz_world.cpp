@@ -31,6 +31,8 @@ World* build() {
       built->catalog, built->folder,
       must(flows::load_centres(read("centres.json"), "centres.json", built->folder)),
       must(flows::load_nationalities(read("nationalities.json"), "nationalities.json",
+                                     built->folder)),
+      must(flows::load_understanding(read("understanding.json"), "understanding.json",
                                      built->folder)));
   built->engine =
       std::make_unique<flows::Engine>(built->catalog, *built->validators, built->folder);

@@ -95,6 +95,13 @@ const std::vector<std::function<void(Database&)>> kSeeds = {
           "WHERE id = 1");
     },
     [](Database& db) { run(db, "UPDATE outbox SET case_id = 1 WHERE id = 3"); },
+    [](Database& db) {
+      run(db, "INSERT INTO peers VALUES (2, x'ab', x'bc', 20)");
+      // What this version writes when a case is filed (an upgrade copies it from cases).
+      run(db, "INSERT OR IGNORE INTO case_hosts VALUES (1, 1, 12)");
+      run(db, "INSERT INTO case_hosts VALUES (1, 2, 21)");
+      run(db, "INSERT INTO help_requests(peer_id, case_id, opened_at) VALUES (2, 1, 22)");
+    },
 };
 
 void check_seeds_kept(Database& db, int seeded_up_to) {
@@ -134,6 +141,15 @@ void check_seeds_kept(Database& db, int seeded_up_to) {
     // The index exists (INDEXED BY fails otherwise) and finds both of peer 1's rows.
     CHECK(scalar(db, "SELECT count(*) FROM outbox INDEXED BY outbox_by_peer WHERE peer_id = 1") ==
           (seeded_up_to >= 11 ? 3 : 2));
+  }
+  if (seeded_up_to >= 7) {
+    // The host who filed a case is one of its hosts, whatever version filed it.
+    CHECK(scalar(db, "SELECT count(*) FROM case_hosts WHERE case_id = 1 AND peer_id = 1") == 1);
+    CHECK(scalar(db, "SELECT added_at FROM case_hosts WHERE peer_id = 1") == 12);
+  }
+  if (seeded_up_to >= 13) {
+    CHECK(scalar(db, "SELECT count(*) FROM case_hosts WHERE case_id = 1") == 2);
+    CHECK(scalar(db, "SELECT opened_at FROM help_requests WHERE closed_at IS NULL") == 22);
   }
   if (seeded_up_to >= 7) {
     CHECK(scalar(db, "SELECT created_at FROM cases") == 12);

@@ -119,3 +119,26 @@ TEST_CASE("case statuses are stored as their words, events' too, and an unknown 
   REQUIRE_FALSE(read.ok());
   CHECK(read.code() == Errc::unreadable_value);
 }
+
+TEST_CASE("a corrected case is found by its new centre and names, never by the old ones") {
+  test::TempDir dir;
+  storage::Store store = open_store(dir.file("bot.db"));
+  storage::CaseStore cases(store);
+  auto id = cases.add(
+      {"K7QM-3XPD", std::nullopt, "vottem", CaseStatus::located, "{\"a\":1}", {"bnl mhmd|MA"}}, 10);
+  REQUIRE(id.ok());
+  CHECK(cases.at_centre("vottem").value() == std::vector<storage::CaseId>{*id});
+  CHECK(cases.matching({"bnl mhmd|MA"}).value().size() == 1);
+  REQUIRE(cases.correct(*id, "{\"a\":2}", "merksplas", {"bnl mhmd|TN"}, 20).ok());
+  CHECK(cases.at_centre("vottem").value().empty());
+  CHECK(cases.at_centre("merksplas").value() == std::vector<storage::CaseId>{*id});
+  CHECK(cases.matching({"bnl mhmd|MA"}).value().empty());
+  CHECK(cases.matching({"bnl mhmd|TN"}).value().size() == 1);
+  const auto row = cases.get(*id);
+  REQUIRE(row.ok());
+  CHECK(row->intake == "{\"a\":2}");
+  CHECK(row->updated_at == 20);
+  CHECK(cases.correct(*id + 1, "{}", "vottem", {}, 30).code() == Errc::not_found);
+  REQUIRE(cases.unassign(*id, 40).ok());
+  CHECK_FALSE(cases.get(*id)->assigned);
+}

@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <future>
 #include <mutex>
 #include <random>
@@ -73,10 +75,12 @@ class FakeSignalCli::Impl : public std::enable_shared_from_this<FakeSignalCli::I
     std::lock_guard<std::mutex> lock(mutex_);
     identities_ = identities;
   }
-  void require_account(const std::string& account) {
+  void multi_account(const std::vector<std::string>& accounts) {
     std::lock_guard<std::mutex> lock(mutex_);
-    required_account_ = account;
+    accounts_ = accounts;
+    multi_ = true;
   }
+  void set_linked_device(bool linked) { linked_ = linked; }
 
   void notify(const Json& payload, bool wrapped) {
     on_thread([this, payload, wrapped] { deliver({payload}, wrapped); });
@@ -219,66 +223,101 @@ class FakeSignalCli::Impl : public std::enable_shared_from_this<FakeSignalCli::I
                            });
   }
 
-  // As signal-cli's JsonRpcReader: empty or bad JSON -32700, no method or not 2.0 -32600.
+  // As signal-cli's JsonRpcReader: empty or bad JSON -32700; a batch answered as one array (an
+  // empty one -32600); no method or not 2.0 -32600.
   void handle(const Shared& connection, const std::string& line) {
     if (line.empty()) return answer(connection, error_line(nullptr, -32700, "Empty input line"));
     const Json request = Json::parse(line, nullptr, false);
     if (request.is_discarded())
       return answer(connection, error_line(nullptr, -32700, "Unexpected character"));
+    if (request.is_array()) {
+      if (request.empty())
+        return answer(connection, error_line(nullptr, -32600, "invalid request"));
+      std::string lines;
+      bool subscribed = false;
+      for (const auto& each : request) {
+        const std::string one = respond(connection, each, subscribed);
+        if (!one.empty()) lines += (lines.empty() ? "[" : ",") + one;
+      }
+      if (!lines.empty()) answer(connection, lines + "]");
+      if (subscribed) flush_waiting(connection);
+      return;
+    }
+    bool subscribed = false;
+    const std::string one = respond(connection, request, subscribed);
+    if (!one.empty()) answer(connection, one);
+    if (subscribed) flush_waiting(connection);
+  }
+
+  // The answer to one request ("" for none: a notification, or a silent daemon).
+  std::string respond(const Shared& connection, const Json& request, bool& subscribed) {
     const Json id = request.is_object() && request.contains("id") ? request["id"] : Json();
     if (!request.is_object() || request.value("jsonrpc", "") != "2.0")
-      return answer(connection, error_line(id, -32600, "only jsonrpc version 2.0 is supported"));
-    if (!request.contains("method"))
-      return answer(connection, error_line(id, -32600, "method field must be set"));
+      return error_line(id, -32600, "only jsonrpc version 2.0 is supported");
+    if (!request.contains("method")) return error_line(id, -32600, "method field must be set");
     Answer scripted;
-    std::string required_account;
+    std::vector<std::string> accounts;
+    bool multi = false;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       requests_.push_back(request);
       request_times_.push_back(std::chrono::steady_clock::now());
       scripted = answer_;
-      required_account = required_account_;
+      accounts = accounts_;
+      multi = multi_;
     }
-    if (silent_ || id.is_null()) return;  // no id: executed, its answer dropped
-    if (!required_account.empty() && request["method"] != "version") {
+    // Without an id it is run, its answer dropped; "id": null is answered.
+    if (silent_ || !request.contains("id")) return {};
+    const std::string method = request.value("method", "");
+    const Json params = request.value("params", Json::object());
+    if (multi) {
       // As signal-cli's multi-account mode (SignalJsonRpcDispatcherHandler).
-      const Json params = request.value("params", Json::object());
+      if (method == "listAccounts") {
+        Json listed = Json::array();
+        for (const auto& account : accounts) listed.push_back({{"number", account}});
+        return result_line(id, listed);
+      }
       const Json account = params.is_object() ? params.value("account", Json()) : Json();
-      if (!account.is_string())
-        return answer(connection,
-                      error_line(id, -32602, "Method requires valid account parameter"));
-      if (account != required_account)
-        return answer(connection, error_line(id, -32602, "Specified account does not exist"));
+      const bool needs_none =
+          method == "version" || method == "subscribeReceive" || method == "unsubscribeReceive";
+      if (account.is_string()) {
+        if (std::find(accounts.begin(), accounts.end(), account.get<std::string>()) ==
+            accounts.end())
+          return error_line(id, -32602, "Specified account does not exist");
+      } else if (!needs_none && accounts.size() != 1) {
+        return error_line(id, -32602, "Method requires valid account parameter");
+      }
     }
-    if (request["method"] == "unsubscribeReceive") {
-      const Json params = request.value("params", Json::object());
+    if (method == "unsubscribeReceive") {
       const Json wanted = params.is_object() ? params.value("subscription", Json()) : Json();
       if (wanted.is_number_integer() && wanted != connection->subscription)
-        return answer(connection, error_line(id, -1, "Unknown subscription id"));
+        return error_line(id, -1, "Unknown subscription id");
       connection->subscription = -1;
-      return answer(connection, result_line(id, Json::object()));
+      return result_line(id, Json::object());
     }
-    if (request["method"] == "subscribeReceive") {
+    if (method == "subscribeReceive") {
       connection->subscription = next_subscription_++;
-      answer(connection, result_line(id, connection->subscription));
-      flush_waiting(connection);
-      return;
+      subscribed = true;
+      return result_line(id, connection->subscription);
     }
     std::string line_out = scripted ? scripted(request) : std::string();
+    if (line_out.empty() && linked_ && method == "updateContact")
+      line_out = error_line(id, -1, "This command doesn't work on linked devices.");
     if (line_out.empty()) line_out = default_answer(request);
-    if (line_out.empty() && request["method"] == "removeContact") line_out = forget_answer(request);
+    if (line_out.empty() && method == "removeContact") line_out = forget_answer(request);
     if (line_out.empty()) line_out = identities_answer(request);
-    answer(connection, line_out);
+    return line_out;
   }
 
   static std::string default_answer(const Json& request) {
     const std::string method = request["method"];
     const Json& id = request["id"];
-    if (method == "version") return result_line(id, {{"version", "0.14.6"}});
+    if (method == "version") return result_line(id, {{"version", "0.13.19"}});
     if (method == "send" || method == "sendTyping" || method == "sendReceipt") {
       Json results = Json::array();
       for (const auto& recipient : request["params"].value("recipient", Json::array())) {
-        results.push_back({{"recipientAddress", {{"uuid", recipient}, {"number", nullptr}}},
+        results.push_back({{"recipientAddress",
+                            {{"uuid", recipient}, {"number", nullptr}, {"username", nullptr}}},
                            {"type", "SUCCESS"}});
       }
       return result_line(id, {{"timestamp", 1700000000000}, {"results", results}});
@@ -352,7 +391,9 @@ class FakeSignalCli::Impl : public std::enable_shared_from_this<FakeSignalCli::I
   std::vector<Json> requests_;
   std::vector<std::chrono::steady_clock::time_point> request_times_;
   Answer answer_;
-  std::string required_account_;  // "" for a single-account daemon
+  std::vector<std::string> accounts_;  // a multi-account daemon's
+  bool multi_ = false;                 // started without -a
+  std::atomic<bool> linked_{false};
   Json identities_ = Json::array();
   std::atomic<std::chrono::milliseconds> max_delay_{std::chrono::milliseconds(0)};
   std::atomic<bool> silent_{false};
@@ -370,7 +411,10 @@ void FakeSignalCli::set_answer(Answer answer) { impl_->set_answer(std::move(answ
 void FakeSignalCli::set_max_delay(std::chrono::milliseconds delay) { impl_->set_max_delay(delay); }
 void FakeSignalCli::set_silent(bool silent) { impl_->set_silent(silent); }
 void FakeSignalCli::set_identities(const Json& identities) { impl_->set_identities(identities); }
-void FakeSignalCli::require_account(const std::string& account) { impl_->require_account(account); }
+void FakeSignalCli::multi_account(const std::vector<std::string>& accounts) {
+  impl_->multi_account(accounts);
+}
+void FakeSignalCli::set_linked_device(bool linked) { impl_->set_linked_device(linked); }
 void FakeSignalCli::notify(const Json& payload, bool wrapped) { impl_->notify(payload, wrapped); }
 void FakeSignalCli::notify_many(const std::vector<Json>& payloads) { impl_->notify_many(payloads); }
 void FakeSignalCli::set_receive_mode(ReceiveMode mode) { impl_->set_receive_mode(mode); }
@@ -389,17 +433,99 @@ Json FakeSignalCli::text_message(const std::string& source_uuid, std::int64_t ti
            {{"source", source_uuid},
             {"sourceNumber", nullptr},
             {"sourceUuid", source_uuid},
-            {"sourceName", nullptr},
+            {"sourceName", ""},
             {"sourceDevice", 1},
             {"timestamp", timestamp},
-            {"serverReceivedTimestamp", timestamp + 5},
-            {"serverDeliveredTimestamp", timestamp + 9},
+            {"serverReceivedTimestamp", timestamp},
+            {"serverDeliveredTimestamp", 0},
             {"dataMessage",
              {{"timestamp", timestamp},
               {"message", text},
               {"expiresInSeconds", 0},
-              {"isExpirationUpdate", false},
               {"viewOnce", false}}}}}};
+}
+
+Json FakeSignalCli::unreadable_message(const std::string& source_uuid, std::int64_t timestamp,
+                                       const std::string& exception_type,
+                                       const std::string& account) {
+  // As 0.13.19 wrote them: a NullPointerException without a message, the others with one.
+  const Json message = exception_type == "NullPointerException"
+                           ? Json()
+                           : Json(
+                                 "org.signal.libsignal.protocol.InvalidMessageException: "
+                                 "invalid PreKey message: decryption failed");
+  return {{"exception", {{"message", message}, {"type", exception_type}}},
+          {"envelope",
+           {{"source", source_uuid},
+            {"sourceNumber", nullptr},
+            {"sourceUuid", source_uuid},
+            {"sourceName", ""},
+            {"sourceDevice", 1},
+            {"timestamp", timestamp},
+            {"serverReceivedTimestamp", timestamp},
+            {"serverDeliveredTimestamp", 0}}},
+          {"account", account}};
+}
+
+Json FakeSignalCli::identity(const std::string& uuid, int seed, const std::string& number) {
+  std::mt19937 random(static_cast<unsigned>(seed));
+  std::string fingerprint = "05";  // a Curve25519 public key: type byte 5, then 32 bytes
+  for (int i = 0; i < 32; ++i) {
+    char byte[4];
+    std::snprintf(byte, sizeof byte, " %02x", static_cast<unsigned>(random() & 0xff));
+    fingerprint += byte;
+  }
+  std::string safety_number;
+  for (int i = 0; i < 12; ++i) {
+    char group[8];
+    std::snprintf(group, sizeof group, "%s%05u", i == 0 ? "" : " ",
+                  static_cast<unsigned>(random() % 100000));
+    safety_number += group;
+  }
+  return {{"number", number.empty() ? Json() : Json(number)},
+          {"uuid", uuid},
+          {"fingerprint", fingerprint},
+          {"safetyNumber", safety_number},
+          {"scannableSafetyNumber", "CAISIgog"},
+          {"trustLevel", "TRUSTED_UNVERIFIED"},
+          {"addedTimestamp", 1796150237102}};
+}
+
+namespace {
+
+std::string send_refusal(const Json& request, int code, const std::string& message, Json result) {
+  result["recipientAddress"] = {
+      {"uuid", request["params"]["recipient"][0]}, {"number", nullptr}, {"username", nullptr}};
+  return Json{
+      {"jsonrpc", "2.0"},
+      {"error",
+       {{"code", code},
+        {"message", message},
+        {"data",
+         {{"response", {{"timestamp", 1796150317628}, {"results", Json::array({result})}}}}}}},
+      {"id", request["id"]}}
+      .dump();
+}
+
+}  // namespace
+
+std::string FakeSignalCli::rate_limited(const Json& request, const std::string& token,
+                                        int retry_after_seconds) {
+  Json result = {{"type", "RATE_LIMIT_FAILURE"}};
+  if (!token.empty()) {
+    result["token"] = token;
+    result["retryAfterSeconds"] = -1;
+  }
+  if (retry_after_seconds > 0) result["retryAfterSeconds"] = retry_after_seconds;
+  return send_refusal(request, -5, "Failed to send message due to rate limiting", result);
+}
+
+std::string FakeSignalCli::unregistered(const Json& request) {
+  return send_refusal(request, -1, "Failed to send message", {{"type", "UNREGISTERED_FAILURE"}});
+}
+
+std::string FakeSignalCli::captcha_rejected(const Json& request) {
+  return error_line(request["id"], -3, "Submit challenge error: [428] ");
 }
 
 }  // namespace gvo::test

@@ -1,9 +1,13 @@
-// A faithful fake of `signal-cli daemon --socket` for tests (the real one cannot run here: it needs
-// a JRE 25, a registered number and the Internet). Built from signal-cli's documented wire format
-// (../shared/reference/signal-cli-jsonrpc.md): newline-delimited JSON-RPC 2.0 on a UNIX socket;
-// requests answered concurrently and out of order; `receive` notifications in both shapes pushed
-// to every connection; -32700/-32600/-32601 for bad input; scripted answers and faults (restart,
-// half-open, slow answers, a line cut in the middle). Runs its own thread.
+// A fake of `signal-cli daemon --socket` for fast tests, shaped after what the real signal-cli
+// 0.13.19 answered on a local Signal network (../shared/reference/signal-cli-local-network.md;
+// tests/signal_cli_real/ runs the real one when Java >= 21 is there, and its contract test
+// compares the two): newline-delimited JSON-RPC 2.0 on a UNIX socket; requests answered
+// concurrently and out of order, "id": null answered, batches answered as one array; `receive`
+// notifications in both shapes; -32700/-32600/-32601 for bad input; a multi-account daemon as
+// signal-cli runs one (listAccounts; subscribeReceive granted without an account; a request
+// without one served only while it holds exactly one account); a linked device's refusals;
+// scripted answers and faults (restart, half-open, slow answers, a line cut in the middle). Runs
+// its own thread.
 #pragma once
 
 #include <chrono>
@@ -43,9 +47,16 @@ class FakeSignalCli {
   // The identities listIdentities answers with (signal-cli's shape: number, uuid, fingerprint,
   // safetyNumber, trustLevel), all of them or those of params.number.
   void set_identities(const nlohmann::json& identities);
-  // A multi-account daemon (`signal-cli daemon` without -a): every request must name this
-  // account in params.account, else -32602 as signal-cli answers.
-  void require_account(const std::string& account);
+  // A multi-account daemon (`signal-cli daemon` without -a) holding these accounts: listAccounts
+  // lists them; subscribeReceive and unsubscribeReceive need no account; any other request that
+  // names none is served only while exactly one is held, else -32602 "Method requires valid
+  // account parameter"; one that names an account not held, -32602 "Specified account does not
+  // exist". (Default: a daemon started with -a, which ignores params.account and does not know
+  // listAccounts, -32601.)
+  void multi_account(const std::vector<std::string>& accounts);
+  // The account is a linked device: updateContact is refused (-1 "This command doesn't work on
+  // linked devices.").
+  void set_linked_device(bool linked);
   // A receive notification to every receiving connection (to the next one when none is, as the
   // Signal server keeps them): params is the payload {"envelope":...,"account":...}, or
   // {"subscription":N,"result":payload} for a subscribed connection or when wrapped.
@@ -61,9 +72,29 @@ class FakeSignalCli {
   int connections_accepted() const;
   int connections_open() const;
 
-  // A dataMessage payload as signal-cli sends it.
+  // A dataMessage payload as signal-cli 0.13.19 sends it (sourceName "", no
+  // isExpirationUpdate, serverDeliveredTimestamp 0).
   static nlohmann::json text_message(const std::string& source_uuid, std::int64_t timestamp,
                                      const std::string& text, const std::string& account);
+  // A message signal-cli could not read: an "exception" (ProtocolInvalidMessageException,
+  // NullPointerException...) and an envelope without dataMessage.
+  static nlohmann::json unreadable_message(const std::string& source_uuid, std::int64_t timestamp,
+                                           const std::string& exception_type,
+                                           const std::string& account);
+  // An entry of listIdentities as signal-cli writes it: the fingerprint in spaced hex of 33 bytes
+  // ("05 5f f3 ..."), the safety number in 12 groups of 5 digits, "number": null for someone
+  // known by ACI only. seed makes the key (another seed: another key).
+  static nlohmann::json identity(const std::string& uuid, int seed, const std::string& number = "");
+  // signal-cli 0.13.19's answer to a send refused by a rate limit (error -5, the per-recipient
+  // result under data.response): with a captcha challenge token and "retryAfterSeconds": -1, or
+  // a plain 429 without either. (0.14.3 and later give the delay: retry_after_seconds > 0 adds
+  // it.)
+  static std::string rate_limited(const nlohmann::json& request, const std::string& token,
+                                  int retry_after_seconds = 0);
+  // A send to someone not on Signal (-1, UNREGISTERED_FAILURE under data.response).
+  static std::string unregistered(const nlohmann::json& request);
+  // A rejected captcha as 0.13.19 reports it (-3 "Submit challenge error: [428] ").
+  static std::string captcha_rejected(const nlohmann::json& request);
 
   class Impl;
 

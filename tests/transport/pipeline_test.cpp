@@ -413,3 +413,127 @@ TEST_CASE("pump: the gate's drop removes the row unsent, its wait keeps it") {
   CHECK(pump.status().withheld == 1);
   CHECK(bench.rows("outbox") == 1);  // the waiting one
 }
+
+TEST_CASE(
+    "take-in: while messages come one at a time each is taken at once, and a new connection "
+    "gathers again") {
+  Bench bench;
+  std::vector<std::string> taken, acks;
+  transport::TakeIn::Hooks hooks;
+  hooks.read = read_text;
+  hooks.received = [&](const transport::Inbound& inbound) -> storage::Result<void> {
+    taken.push_back(inbound.text);
+    return {};
+  };
+  transport::TakeIn take_in(bench.io, *bench.store, hooks, "test");
+  // Turns of the loop without waiting: a timer (the gather) never fires in them.
+  const auto turns = [&] {
+    for (int i = 0; i < 10; ++i) {
+      bench.io.restart();
+      bench.io.poll();
+    }
+  };
+  // The first message of a connection: what was stored meanwhile may follow, so it gathers.
+  take_in.arrive(relayed("a", 1, "first", acks));
+  turns();
+  CHECK(taken.empty());
+  REQUIRE(bench.run_until([&] { return taken.size() == 1; }));
+  // That batch took one: the next is taken without waiting.
+  take_in.arrive(relayed("a", 2, "second", acks));
+  turns();
+  CHECK(taken == std::vector<std::string>{"first", "second"});
+  // A new connection: gathering again.
+  take_in.drop_unacknowledged();
+  take_in.arrive(relayed("a", 3, "third", acks));
+  turns();
+  CHECK(taken.size() == 2);
+  REQUIRE(bench.run_until([&] { return taken.size() == 3; }));
+}
+
+TEST_CASE(
+    "pump: what is prepared in the take-in's transaction leaves only after its commit, and "
+    "nothing of it after a rollback") {
+  Bench bench;
+  FakeAdapter adapter;
+  adapter.store = bench.store.get();
+  transport::OutboxPump pump(bench.io, *bench.store, adapter, {}, "test", 16);
+  {
+    auto group = bench.store->db().begin_group();
+    REQUIRE(group.ok());
+    queue(*bench.store, "a", "rolled back");
+    pump.prepare();
+    CHECK(adapter.sent.empty());
+    pump.prepared(false);  // the group is dropped: rolled back
+  }
+  bench.settle(50ms);
+  CHECK(adapter.sent.empty());
+  CHECK(pump.status().in_flight == 0);
+  {
+    auto group = bench.store->db().begin_group();
+    REQUIRE(group.ok());
+    queue(*bench.store, "a", "kept");
+    pump.prepare();
+    CHECK(adapter.sent.empty());
+    REQUIRE(group->commit().ok());
+    pump.prepared(true);
+  }
+  CHECK(adapter.sent == std::vector<std::string>{"kept"});
+  REQUIRE(bench.run_until([&] { return bench.rows("outbox") == 0; }));
+  CHECK(adapter.sent == std::vector<std::string>{"kept"});
+}
+
+namespace {
+
+// A transport that seals a recipient's later rows with the first (the relay's).
+class SealingAdapter : public FakeAdapter {
+ public:
+  std::vector<std::string> sealed;  // bodies, in the order sealed
+  bool seals_ahead() const override { return true; }
+  storage::Result<void> seal(const storage::Outbox::Waiting& row, const std::string&) override {
+    auto body = storage::Outbox(*store).body(row.id);
+    REQUIRE(body.ok());
+    sealed.push_back(body.value());
+    // As the relay's: the ciphertext is kept in the row, which is then sealed.
+    auto mark = store->db().prepare("UPDATE outbox SET ciphertext = x'00' WHERE id = ?1");
+    REQUIRE(mark.ok());
+    return mark->bind(1, row.id).run();
+  }
+};
+
+}  // namespace
+
+TEST_CASE(
+    "pump: a recipient's later rows are sealed with the first, each cleared by the gate, and "
+    "still leave one at a time in order") {
+  Bench bench;
+  SealingAdapter adapter;
+  adapter.store = bench.store.get();
+  adapter.answer_later = true;
+  int gate_asked = 0;
+  transport::OutboxPump::Gate gate =
+      [&](const std::string&, storage::Audience audience,
+          const std::optional<storage::Bytes>&) -> storage::Result<storage::Clearance> {
+    ++gate_asked;
+    return audience == storage::Audience::staff ? storage::Clearance::wait
+                                                : storage::Clearance::send;
+  };
+  transport::OutboxPump pump(bench.io, *bench.store, adapter, gate, "test", 16);
+  queue(*bench.store, "a", "a1");
+  queue(*bench.store, "a", "a2");
+  queue(*bench.store, "a", "a3");
+  REQUIRE(storage::Outbox(*bench.store).queue("a", "a4", 1, storage::Audience::staff).ok());
+  queue(*bench.store, "a", "a5");
+  pump.flush();
+  REQUIRE(bench.run_until([&] { return adapter.later.size() == 1; }));
+  // One turn sealed a1 and, behind it, a2 and a3; a4 waits for the gate, and a5 behind it.
+  CHECK(adapter.sealed == std::vector<std::string>{"a1", "a2", "a3"});
+  CHECK(adapter.sent == std::vector<std::string>{"a1"});
+  CHECK(gate_asked == 4);
+  // The rest leave one at a time, each cleared again as it leaves.
+  for (int i = 0; i < 2; ++i) {
+    for (auto& finish : std::exchange(adapter.later, {})) finish();
+    REQUIRE(bench.run_until([&] { return adapter.later.size() == 1; }));
+  }
+  CHECK(adapter.sent == std::vector<std::string>{"a1", "a2", "a3"});
+  CHECK(adapter.most_in_flight_to_one == 1);
+}
