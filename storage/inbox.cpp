@@ -1,14 +1,46 @@
 #include "storage/inbox.hpp"
 
 namespace gvo::storage {
+namespace {
+
+// The sealed body: the text alone for a text message (as rows written before kinds were kept
+// read), else a mark, the kind's word and the mark again before the text.
+constexpr char kKindMark = '\x1e';
+
+std::string body_of(std::string_view text, core::MessageKind kind) {
+  if (kind == core::MessageKind::text && (text.empty() || text.front() != kKindMark))
+    return std::string(text);
+  const std::string_view word = core::word_of(kind);
+  std::string body;
+  body.reserve(word.size() + text.size() + 2);
+  body.push_back(kKindMark);
+  body.append(word);
+  body.push_back(kKindMark);
+  body.append(text);
+  return body;
+}
+
+void read_body(const std::string& body, Inbox::Held& held) {
+  if (body.size() > 1 && body[0] == kKindMark) {
+    if (const auto end = body.find(kKindMark, 1); end != std::string::npos) {
+      held.kind = core::kind_named(std::string_view(body).substr(1, end - 1));
+      held.text = body.substr(end + 1);
+      return;
+    }
+  }
+  held.text = body;
+}
+
+}  // namespace
 
 Result<std::int64_t> Inbox::hold(const std::string& address, std::int64_t sent_at_ms,
-                                 std::string_view text, std::int64_t now_ms, std::int64_t due_ms) {
+                                 std::string_view text, core::MessageKind kind, std::int64_t now_ms,
+                                 std::int64_t due_ms) {
   return store_.db().transact([&]() -> Result<std::int64_t> {
     Peers peers(store_);
     auto peer = peers.find_or_add(address, now_ms / 1000);
     if (!peer) return std::move(peer).error();
-    auto row = store_.seal_for_new_row("inbox", "body", text);
+    auto row = store_.seal_for_new_row("inbox", "body", body_of(text, kind));
     if (!row) return std::move(row).error();
     auto insert = store_.db().prepare(
         "INSERT INTO inbox(id, peer_id, sent_at_ms, body, next_attempt_at) "
@@ -48,7 +80,7 @@ Result<std::vector<Inbox::Held>> Inbox::due(std::int64_t now_ms, std::size_t lim
     auto text =
         store_.sealer().open({"inbox", "body", std::to_string(held.id)}, rows->column_blob(3));
     if (!text) return std::move(text).error();
-    held.text = std::move(text).value();
+    read_body(text.value(), held);
     held.attempts = static_cast<int>(rows->column_int64(4));
     found.push_back(std::move(held));
   }

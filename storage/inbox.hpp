@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bot/core/message_kind.hpp"
 #include "storage/peers.hpp"
 
 namespace gvo::storage {
@@ -23,13 +24,15 @@ class Inbox {
     std::string address;
     std::int64_t sent_at_ms = 0;  // the sender's timestamp: the dedup key with the address
     std::string text;
+    core::MessageKind kind = core::MessageKind::text;  // a voice note, a photo... (sealed too)
     int attempts = 0;
   };
 
   // Keeps a message to take in again at due_ms; in the caller's transaction, if one is open. Its
   // row's id.
   Result<std::int64_t> hold(const std::string& address, std::int64_t sent_at_ms,
-                            std::string_view text, std::int64_t now_ms, std::int64_t due_ms);
+                            std::string_view text, core::MessageKind kind, std::int64_t now_ms,
+                            std::int64_t due_ms);
   // The messages due at now_ms, oldest first.
   Result<std::vector<Held>> due(std::int64_t now_ms, std::size_t limit);
   // When the next one is due; nothing when none is held.

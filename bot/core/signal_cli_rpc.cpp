@@ -18,7 +18,52 @@ Envelope::Kind kind_of(const Json& envelope) {
   if (envelope.contains("dataMessage")) return Envelope::Kind::data;
   if (envelope.contains("typingMessage")) return Envelope::Kind::typing;
   if (envelope.contains("receiptMessage")) return Envelope::Kind::receipt;
+  if (envelope.contains("callMessage")) return Envelope::Kind::call;
   return Envelope::Kind::other;
+}
+
+bool holds_object(const Json& object, const char* key) {
+  const auto it = object.find(key);
+  return it != object.end() && it->is_object();
+}
+
+bool holds_items(const Json& object, const char* key) {
+  const auto it = object.find(key);
+  return it != object.end() && it->is_array() && !it->empty();
+}
+
+// What a dataMessage is besides its words (JsonDataMessage: null members are left out or null).
+MessageKind content_of(const Json& data) {
+  if (!data.is_object()) return MessageKind::text;
+  if (holds_object(data, "remoteDelete")) return MessageKind::deletion;
+  if (holds_object(data, "reaction")) return MessageKind::reaction;
+  if (holds_object(data, "sticker")) return MessageKind::sticker;
+  if (holds_items(data, "attachments")) {
+    const auto once = data.find("viewOnce");
+    if (once != data.end() && once->is_boolean() && once->get<bool>())
+      return MessageKind::view_once;
+    // Several attachments: a photo among them is what matters most to the case.
+    MessageKind kind = MessageKind::file;
+    for (const auto& attachment : data["attachments"]) {
+      if (!attachment.is_object()) continue;
+      const MessageKind each = kind_of_attachment(text_at(attachment, "contentType"));
+      if (each == MessageKind::picture) return each;
+      if (each == MessageKind::voice_note) kind = each;
+    }
+    return kind;
+  }
+  if (holds_items(data, "contacts")) return MessageKind::file;
+  for (const char* other : {"payment", "pollCreate", "pollVote", "pollTerminate"}) {
+    if (holds_object(data, other)) return MessageKind::unsupported;
+  }
+  return MessageKind::text;
+}
+
+std::optional<std::string> message_of(const Json& data) {
+  if (!data.is_object()) return std::nullopt;
+  const auto message = data.find("message");
+  if (message == data.end() || !message->is_string()) return std::nullopt;
+  return message->get<std::string>();
 }
 
 // params of a receive notification: the payload, or {"subscription":N,"result":payload}.
@@ -46,8 +91,19 @@ std::optional<Envelope> envelope_from(const Json& params) {
   out.kind = kind_of(*envelope);
   if (out.kind == Envelope::Kind::data) {
     const Json& data = (*envelope)["dataMessage"];
-    if (const auto message = data.find("message"); message != data.end() && message->is_string())
-      out.text = message->get<std::string>();
+    out.text = message_of(data);
+    out.content = content_of(data);
+  } else if (out.kind == Envelope::Kind::edit) {
+    const Json& edit = (*envelope)["editMessage"];
+    if (edit.is_object()) {
+      if (const auto data = edit.find("dataMessage"); data != edit.end())
+        out.text = message_of(*data);
+    }
+    out.content = MessageKind::edit;
+  } else if (out.kind == Envelope::Kind::call) {
+    // Only the offer of a call is someone calling; its answer, hang-up and ICE updates are not.
+    const Json& call = (*envelope)["callMessage"];
+    out.content = holds_object(call, "offerMessage") ? MessageKind::call : MessageKind::text;
   }
   if (const auto exception = payload->find("exception");
       exception != payload->end() && exception->is_object()) {

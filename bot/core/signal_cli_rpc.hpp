@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "bot/core/message_kind.hpp"
 #include "bot/core/result.hpp"
 
 namespace gvo::core::signal_cli {
@@ -43,14 +44,18 @@ struct Response {
 
 // One `receive` notification's envelope, reduced to what the bot needs.
 struct Envelope {
-  enum class Kind { data, sync, typing, receipt, edit, other };
+  enum class Kind { data, sync, typing, receipt, edit, call, other };
   std::string account;  // the bot's own account ("" when signal-cli leaves it out)
   std::string source_uuid;
   std::optional<std::string> source_number;  // null for new contacts
   std::int64_t timestamp = 0;
   Kind kind = Kind::other;
-  std::optional<std::string>
-      text;  // dataMessage.message; absent for reactions, attachments only...
+  // dataMessage.message (an edit: the new version's); absent for reactions, attachments only...
+  std::optional<std::string> text;
+  // What the message is besides its words: a data message's attachments, sticker, reaction,
+  // deletion...; an edit; a call offered. text for a data message with nothing the bot answers
+  // (a disappearing-messages timer, a profile key).
+  MessageKind content = MessageKind::text;
   bool untrusted_identity = false;  // an "exception" of type UntrustedIdentityException
   // The type of the "exception" signal-cli reports when it could not read a message
   // ("ProtocolInvalidMessageException"...; "" when there is none). A name, never content.

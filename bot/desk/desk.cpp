@@ -145,12 +145,19 @@ Result<void> Desk::tell_coordinators(const TextFor& text_for, const std::string&
 // --- Messages
 
 Result<void> Desk::on_message(const std::string& address, std::string_view text, TimePoint now) {
+  return take_message(address, text, now, true);
+}
+
+Result<void> Desk::take_message(const std::string& address, std::string_view text, TimePoint now,
+                                bool admit) {
   auto member = staff_.find(address);
   if (!member) return std::move(member).error();
   if (member.value()) {
-    const auto go = admitted(address, cases::Standing::staff, member.value()->language, now);
-    if (!go) return std::move(go).error();
-    if (!go.value()) return {};
+    if (admit) {
+      const auto go = admitted(address, cases::Standing::staff, member.value()->language, now);
+      if (!go) return std::move(go).error();
+      if (!go.value()) return {};
+    }
     return on_staff_message(std::move(*member.value()), text, now);
   }
   // Who they are to the bot, read before anything is written for them: a conversation in
@@ -176,11 +183,13 @@ Result<void> Desk::on_message(const std::string& address, std::string_view text,
       language = *asked;
     }
   }
-  const auto standing =
-      saved || !filed.empty() ? cases::Standing::known : cases::Standing::stranger;
-  const auto go = admitted(address, standing, language, now);
-  if (!go) return std::move(go).error();
-  if (!go.value()) return {};
+  if (admit) {
+    const auto standing =
+        saved || !filed.empty() ? cases::Standing::known : cases::Standing::stranger;
+    const auto go = admitted(address, standing, language, now);
+    if (!go) return std::move(go).error();
+    if (!go.value()) return {};
+  }
 
   auto peer = peers_.find_or_add(address, unix_seconds(now));
   if (!peer) return std::move(peer).error();
@@ -234,47 +243,87 @@ std::string Desk::text_for_anyone(const std::string& key, const flows::Language&
   return every;
 }
 
-Result<void> Desk::on_sessionless(const std::string& address, TimePoint now) {
-  // Once per person in a while, and few in all: a stranger's forged messages cost a bundle
-  // fetch each, and must not make the bot write to thousands.
-  constexpr auto kAgain = std::chrono::minutes(10);
-  constexpr std::size_t kMostRemembered = 1000;
-  constexpr int kMostPerMinute = 30;
-  if (now - sessionless_window_ >= std::chrono::minutes(1)) {
-    sessionless_window_ = now;
-    sessionless_in_window_ = 0;
-  }
-  const auto told = sessionless_told_.find(address);
-  if (told != sessionless_told_.end() && now - told->second < kAgain) return {};
-  if (sessionless_in_window_ >= kMostPerMinute) {
-    log::notice("a message from someone without a session was not answered (too many at once)");
-    return {};
-  }
-  if (sessionless_told_.size() >= kMostRemembered) {
-    for (auto it = sessionless_told_.begin(); it != sessionless_told_.end();)
-      it = now - it->second >= kAgain ? sessionless_told_.erase(it) : std::next(it);
-    if (sessionless_told_.size() >= kMostRemembered) return {};
-  }
-  // Their language, if the bot still talks with them.
-  flows::Language language;
+Result<Desk::Writer> Desk::writer(const std::string& address) {
+  Writer who;
   auto member = staff_.find(address);
   if (!member) return std::move(member).error();
   if (member.value()) {
-    language = member.value()->language;
-  } else if (auto peer = peers_.find(address); peer && peer.value()) {
-    auto saved = conversations_.load(*peer.value());
-    if (!saved) return std::move(saved).error();
-    if (saved.value()) {
-      if (auto session = flows::session_from_json(*saved.value())) language = session->language;
+    who.staff = true;
+    who.standing = cases::Standing::staff;
+    who.language = member.value()->language;
+    return who;
+  }
+  auto peer = peers_.find(address);
+  if (!peer) return std::move(peer).error();
+  if (!peer.value()) return who;
+  auto saved = conversations_.load(*peer.value());
+  if (!saved) return std::move(saved).error();
+  auto filed = cases_.of_host(*peer.value());
+  if (!filed) return std::move(filed).error();
+  if (saved.value()) {
+    if (auto session = flows::session_from_json(*saved.value())) {
+      who.language = session->language;
+    } else if (auto asked = forget_question_language(*saved.value())) {
+      who.language = *asked;
     }
   }
-  const std::string text = text_for_anyone("host.unreadable", language);
+  if (saved.value() || !filed->empty()) who.standing = cases::Standing::known;
+  return who;
+}
+
+Result<void> Desk::on_sessionless(const std::string& address, TimePoint now) {
+  // Once per person in a while, and few in all: a stranger's forged messages cost a bundle
+  // fetch each, and must not make the bot write to thousands.
+  const auto verdict = sessionless_told_.ask(address, now);
+  if (verdict == cases::OnceInAWhile::Verdict::too_many)
+    log::notice("a message from someone without a session was not answered (too many at once)");
+  if (verdict != cases::OnceInAWhile::Verdict::tell) return {};
+  auto who = writer(address);
+  if (!who) return std::move(who).error();
+  const std::string text = text_for_anyone("host.unreadable", who->language);
   if (text.empty()) return {};
-  const auto audience = member.value() ? storage::Audience::notice : storage::Audience::host;
+  const auto audience = who->staff ? storage::Audience::notice : storage::Audience::host;
   if (auto sent = send_(address, text, audience); !sent) return sent;
-  sessionless_told_[address] = now;
-  ++sessionless_in_window_;
+  sessionless_told_.told(address, now);
   log::info("a message without a session was answered: write it again");
+  return {};
+}
+
+Result<void> Desk::on_message(const std::string& address, std::string_view text,
+                              core::MessageKind kind, TimePoint now) {
+  if (kind == core::MessageKind::text) return on_message(address, text, now);
+  auto who = writer(address);
+  if (!who) return std::move(who).error();
+  const auto go = admitted(address, who->standing, who->language, now);
+  if (!go) return std::move(go).error();
+  if (!go.value()) return {};
+  // What to do instead first, so that the conversation's own next question comes last.
+  if (auto answered = answer_kind(address, *who, kind, now); !answered) return answered;
+  if (kind == core::MessageKind::edit || text.empty()) return {};
+  return take_message(address, text, now, false);
+}
+
+Result<void> Desk::answer_kind(const std::string& address, const Writer& who,
+                               core::MessageKind kind, TimePoint now) {
+  const std::string what(core::word_of(kind));
+  const bool gesture = kind == core::MessageKind::reaction || kind == core::MessageKind::deletion;
+  if (gesture && gestures_told_.ask(address, now) != cases::OnceInAWhile::Verdict::tell) {
+    log::info("a message of kind " + what + " was not answered (told lately)");
+    return {};
+  }
+  // A member of staff: only written commands are read. Everyone else: what to do instead.
+  std::string key = who.staff ? "staff.words_only" : "host.kind." + what;
+  if (kind == core::MessageKind::view_once) key = "host.kind.picture";
+  std::string answer = text_for_anyone(key, who.language);
+  if (answer.empty()) answer = text_for_anyone("host.kind.unsupported", who.language);
+  if (answer.empty()) {  // a desk.json without these texts
+    log::warning("a message of kind " + what + " could not be answered: desk.json has no text");
+    return {};
+  }
+  const auto audience = who.staff ? storage::Audience::notice : storage::Audience::host;
+  if (auto sent = send_(address, answer, audience); !sent) return sent;
+  if (gesture) gestures_told_.told(address, now);
+  log::info("a message of kind " + what + " was answered");
   return {};
 }
 

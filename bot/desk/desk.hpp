@@ -26,9 +26,11 @@
 #include "bot/cases/case.hpp"
 #include "bot/cases/commands.hpp"
 #include "bot/cases/notices.hpp"
+#include "bot/cases/once_in_a_while.hpp"
 #include "bot/cases/rate_limit.hpp"
 #include "bot/cases/timer_payloads.hpp"
 #include "bot/core/config.hpp"
+#include "bot/core/message_kind.hpp"
 #include "bot/desk/flow_set.hpp"
 #include "storage/cases.hpp"
 #include "storage/conversations.hpp"
@@ -71,6 +73,15 @@ class Desk {
   // A message someone wrote. A message the rate limits drop is a success (nothing to retry).
   [[nodiscard]] Result<void> on_message(const std::string& address, std::string_view text,
                                         TimePoint now);
+  // The same for a message that is not words alone (issue 19): a voice note, a photo, a file, a
+  // sticker, a reaction, an edit, a deletion, view-once media, a call. Each is answered in the
+  // person's language with what to do instead (write it), so that nobody waits in silence;
+  // reactions and deletions, gestures, once in ten minutes. Words that come with it (a photo's
+  // caption) are then read as any message, so that the conversation's next question comes last;
+  // an edit's are not (a new version of an answer given before is not the answer to the
+  // question asked now).
+  [[nodiscard]] Result<void> on_message(const std::string& address, std::string_view text,
+                                        core::MessageKind kind, TimePoint now);
   // Runs every timer due at now (at most a batch). A timer whose payload does not read is
   // dropped with a counted log line.
   [[nodiscard]] Result<void> on_due_timers(TimePoint now);
@@ -304,6 +315,19 @@ class Desk {
   // The same, or a failure naming what is missing.
   Result<cases::Wording> wording_or_fail(const flows::Session& intake) const;
   flows::ValidationContext context(const flows::Language& language, TimePoint now) const;
+  // The language someone who wrote talks in (a member's, a conversation's; "" when unknown), and
+  // whether they are staff.
+  struct Writer {
+    bool staff = false;
+    cases::Standing standing = cases::Standing::stranger;
+    flows::Language language;
+  };
+  Result<Writer> writer(const std::string& address);
+  Result<void> answer_kind(const std::string& address, const Writer& who, core::MessageKind kind,
+                           TimePoint now);
+  // A message's words, the rate limits asked first (admit) or already.
+  Result<void> take_message(const std::string& address, std::string_view text, TimePoint now,
+                            bool admit);
 
   storage::Store& store_;
   const FlowSet& flows_;
@@ -322,9 +346,10 @@ class Desk {
   bool erase_done_ = false;
   bool daily_digest_ = true;
   std::vector<std::string> removed_addresses_;
-  std::map<std::string, TimePoint> sessionless_told_;  // in memory only, bounded
-  TimePoint sessionless_window_{};
-  int sessionless_in_window_ = 0;
+  // Asked to write again, for want of a session: once in ten minutes, 30 a minute in all.
+  cases::OnceInAWhile sessionless_told_{std::chrono::minutes(10), 30, 1000};
+  // Told that reactions and deletions are not read: once in ten minutes each.
+  cases::OnceInAWhile gestures_told_{std::chrono::minutes(10), 60, 1000};
   std::int64_t timers_dropped_ = 0;  // payloads that did not read, since start
 };
 

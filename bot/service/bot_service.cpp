@@ -148,8 +148,13 @@ class BotRun {
   transport::Messenger::Handlers handlers() {
     transport::Messenger::Handlers handlers;
     handlers.received = [this](const transport::Inbound& inbound) -> storage::Result<void> {
-      if (!desk_) return queue(inbound.peer, "echo: " + inbound.text, Audience::host);
-      return desk_->on_message(inbound.peer, inbound.text, clock_());
+      if (!desk_) {
+        std::string echo = "echo: " + inbound.text;
+        if (inbound.kind != core::MessageKind::text)
+          echo += "[" + std::string(core::word_of(inbound.kind)) + "]";
+        return queue(inbound.peer, echo, Audience::host);
+      }
+      return desk_->on_message(inbound.peer, inbound.text, inbound.kind, clock_());
     };
     handlers.committed = [this](const transport::Inbound& inbound) {
       after_commit();

@@ -455,17 +455,34 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
       // signal-cli could not read it: counted and logged by the take-in, and the sender asked
       // once to write again.
       arrival.unreadable = envelope.exception;
-    } else if (envelope.kind != rpc::Envelope::Kind::data || !envelope.text ||
-               envelope.source_uuid.empty() || own) {
+    } else if (answerable(envelope) && !envelope.source_uuid.empty() && !own) {
+      // Words, or something else a person sent (a voice note, a photo, an edit, a call...):
+      // each gets an answer.
+      arrival.text = envelope.text.value_or(std::string());
+      arrival.text_kind = envelope.content;
+    } else {
       ++status_.ignored;
       return;
-    } else {
-      arrival.text = *envelope.text;
     }
     arrival.peer = envelope.source_uuid;
     arrival.sent_at_ms = envelope.timestamp;
     arrival.priority = handlers_.priority && handlers_.priority(envelope.source_uuid);
     take_in_.arrive(std::move(arrival));
+  }
+
+  // What a person sent: a data message with words or anything else the desk answers (not a
+  // disappearing-messages timer or a profile key alone), an edit, a call offered. Typing and
+  // receipts are not messages.
+  static bool answerable(const rpc::Envelope& envelope) {
+    switch (envelope.kind) {
+      case rpc::Envelope::Kind::data:
+        return envelope.text || envelope.content != core::MessageKind::text;
+      case rpc::Envelope::Kind::edit:
+      case rpc::Envelope::Kind::call:
+        return envelope.content != core::MessageKind::text;
+      default:
+        return false;
+    }
   }
 
   // signal-cli has read the message already; a changed key goes to the owner (a staff member is
@@ -481,6 +498,7 @@ class SignalCliTransport::Impl : public std::enable_shared_from_this<SignalCliTr
     if (!arrival.key_change) {
       reading.kind = Reading::Kind::text;
       reading.text = arrival.text;
+      reading.text_kind = arrival.text_kind;
       return reading;
     }
     if (handlers_.identity_changed) {

@@ -117,6 +117,7 @@ class TakeIn::Impl : public std::enable_shared_from_this<TakeIn::Impl> {
       arrival.peer = std::move(message.address);
       arrival.sent_at_ms = message.sent_at_ms;
       arrival.text = std::move(message.text);
+      arrival.text_kind = message.kind;
       arrival.kept_id = message.id;
       older.push_back(Waiting{std::move(arrival)});
     }
@@ -225,8 +226,8 @@ class TakeIn::Impl : public std::enable_shared_from_this<TakeIn::Impl> {
       if (arrival.acknowledge || arrival.kept_id != 0 || blocked.count(arrival.peer) == 0 ||
           arrival.key_change || !arrival.unreadable.empty())
         continue;
-      auto kept =
-          storage::Inbox(store_).hold(arrival.peer, arrival.sent_at_ms, arrival.text, now, now);
+      auto kept = storage::Inbox(store_).hold(arrival.peer, arrival.sent_at_ms, arrival.text,
+                                              arrival.text_kind, now, now);
       if (kept) kept_now.emplace_back(i, kept.value());
     }
     if (hooks_.before_commit) hooks_.before_commit();
@@ -323,7 +324,8 @@ class TakeIn::Impl : public std::enable_shared_from_this<TakeIn::Impl> {
         one.outcome = Outcome::duplicate;
         return forget_kept(arrival);
       }
-      one.inbound = Inbound{arrival.peer, arrival.sent_at_ms, std::move(reading.text)};
+      one.inbound =
+          Inbound{arrival.peer, arrival.sent_at_ms, std::move(reading.text), reading.text_kind};
       if (hooks_.received) {
         if (auto done = hooks_.received(one.inbound); !done) {
           why = "the owner: " + storage::describe(done.error());

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "bot/core/message_kind.hpp"
 #include "storage/outbox.hpp"
 #include "storage/store.hpp"
 
@@ -27,11 +28,13 @@ class io_context;
 
 namespace gvo::transport {
 
-// A message as the owner sees it: who sent it, when (their clock), what it says.
+// A message as the owner sees it: who sent it, when (their clock), what it says, and what it is
+// besides its words (a voice note, a photo...: the relay's are always text).
 struct Inbound {
   std::string peer;  // the sender's address (relay account, or signal-cli's sourceUuid)
   std::int64_t sent_at_ms = 0;
   std::string text;
+  core::MessageKind kind = core::MessageKind::text;
 };
 
 // One message as it arrived, before it is read.
@@ -43,6 +46,7 @@ struct Arrival {
   int kind = 0;
   std::vector<std::uint8_t> content;
   std::string text;
+  core::MessageKind text_kind = core::MessageKind::text;  // signal-cli: what it is besides text
   bool key_change = false;  // signal-cli: the sender's identity key changed (nothing to read)
   std::string unreadable;   // signal-cli: why it could not read the message (its exception)
   // The relay: told once the message was taken in (it is deleted there). Unset for signal-cli,
@@ -65,7 +69,8 @@ struct Reading {
   };
   Kind kind = Kind::failed;
   std::string text;
-  std::string why;     // for the log: never content
+  core::MessageKind text_kind = core::MessageKind::text;  // read: what it is besides its words
+  std::string why;                                        // for the log: never content
   bool wrote = false;  // unreadable or sessionless: what the reading wrote commits all the same
   // Once the message's savepoint committed (signal-cli trusts a new key then, say).
   std::function<void()> then;

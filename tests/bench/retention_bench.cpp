@@ -26,11 +26,9 @@ namespace {
 
 using namespace gvo;
 
-const char* const kStopsEarly[] = {"hello", "3", "1"};
+const char* const kStopsEarly[] = {"hello", "3 days", "vottem"};
 const char* const kWholeIntake[] = {
-    "hello",  "3",   "1",    "BENALI Mohamed", "skip", "moroccan", "yes",  "skip",
-    "vottem", "yes", "skip", "skip",           "12/3", "yes",      "skip", "skip",
-    "skip",   "no",  "yes",  "skip",           "yes"};
+    "hello", "3 days", "vottem", "BENALI Mohamed", "moroccan", "12/3", "no", "yes", "no", "yes"};
 
 long long rows(storage::Store& store, const char* table) {
   auto query = store.db().prepare(std::string("SELECT count(*) FROM ") + table);

@@ -134,10 +134,10 @@ struct Figures {
   double p99_ms = 0;
 };
 
-// Host h's k-th message: an intake typed fast ("hello", "3", "1", a name, ...).
+// Host h's k-th message: an intake typed fast ("hello", "3 days", "vottem", a name, ...).
 std::string answer(int k) {
-  static const char* const kAnswers[] = {"hello",   "3",   "1",    "DIALLO Mamadou", "skip",
-                                         "guinean", "yes", "skip", "vottem",         "yes"};
+  static const char* const kAnswers[] = {
+      "hello", "3 days", "vottem", "DIALLO Mamadou", "guinean", "12/3", "no", "yes", "no", "yes"};
   return kAnswers[k % 10];
 }
 

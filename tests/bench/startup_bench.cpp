@@ -44,7 +44,7 @@ constexpr char kAccount[] = "+32400000000";
 constexpr int kStarts = 5;
 
 // The answers a host gives at the start of an intake: stored mid-way, as most conversations are.
-const char* const kFirstAnswers[] = {"hello", "3", "1"};
+const char* const kFirstAnswers[] = {"hello", "3 days", "vottem"};
 
 std::string host(int i) { return "aci-host-" + std::to_string(i); }
 
@@ -123,9 +123,7 @@ void fill(const std::string& config_path, int cases, int conversations) {
 
   // One whole intake gives the sealed intake every filed case carries.
   const char* const kIntake[] = {
-      "hello",  "3",   "1",    "BENALI Mohamed", "skip", "moroccan", "yes",  "skip",
-      "vottem", "yes", "skip", "skip",           "12/3", "yes",      "skip", "skip",
-      "skip",   "no",  "yes",  "skip",           "yes"};
+      "hello", "3 days", "vottem", "BENALI Mohamed", "moroccan", "12/3", "no", "yes", "no", "yes"};
   in_one_commit([&] {
     bool ok = true;
     for (const char* text : kIntake) ok = ok && desk.on_message("aci-template", text, now);
@@ -210,12 +208,12 @@ int main(int argc, char** argv) {
           gvo::test::FakeSignalCli::text_message(host(i), ++timestamp, "BENALI Mohamed", kAccount));
     const auto writing = Clock::now();
     // The writers answered so far where their stored conversation was: after the name, the
-    // intake asks for other names (a conversation started afresh would ask "How long").
+    // intake asks for the nationality (a conversation started afresh would ask "How long").
     auto replies = [&] {
       std::set<std::string> answered;
       for (const auto& request : fake.requests()) {
         if (request.value("method", "") == "send" &&
-            request["params"].value("message", "").find("other names") != std::string::npos)
+            request["params"].value("message", "").find("Which nationality") != std::string::npos)
           answered.insert(request["params"]["recipient"][0].get<std::string>());
       }
       return static_cast<int>(answered.size());

@@ -12,6 +12,9 @@
 #include <nlohmann/json.hpp>
 
 using namespace gvo::core::signal_cli;
+using gvo::core::kind_named;
+using gvo::core::kind_of_attachment;
+using gvo::core::MessageKind;
 
 namespace {
 
@@ -299,4 +302,91 @@ TEST_CASE("signal-cli 0.13.19: messages, unreadable ones, identities as it write
   CHECK(known->at(1).safety_number.size() == 12 * 6 - 1);
   // id null is answered; the bot never sends it, and skips what it cannot match.
   CHECK(std::get<Response>(frame(real.at("id-null"))).id == "null");
+}
+
+// What a Signal app sends besides words, in the shapes of signal-cli's JsonDataMessage,
+// JsonEditMessage and JsonCallMessage (null members written or left out, as it does): each is
+// read as what it is, so that the desk can answer it (issue 19).
+TEST_CASE("signal-cli: voice notes, photos, stickers, reactions, edits, deletions and calls") {
+  struct Shape {
+    const char* what;
+    const char* envelope_rest;  // after "timestamp":7,
+    Envelope::Kind kind;
+    MessageKind content;
+    const char* text;  // nullptr: none
+  };
+  const Shape shapes[] = {
+      {"a voice note",
+       R"("dataMessage":{"timestamp":7,"message":null,"expiresInSeconds":0,"viewOnce":false,"attachments":[{"contentType":"audio/aac","filename":null,"id":"Xk3","size":5120,"width":null,"height":null,"caption":null,"uploadTimestamp":7}]})",
+       Envelope::Kind::data, MessageKind::voice_note, nullptr},
+      {"a photo with a caption",
+       R"("dataMessage":{"timestamp":7,"message":"son papier","expiresInSeconds":0,"viewOnce":false,"attachments":[{"contentType":"image/jpeg","filename":"IMG_1.jpg","id":"a1","size":90000,"width":1200,"height":1600}]})",
+       Envelope::Kind::data, MessageKind::picture, "son papier"},
+      {"a video among files",
+       R"("dataMessage":{"timestamp":7,"message":null,"viewOnce":false,"attachments":[{"contentType":"application/pdf","id":"d1"},{"contentType":"VIDEO/MP4","id":"v1"}]})",
+       Envelope::Kind::data, MessageKind::picture, nullptr},
+      {"a PDF",
+       R"("dataMessage":{"timestamp":7,"viewOnce":false,"attachments":[{"contentType":"application/pdf","filename":"oqt.pdf","id":"d1","size":1}]})",
+       Envelope::Kind::data, MessageKind::file, nullptr},
+      {"an attachment without a type",
+       R"("dataMessage":{"timestamp":7,"attachments":[{"id":"d1"}]})", Envelope::Kind::data,
+       MessageKind::file, nullptr},
+      {"a view-once photo",
+       R"("dataMessage":{"timestamp":7,"message":null,"viewOnce":true,"attachments":[{"contentType":"image/jpeg","id":"o1"}]})",
+       Envelope::Kind::data, MessageKind::view_once, nullptr},
+      {"a sticker",
+       R"("dataMessage":{"timestamp":7,"message":null,"viewOnce":false,"sticker":{"packId":"p","stickerId":3}})",
+       Envelope::Kind::data, MessageKind::sticker, nullptr},
+      {"a reaction",
+       R"("dataMessage":{"timestamp":7,"message":null,"viewOnce":false,"reaction":{"emoji":"👍","targetAuthor":"bot","targetAuthorNumber":"+32400000000","targetAuthorUuid":"bot","targetSentTimestamp":5,"isRemove":false}})",
+       Envelope::Kind::data, MessageKind::reaction, nullptr},
+      {"a deletion",
+       R"("dataMessage":{"timestamp":7,"message":null,"viewOnce":false,"remoteDelete":{"timestamp":5}})",
+       Envelope::Kind::data, MessageKind::deletion, nullptr},
+      {"a shared contact",
+       R"("dataMessage":{"timestamp":7,"message":null,"contacts":[{"name":{"given":"A"}}]})",
+       Envelope::Kind::data, MessageKind::file, nullptr},
+      {"a payment", R"("dataMessage":{"timestamp":7,"message":null,"payment":{"note":"x"}})",
+       Envelope::Kind::data, MessageKind::unsupported, nullptr},
+      {"an edit",
+       R"("editMessage":{"targetSentTimestamp":5,"dataMessage":{"timestamp":7,"message":"KAMARA Ibrahim","expiresInSeconds":0,"viewOnce":false}})",
+       Envelope::Kind::edit, MessageKind::edit, "KAMARA Ibrahim"},
+      {"a call offered",
+       R"("callMessage":{"offerMessage":{"id":1,"type":"AUDIO_CALL","opaque":"AA=="}})",
+       Envelope::Kind::call, MessageKind::call, nullptr},
+      {"a call hung up", R"("callMessage":{"hangupMessage":{"id":1,"type":"NORMAL"}})",
+       Envelope::Kind::call, MessageKind::text, nullptr},
+      // Nothing a person wrote: a disappearing-messages timer, empty attachment lists.
+      {"a timer update",
+       R"("dataMessage":{"timestamp":7,"message":null,"expiresInSeconds":3600,"isExpirationUpdate":true,"viewOnce":false,"attachments":[],"sticker":null,"reaction":null})",
+       Envelope::Kind::data, MessageKind::text, nullptr},
+      {"a null data message", R"("dataMessage":null)", Envelope::Kind::data, MessageKind::text,
+       nullptr},
+      {"a text", R"("dataMessage":{"timestamp":7,"message":"salut","attachments":null})",
+       Envelope::Kind::data, MessageKind::text, "salut"},
+  };
+  for (const auto& shape : shapes) {
+    INFO(shape.what);
+    const std::string line =
+        std::string(
+            R"({"jsonrpc":"2.0","method":"receive","params":{"account":"+32400000000","envelope":{"source":"aci-1","sourceNumber":null,"sourceUuid":"aci-1","sourceName":"","sourceDevice":1,"timestamp":7,)") +
+        shape.envelope_rest + "}}}";
+    const auto envelope = std::get<Envelope>(frame(line));
+    CHECK(envelope.kind == shape.kind);
+    CHECK(envelope.content == shape.content);
+    CHECK(envelope.text.has_value() == (shape.text != nullptr));
+    if (shape.text != nullptr && envelope.text) CHECK(*envelope.text == shape.text);
+  }
+}
+
+TEST_CASE("message kinds: MIME types, and the words logs and the inbox keep") {
+  CHECK(kind_of_attachment("audio/aac") == MessageKind::voice_note);
+  CHECK(kind_of_attachment("Audio/OGG; codecs=opus") == MessageKind::voice_note);
+  CHECK(kind_of_attachment("image/heic") == MessageKind::picture);
+  CHECK(kind_of_attachment("video/quicktime") == MessageKind::picture);
+  CHECK(kind_of_attachment("application/pdf") == MessageKind::file);
+  CHECK(kind_of_attachment("") == MessageKind::file);
+  CHECK(kind_of_attachment("audio") == MessageKind::file);
+  for (const MessageKind kind : gvo::core::kMessageKinds) CHECK(kind_named(word_of(kind)) == kind);
+  CHECK(kind_named("hologram") == MessageKind::unsupported);
 }

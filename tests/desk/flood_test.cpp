@@ -108,7 +108,7 @@ std::vector<std::string> french_intake() {
   for (std::string line; std::getline(in, line);) {
     if (line.rfind("host> ", 0) == 0) lines.push_back(line.substr(6));
   }
-  REQUIRE(lines.size() > 20);
+  REQUIRE(lines.size() >= 8);  // a whole intake: version 3 asks only what it was not told
   return lines;
 }
 

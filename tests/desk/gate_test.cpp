@@ -308,11 +308,8 @@ namespace {
 
 // A French host's intake, filed at Vottem under a name nobody else uses.
 void file_intake(World& world, const std::string& host, const std::string& name) {
-  for (const char* line : {"bonjour", "3",      "1",      "@name",  "passer", "guinéen", "oui",
-                           "passer",  "vottem", "oui",    "passer", "passer", "hier",    "oui",
-                           "passer",  "passer", "passer", "non",    "oui",    "passer",  "oui"}) {
-    world.write(host, std::string(line) == "@name" ? name : line);
-  }
+  for (const auto& line : test::intake_answers({"fr", name, "guinéen", "vottem", "hier", "non"}))
+    world.write(host, line);
 }
 
 std::string reference_in(const std::vector<std::pair<std::string, Audience>>& queued) {

@@ -117,13 +117,13 @@ class Life {
 
 std::string intake(const std::string& opening, const std::string& name) {
   return "> " + opening +
-         "\n<* How long have you been without news\n> 3\n<* Do you know the name\n> yes\n"
-         "<* LAST NAME\n> " +
+         "\n<* How long have you been without news\n> 3 days\n"
+         "<* Do you know where the person is now\n> vottem\n<* LAST NAME\n> " +
          name +
-         "\n> skip\n<* Which nationality\n> malian\n<* Mali\n> yes\n> skip\n<* Which centre\n"
-         "> vottem\n<* Vottem\n> yes\n> skip\n> skip\n<* When were they arrested\n> 12/3\n"
-         "<* 12 March 2026\n> yes\n> skip\n> skip\n> skip\n> no\n> yes\n"
-         "<* How can GVO reach you\n> skip\n<* Here is what I noted\n> yes\n<* Its reference: \n";
+         "\n<* Which nationality\n> malian\n<* When were they arrested\n> 12/3\n"
+         "<* Do they want a lawyer\n> no\n<* Has the detained person agreed\n> yes\n"
+         "<* Anything else that can help the lawyer\n> no\n<* Here is what I noted\n> yes\n"
+         "<* Its reference: \n";
 }
 
 void check_has(const std::string& text, const std::string& part) {

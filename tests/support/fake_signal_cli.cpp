@@ -445,6 +445,63 @@ Json FakeSignalCli::text_message(const std::string& source_uuid, std::int64_t ti
               {"viewOnce", false}}}}}};
 }
 
+Json FakeSignalCli::other_message(const std::string& source_uuid, std::int64_t timestamp,
+                                  Other what, const std::string& account, const std::string& text) {
+  Json message = text_message(source_uuid, timestamp, text, account);
+  Json& envelope = message["envelope"];
+  Json& data = envelope["dataMessage"];
+  if (text.empty()) data["message"] = nullptr;
+  auto attachment = [&](const char* type, const char* filename) {
+    return Json{{"contentType", type},
+                {"filename", filename == nullptr ? Json() : Json(filename)},
+                {"id", "att" + std::to_string(timestamp)},
+                {"size", 48213},
+                {"width", nullptr},
+                {"height", nullptr},
+                {"caption", nullptr},
+                {"uploadTimestamp", timestamp}};
+  };
+  switch (what) {
+    case Other::voice_note:
+      data["attachments"] = Json::array({attachment("audio/aac", nullptr)});
+      break;
+    case Other::picture:
+      data["attachments"] = Json::array({attachment("image/jpeg", "IMG_2031.jpg")});
+      break;
+    case Other::file:
+      data["attachments"] = Json::array({attachment("application/pdf", "annexe.pdf")});
+      break;
+    case Other::view_once:
+      data["viewOnce"] = true;
+      data["attachments"] = Json::array({attachment("image/jpeg", nullptr)});
+      break;
+    case Other::sticker:
+      data["sticker"] = {{"packId", "9acc9e8aba563d26a4994e69263e3b25"}, {"stickerId", 3}};
+      break;
+    case Other::reaction:
+      data["reaction"] = {{"emoji", "\u2764"},
+                          {"targetAuthor", account},
+                          {"targetAuthorNumber", account},
+                          {"targetAuthorUuid", account},
+                          {"targetSentTimestamp", timestamp - 1000},
+                          {"isRemove", false}};
+      break;
+    case Other::deletion:
+      data["remoteDelete"] = {{"timestamp", timestamp - 1000}};
+      break;
+    case Other::edit:
+      envelope["editMessage"] = {{"targetSentTimestamp", timestamp - 1000}, {"dataMessage", data}};
+      envelope.erase("dataMessage");
+      break;
+    case Other::call:
+      envelope["callMessage"] = {
+          {"offerMessage", {{"id", timestamp}, {"type", "AUDIO_CALL"}, {"opaque", "AAEC"}}}};
+      envelope.erase("dataMessage");
+      break;
+  }
+  return message;
+}
+
 Json FakeSignalCli::unreadable_message(const std::string& source_uuid, std::int64_t timestamp,
                                        const std::string& exception_type,
                                        const std::string& account) {

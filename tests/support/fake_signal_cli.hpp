@@ -76,6 +76,24 @@ class FakeSignalCli {
   // isExpirationUpdate, serverDeliveredTimestamp 0).
   static nlohmann::json text_message(const std::string& source_uuid, std::int64_t timestamp,
                                      const std::string& text, const std::string& account);
+  // What a Signal app sends besides words, as signal-cli writes it (JsonDataMessage's members,
+  // "message": null when there are no words): a voice note (an audio/aac attachment), a photo,
+  // a file, view-once media, a sticker, a reaction to the bot's message, a deletion; an edit
+  // (editMessage) with its new words; a call offered (callMessage.offerMessage).
+  enum class Other {
+    voice_note,
+    picture,
+    file,
+    view_once,
+    sticker,
+    reaction,
+    deletion,
+    edit,
+    call
+  };
+  static nlohmann::json other_message(const std::string& source_uuid, std::int64_t timestamp,
+                                      Other what, const std::string& account,
+                                      const std::string& text = "");
   // A message signal-cli could not read: an "exception" (ProtocolInvalidMessageException,
   // NullPointerException...) and an envelope without dataMessage.
   static nlohmann::json unreadable_message(const std::string& source_uuid, std::int64_t timestamp,

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <limits>
 #include <mutex>
 
 #include <boost/asio/io_context.hpp>
@@ -299,4 +300,90 @@ TEST_CASE(
   auto peers = gvo::storage::Peers(*h.store).find("aci-broken");
   REQUIRE(peers.ok());
   CHECK(!peers.value().has_value());
+}
+
+// The account's own phone (signal-cli linked as a second device): its sync messages, and the
+// NullPointerException 0.13.19 gives for some of them, are never a person to answer or to ask
+// again; another person's are.
+TEST_CASE("signal-cli transport: the account's own phone is never taken for a person") {
+  std::vector<std::string> taken;
+  std::vector<std::string> asked;
+  gvo::transport::SignalCliTransport::Handlers handlers;
+  handlers.received = [&](const gvo::transport::Inbound& inbound) -> gvo::storage::Result<void> {
+    taken.push_back(inbound.peer);
+    return {};
+  };
+  handlers.sessionless = [&](const std::string& peer) -> gvo::storage::Result<void> {
+    asked.push_back(peer);
+    return {};
+  };
+  Harness h(handlers);
+  REQUIRE(h.run_until([&] { return h.transport->connected(); }));
+  const std::string account = "+32400000000";
+  // A data message from the account's own number (its phone), and one it could not read.
+  Json own = gvo::test::FakeSignalCli::text_message("aci-self", 61, "note to self", account);
+  own["envelope"]["sourceNumber"] = account;
+  h.fake.notify(own);
+  Json own_unreadable =
+      gvo::test::FakeSignalCli::unreadable_message("aci-self", 62, "NullPointerException", account);
+  own_unreadable["envelope"]["sourceNumber"] = account;
+  h.fake.notify(own_unreadable);
+  // A sync message (what the phone sent to someone).
+  Json sync = gvo::test::FakeSignalCli::text_message("aci-self", 63, "", account);
+  sync["envelope"].erase("dataMessage");
+  sync["envelope"]["sourceNumber"] = account;
+  sync["envelope"]["syncMessage"] = {
+      {"sentMessage", {{"destinationUuid", "aci-host"}, {"timestamp", 63}, {"message", "hi"}}}};
+  h.fake.notify(sync);
+  // Then a person: taken in, which says the three before were passed over.
+  h.fake.notify(gvo::test::FakeSignalCli::text_message("aci-host", 64, "bonjour", account));
+  REQUIRE(h.run_until([&] { return taken.size() == 1; }));
+  h.run_until([] { return false; }, 100ms);
+  CHECK(taken == std::vector<std::string>{"aci-host"});
+  CHECK(asked.empty());
+  CHECK(h.transport->status().unreadable == 0);
+  CHECK(h.transport->status().ignored >= 3);
+}
+
+// Issue 19: a voice note or a photo is a person's message like any other, and what it is (not
+// only its words) is kept, sealed, with it when it cannot be taken in, and is the same when it
+// is taken in after a restart.
+TEST_CASE("signal-cli transport: a voice note kept through a failed take-in is still one") {
+  bool failing = true;
+  std::vector<gvo::transport::Inbound> taken;
+  gvo::transport::SignalCliTransport::Handlers handlers;
+  handlers.received = [&](const gvo::transport::Inbound& inbound) -> gvo::storage::Result<void> {
+    if (failing) return gvo::storage::fail(gvo::storage::Errc::sql_failed, "for the test");
+    taken.push_back(inbound);
+    return {};
+  };
+  gvo::transport::SignalCliTimings timings;
+  timings.retry_taking_in = 200ms;
+  Harness h(handlers, timings);
+  REQUIRE(h.run_until([&] { return h.transport->connected(); }));
+  using Other = gvo::test::FakeSignalCli::Other;
+  const std::string account = "+32400000000";
+  h.fake.notify(
+      gvo::test::FakeSignalCli::other_message("aci-host", 71, Other::voice_note, account));
+  h.fake.notify(
+      gvo::test::FakeSignalCli::other_message("aci-host", 72, Other::picture, account, "badge"));
+  auto held = [&] {
+    auto due = gvo::storage::Inbox(*h.store).due(std::numeric_limits<std::int64_t>::max(), 10);
+    REQUIRE(due.ok());
+    return due->size();
+  };
+  REQUIRE(h.run_until([&] { return held() == 2; }));
+  // The bot stops and starts again: what was kept is taken in from the inbox.
+  h.transport->stop();
+  failing = false;
+  h.transport = std::make_unique<gvo::transport::SignalCliTransport>(
+      h.io, *h.store, gvo::transport::SignalCliSettings{{h.dir.file("socket"), "", 0}, ""},
+      handlers, [] { return std::chrono::system_clock::now(); }, timings);
+  h.transport->start();
+  REQUIRE(h.run_until([&] { return taken.size() == 2; }));
+  CHECK(taken[0].kind == gvo::core::MessageKind::voice_note);
+  CHECK(taken[0].text.empty());
+  CHECK(taken[1].kind == gvo::core::MessageKind::picture);
+  CHECK(taken[1].text == "badge");
+  CHECK(held() == 0);
 }
