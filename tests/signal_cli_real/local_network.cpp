@@ -224,6 +224,12 @@ void LocalNetwork::send(const std::string& from, const std::string& text) {
   control("/send?from=" + url_encoded(from) + "&text=" + url_encoded(text));
 }
 
+void LocalNetwork::send_other(const std::string& from, const std::string& kind,
+                              const std::string& text) {
+  control("/send?from=" + url_encoded(from) + "&kind=" + url_encoded(kind) +
+          "&text=" + url_encoded(text));
+}
+
 std::vector<std::string> LocalNetwork::inbox(const std::string& user, std::size_t since,
                                              std::chrono::milliseconds wait) {
   const Json got = control("/inbox?of=" + url_encoded(user) + "&since=" + std::to_string(since) +

@@ -51,6 +51,9 @@ class LocalNetwork {
 
   // A user writes to the bot (queued in order; delivered once signal-cli receives).
   void send(const std::string& from, const std::string& text);
+  // Something else than words, as a Signal app sends it (network.js /send?kind=): voice_note,
+  // picture, file, view_once, sticker, reaction, deletion, edit, call; text a caption.
+  void send_other(const std::string& from, const std::string& kind, const std::string& text = "");
   // What user received and decrypted, from the since-th message on, waiting up to wait for one.
   std::vector<std::string> inbox(const std::string& user, std::size_t since,
                                  std::chrono::milliseconds wait);

@@ -11,6 +11,10 @@
 //   /state                          every user's number and ACI, and the linked device
 //   /link?uri=sgnl://...            the bot's phone accepts signal-cli's link request
 //   /send?from=NAME&text=...        NAME writes to the bot (to signal-cli's linked device)
+//   /send?from=NAME&kind=K&text=... NAME sends something else than words, as a Signal app does:
+//                                   K is voice_note, picture, file, view_once, sticker,
+//                                   reaction, deletion, edit or call (text: a caption, an
+//                                   edit's new words)
 //   /inbox?of=NAME&since=N&wait=MS  what NAME received and decrypted, from the N-th on
 //   /sends?to=NAME                  how many sends to NAME reached the server (refused included)
 //   /fault?captcha=NAME|off         sends from the bot to NAME answered 428 (a captcha challenge)
@@ -165,6 +169,47 @@ const waiting = [];  // inbox readers waiting for the next message
 const hasSession = new Set();
 const outgoing = {};  // name -> the promise of that user's last message
 
+// The Content a Signal app sends for something else than words (SignalService.proto). The
+// attachments point at nothing on a CDN: signal-cli runs with --ignore-attachments, as the unit
+// runs it, and only reports them.
+function otherContent(kind, text, timestamp, botAci) {
+  const pointer = (contentType, flags) => ({
+    cdnKey: crypto.randomBytes(12).toString('hex'),
+    cdnNumber: 3,
+    contentType,
+    key: crypto.randomBytes(64),
+    size: 4096,
+    digest: crypto.randomBytes(32),
+    flags,  // 1: a voice message
+    uploadTimestamp: timestamp,
+  });
+  const data = { timestamp, body: text || undefined };
+  switch (kind) {
+    case 'voice_note': data.attachments = [pointer('audio/aac', 1)]; break;
+    case 'picture': data.attachments = [pointer('image/jpeg', 0)]; break;
+    case 'file': data.attachments = [pointer('application/pdf', 0)]; break;
+    case 'view_once': data.attachments = [pointer('image/jpeg', 0)]; data.isViewOnce = true; break;
+    case 'sticker':
+      data.sticker = {
+        packId: crypto.randomBytes(16), packKey: crypto.randomBytes(32), stickerId: 1,
+        data: pointer('image/webp', 0), emoji: '\u{1F44D}',
+      };
+      break;
+    case 'reaction':
+      data.reaction = {
+        emoji: '\u{1F44D}', remove: false, targetSentTimestamp: timestamp - 1000,
+        targetAuthorAciBinary: Buffer.from(botAci.replace(/-/g, ''), 'hex'),
+      };
+      break;
+    case 'deletion': data.delete = { targetSentTimestamp: timestamp - 1000 }; break;
+    case 'edit': return { editMessage: { targetSentTimestamp: timestamp - 1000, dataMessage: data } };
+    case 'call':
+      return { callMessage: { offer: { id: timestamp, type: 0, opaque: crypto.randomBytes(16) } } };
+    default: throw new Error('no such kind: ' + kind);
+  }
+  return { dataMessage: data };
+}
+
 function byName(name) {
   const user = users[name];
   if (!user) throw Object.assign(new Error('no user ' + name), { status: 404 });
@@ -251,8 +296,12 @@ async function main() {
           // Queued in the sender's order; the answer does not wait for delivery (which waits for
           // signal-cli to receive: with --receive-mode manual, for a subscriber).
           const text = q('text') || '';
+          const kind = q('kind');
+          const timestamp = Date.now();
+          const content = kind ? otherContent(kind, text, timestamp, users.bot.device.aci) : null;
           outgoing[q('from')] = (outgoing[q('from')] || Promise.resolve())
-            .then(() => from.sendText(linked, text, { withProfileKey: true }))
+            .then(() => (content ? from.sendRaw(linked, content, { timestamp })
+                                 : from.sendText(linked, text, { withProfileKey: true })))
             .catch((error) => say('a message of', q('from'), 'was not sent:', String(error.message).slice(0, 160)));
           return answer(200, { queued: true });
         }
