@@ -198,9 +198,11 @@ class FlowReader {
       std::string value;
       reader_.read_string(*it, here, key, value);
       if (value.empty()) continue;
+      // A centre answer has "unknown" of its own ("do you know where?" "no").
       const bool a_choice =
           std::any_of(node.answer.choices.begin(), node.answer.choices.end(),
-                      [&](const Choice& choice) { return choice.value == value; });
+                      [&](const Choice& choice) { return choice.value == value; }) ||
+          (node.answer.kind == AnswerKind::centre && value == "unknown");
       if (value == "skip" ? !node.optional : !a_choice) {
         reader_.problem(here + "/" + key,
                         value == "skip" ? "skip is for optional questions"

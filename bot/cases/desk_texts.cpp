@@ -97,8 +97,8 @@ const std::vector<std::string>& correctable_fields() {
 const std::vector<std::string>& required_desk_keys() {
   static const std::vector<std::string> kKeys = {
       "staff.new_case", "staff.flags", "staff.flag_lawyer", "staff.flag_alias_only",
-      "staff.flag_duplicate", "staff.referent_alert", "staff.linked", "staff.host_update",
-      "staff.host_update_urgent", "staff.deadline", "staff.deadline_late",
+      "staff.flag_no_arrest_date", "staff.flag_duplicate", "staff.referent_alert", "staff.linked",
+      "staff.host_update", "staff.host_update_urgent", "staff.deadline", "staff.deadline_late",
       "staff.noted_coordinators", "staff.unknown_filter", "staff.case_arrested",
       "staff.case_reported", "staff.partial_reference", "staff.not_linked", "staff.news",
       "staff.news_line", "staff.acknowledged_by_coordinator", "staff.no_referent",

@@ -121,6 +121,8 @@ std::string coordinator_notice(const Wording& wording, const flows::Session& int
   auto add = [&](const std::string& flag) { flag_list += (flag_list.empty() ? "" : " · ") + flag; };
   if (flags.wants_lawyer) add(desk.text("staff.flag_lawyer", language));
   if (flags.alias_only) add(desk.text("staff.flag_alias_only", language));
+  if (flags.no_deadline_start)
+    add(desk.text("staff.flag_no_arrest_date", language, {{"reference", reference}}));
   if (flags.consent != Consent::yes) {
     add(desk.text(
         flags.consent == Consent::no ? "staff.flag_consent_no" : "staff.flag_consent_not_asked",

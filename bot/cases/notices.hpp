@@ -46,6 +46,7 @@ struct CaseFlags {
   bool alias_only = false;
   std::vector<std::string> duplicate_of;  // references of linked cases
   Consent consent = Consent::not_asked;   // not yes: the coordinators read what referents got
+  bool no_deadline_start = false;         // no date of arrest (the host did not know it): no alerts
 };
 
 std::string coordinator_notice(const Wording& wording, const flows::Session& intake,

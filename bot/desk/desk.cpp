@@ -420,7 +420,11 @@ Result<std::string> Desk::file_case(const Host& host, const std::string& intake_
       !created) {
     return std::move(created).error();
   }
-  cases::CaseFlags flags{facts.wants_lawyer, facts.alias_only, {}, facts.consent};
+  cases::CaseFlags flags{facts.wants_lawyer,
+                         facts.alias_only,
+                         {},
+                         facts.consent,
+                         !cases::deadline_start(facts).has_value()};
   for (storage::CaseId twin : twins.value()) {
     auto other = cases_.get(twin);
     if (!other) return std::move(other).error();
