@@ -22,6 +22,9 @@ struct Answer {
   bool certain = true;
   // names: the other names given with it ("alias Momo", "also called Ali"), as written.
   std::vector<std::string> aliases = {};
+  // Not certain: the catalog message that asks to confirm it, when not the usual "confirm"
+  // ("confirm_one_name": one word where the police record two).
+  std::string confirm_with = {};
 };
 
 struct Rejection {

@@ -379,7 +379,8 @@ class Engine::Turn {
     if (!understood.certain || node.answer.confirm) {
       session_.pending = understood;
       session_.state = SessionState::confirming;
-      return say("confirm", {{"value", shown(node.result, understood)}});
+      return say(understood.confirm_with.empty() ? "confirm" : understood.confirm_with,
+                 {{"value", shown(node.result, understood)}});
     }
     noted_.push_back(shown(node.result, understood));
     keep(node, understood);

@@ -37,6 +37,9 @@ struct AnswerSpec {
   std::vector<Choice> choices;
   // Ask yes/no on the understood value before keeping it.
   bool confirm = false;
+  // name: the name the police recorded (LAST NAME and first name): a single word is confirmed
+  // with "confirm_one_name", which asks for the other name too.
+  bool full_name = false;
 };
 
 struct Timer {

@@ -88,7 +88,7 @@ class FlowReader {
     if (!reader_.expect_object(*it, here)) return;
     reader_.reject_unknown_keys(*it, here,
                                 {"type", "min_length", "max_length", "allow_future", "max_days_ago",
-                                 "min_age_years", "choices", "confirm"});
+                                 "min_age_years", "choices", "confirm", "full_name"});
     std::string type;
     reader_.read_string(*it, here, "type", type, true);
     const auto kind = answer_kinds().find(type);
@@ -122,6 +122,9 @@ class FlowReader {
     if (spec.min_age_years > 0 && spec.allow_future) {
       reader_.problem(here, "min_age_years and allow_future cannot go together");
     }
+    reader_.read_bool(*it, here, "full_name", spec.full_name);
+    if (it->contains("full_name") && spec.kind != AnswerKind::name)
+      reader_.problem(here + "/full_name", "full_name is for answers of type name");
     const bool text_keys = it->contains("min_length") || it->contains("max_length");
     if (text_keys && spec.kind != AnswerKind::text) {
       reader_.problem(here, "min_length and max_length are for answers of type text");

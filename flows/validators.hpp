@@ -112,7 +112,8 @@ class Validators {
                       const ValidationContext& context) const;
 
   Validation text(const AnswerSpec& spec, std::string_view input) const;
-  Validation name(std::string_view input) const;
+  Validation name(const AnswerSpec& spec, std::string_view input) const;
+  Validation name(std::string_view input) const { return name(AnswerSpec{}, input); }
   Validation date(const AnswerSpec& spec, std::string_view input,
                   const ValidationContext& context) const;
   Validation nationality(std::string_view input, const ValidationContext& context) const;

@@ -309,7 +309,7 @@ bool Validators::is_country_word(const std::string& folded) const {
   return countries_->by_folded.count(folded) != 0;
 }
 
-Validation Validators::name(std::string_view input) const {
+Validation Validators::name(const AnswerSpec& spec, std::string_view input) const {
   const std::string tidied = tidy(input);
   if (tidied.empty() || code_points(tidied) > kMaxNameInputLength) return Rejection{"name", {}};
   const std::vector<Token> tokens = tokenize(folder_, tidied);
@@ -351,6 +351,12 @@ Validation Validators::name(std::string_view input) const {
   }
   // Taken out of a sentence: a guess to confirm.
   answer.certain = name.first == 0 && name.last == tokens.size() && alias_parts.empty();
+  // One word where the police record a last name and a first name: most often only one of them
+  // (a first name in Arabic script too); the host is asked for the other, or to confirm.
+  if (spec.full_name && name.last - name.first == 1) {
+    answer.certain = false;
+    answer.confirm_with = "confirm_one_name";
+  }
   return answer;
 }
 

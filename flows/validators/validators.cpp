@@ -67,7 +67,7 @@ Validation Validators::validate(const AnswerSpec& spec, std::string_view input,
     case AnswerKind::text:
       return text(spec, input);
     case AnswerKind::name:
-      return name(input);
+      return name(spec, input);
     case AnswerKind::date:
       return date(spec, input, context);
     case AnswerKind::nationality:
