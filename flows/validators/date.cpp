@@ -327,6 +327,8 @@ class TimeReader {
         best = phrase.size();
         reading.day = today_ + when.first;
         reading.minute = when.second == 12 ? -1 : when.second * 60;
+        // "la semaine dernière", "vorige week": a week, not a day: a guess to confirm.
+        reading.approximate = when.first <= -7 || when.first >= 7;
       }
     }
     for (const auto& [phrase, offset] : tables_.relative) {
@@ -334,6 +336,7 @@ class TimeReader {
         best = phrase.size();
         reading.day = today_ + offset;
         reading.minute = -1;
+        reading.approximate = false;
       }
     }
     if (best > 0) {

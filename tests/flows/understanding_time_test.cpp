@@ -508,6 +508,13 @@ TEST_CASE("time: approximate and guessed readings are not certain, exact ones ar
   CHECK_FALSE(certain(past_dates(), "il y a environ 10 jours", "fr"));
   CHECK_FALSE(certain(past_dates(), "28/11", "fr"));  // last year's, two days from now: a guess
   CHECK(certain(past_dates(), "3/10", "fr"));
+  // "last week" is a week, not a day: its Monday is a guess to confirm, in every language.
+  CHECK_FALSE(certain(past_dates(), "vorige week", "nl"));
+  CHECK_FALSE(certain(past_dates(), "la semaine dernière", "fr"));
+  CHECK_FALSE(certain(past_dates(), "last week", "en"));
+  CHECK_FALSE(certain(past_dates(), "الأسبوع الماضي", "ar"));
+  CHECK(certain(past_dates(), "avant-hier", "fr"));
+  CHECK(certain(past_dates(), "eergisteren", "nl"));
 }
 
 TEST_CASE("time: the since answer is shown back in the person's language") {
