@@ -145,66 +145,31 @@ Result<void> Desk::tell_coordinators(const TextFor& text_for, const std::string&
 // --- Messages
 
 Result<void> Desk::on_message(const std::string& address, std::string_view text, TimePoint now) {
-  return take_message(address, text, now, true);
+  auto who = writer(address);
+  if (!who) return std::move(who).error();
+  const auto go = admitted(address, who->standing, who->language, now);
+  if (!go) return std::move(go).error();
+  if (!go.value()) return {};
+  return take_message(address, std::move(who).value(), text, now);
 }
 
-Result<void> Desk::take_message(const std::string& address, std::string_view text, TimePoint now,
-                                bool admit) {
-  auto member = staff_.find(address);
-  if (!member) return std::move(member).error();
-  if (member.value()) {
-    if (admit) {
-      const auto go = admitted(address, cases::Standing::staff, member.value()->language, now);
-      if (!go) return std::move(go).error();
-      if (!go.value()) return {};
-    }
-    return on_staff_message(std::move(*member.value()), text, now);
-  }
-  // Who they are to the bot, read before anything is written for them: a conversation in
-  // progress or a case keeps them a share of everyone's budget under a flood.
-  auto known = peers_.find(address);
-  if (!known) return std::move(known).error();
-  std::optional<std::string> saved;
-  std::vector<storage::CaseId> filed;
-  if (known.value()) {
-    auto loaded = conversations_.load(*known.value());
-    if (!loaded) return std::move(loaded).error();
-    saved = std::move(loaded).value();
-    auto of_host = cases_.of_host(*known.value());
-    if (!of_host) return std::move(of_host).error();
-    filed = std::move(of_host).value();
-  }
-  // Before, this person wrote in language (if they wrote at all).
-  flows::Language language;
-  if (saved) {
-    if (auto session = flows::session_from_json(*saved); session) {
-      language = session->language;
-    } else if (auto asked = forget_question_language(*saved)) {
-      language = *asked;
-    }
-  }
-  if (admit) {
-    const auto standing =
-        saved || !filed.empty() ? cases::Standing::known : cases::Standing::stranger;
-    const auto go = admitted(address, standing, language, now);
-    if (!go) return std::move(go).error();
-    if (!go.value()) return {};
-  }
-
+Result<void> Desk::take_message(const std::string& address, Writer who, std::string_view text,
+                                TimePoint now) {
+  if (who.member) return on_staff_message(std::move(*who.member), text, now);
   auto peer = peers_.find_or_add(address, unix_seconds(now));
   if (!peer) return std::move(peer).error();
   const Host host{peer.value(), address};
-  if (auto going = flows::going_on(flows_.library, saved))
+  if (auto going = flows::going_on(flows_.library, who.saved))
     return talk(host, std::move(going), flows::Message{std::string(text)}, now);
-  if (saved) {
-    if (auto asked = forget_question_language(*saved))
+  if (who.saved) {
+    if (auto asked = forget_question_language(*who.saved))
       return answer_forget_question(host, *asked, text, now);
   }
-  if (!filed.empty()) {
-    if (language.empty()) language = flows_.catalog.languages.front();
-    return follow_up(host, filed, language, text, now);
+  if (!who.filed.empty()) {
+    if (who.language.empty()) who.language = flows_.catalog.languages.front();
+    return follow_up(host, who.filed, who.language, text, now);
   }
-  return talk(host, std::nullopt, flows::Message{std::string(text)}, now, language);
+  return talk(host, std::nullopt, flows::Message{std::string(text)}, now, who.language);
 }
 
 // The rate limits' verdict. A dropped message is answered "many messages right now, write again
@@ -248,26 +213,31 @@ Result<Desk::Writer> Desk::writer(const std::string& address) {
   auto member = staff_.find(address);
   if (!member) return std::move(member).error();
   if (member.value()) {
-    who.staff = true;
     who.standing = cases::Standing::staff;
     who.language = member.value()->language;
+    who.member = std::move(member).value();
     return who;
   }
+  // Who they are to the bot, read before anything is written for them: a conversation in
+  // progress or a case keeps them a share of everyone's budget under a flood.
   auto peer = peers_.find(address);
   if (!peer) return std::move(peer).error();
   if (!peer.value()) return who;
   auto saved = conversations_.load(*peer.value());
   if (!saved) return std::move(saved).error();
+  who.saved = std::move(saved).value();
   auto filed = cases_.of_host(*peer.value());
   if (!filed) return std::move(filed).error();
-  if (saved.value()) {
-    if (auto session = flows::session_from_json(*saved.value())) {
+  who.filed = std::move(filed).value();
+  // Before, this person wrote in language (if they wrote at all).
+  if (who.saved) {
+    if (auto session = flows::session_from_json(*who.saved)) {
       who.language = session->language;
-    } else if (auto asked = forget_question_language(*saved.value())) {
+    } else if (auto asked = forget_question_language(*who.saved)) {
       who.language = *asked;
     }
   }
-  if (saved.value() || !filed->empty()) who.standing = cases::Standing::known;
+  if (who.saved || !who.filed.empty()) who.standing = cases::Standing::known;
   return who;
 }
 
@@ -282,7 +252,7 @@ Result<void> Desk::on_sessionless(const std::string& address, TimePoint now) {
   if (!who) return std::move(who).error();
   const std::string text = text_for_anyone("host.unreadable", who->language);
   if (text.empty()) return {};
-  const auto audience = who->staff ? storage::Audience::notice : storage::Audience::host;
+  const auto audience = who->member ? storage::Audience::notice : storage::Audience::host;
   if (auto sent = send_(address, text, audience); !sent) return sent;
   sessionless_told_.told(address, now);
   log::info("a message without a session was answered: write it again");
@@ -300,7 +270,7 @@ Result<void> Desk::on_message(const std::string& address, std::string_view text,
   // What to do instead first, so that the conversation's own next question comes last.
   if (auto answered = answer_kind(address, *who, kind, now); !answered) return answered;
   if (kind == core::MessageKind::edit || text.empty()) return {};
-  return take_message(address, text, now, false);
+  return take_message(address, std::move(who).value(), text, now);
 }
 
 Result<void> Desk::answer_kind(const std::string& address, const Writer& who,
@@ -312,7 +282,7 @@ Result<void> Desk::answer_kind(const std::string& address, const Writer& who,
     return {};
   }
   // A member of staff: only written commands are read. Everyone else: what to do instead.
-  std::string key = who.staff ? "staff.words_only" : "host.kind." + what;
+  std::string key = who.member ? "staff.words_only" : "host.kind." + what;
   if (kind == core::MessageKind::view_once) key = "host.kind.picture";
   std::string answer = text_for_anyone(key, who.language);
   if (answer.empty()) answer = text_for_anyone("host.kind.unsupported", who.language);
@@ -320,7 +290,7 @@ Result<void> Desk::answer_kind(const std::string& address, const Writer& who,
     log::warning("a message of kind " + what + " could not be answered: desk.json has no text");
     return {};
   }
-  const auto audience = who.staff ? storage::Audience::notice : storage::Audience::host;
+  const auto audience = who.member ? storage::Audience::notice : storage::Audience::host;
   if (auto sent = send_(address, answer, audience); !sent) return sent;
   if (gesture) gestures_told_.told(address, now);
   log::info("a message of kind " + what + " was answered");

@@ -315,19 +315,21 @@ class Desk {
   // The same, or a failure naming what is missing.
   Result<cases::Wording> wording_or_fail(const flows::Session& intake) const;
   flows::ValidationContext context(const flows::Language& language, TimePoint now) const;
-  // The language someone who wrote talks in (a member's, a conversation's; "" when unknown), and
-  // whether they are staff.
+  // What the bot knows of someone who wrote, read before anything is written for them: a member
+  // of staff, or a person's conversation and cases; the language they talk in ("" unknown).
   struct Writer {
-    bool staff = false;
+    std::optional<storage::StaffRow> member;
     cases::Standing standing = cases::Standing::stranger;
+    std::optional<std::string> saved;  // their conversation, as stored
+    std::vector<storage::CaseId> filed;
     flows::Language language;
   };
   Result<Writer> writer(const std::string& address);
   Result<void> answer_kind(const std::string& address, const Writer& who, core::MessageKind kind,
                            TimePoint now);
-  // A message's words, the rate limits asked first (admit) or already.
-  Result<void> take_message(const std::string& address, std::string_view text, TimePoint now,
-                            bool admit);
+  // A message's words, admitted by the rate limits already.
+  Result<void> take_message(const std::string& address, Writer who, std::string_view text,
+                            TimePoint now);
 
   storage::Store& store_;
   const FlowSet& flows_;

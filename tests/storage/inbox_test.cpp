@@ -10,13 +10,21 @@ using gvo::storage::Inbox;
 using gvo::storage::Store;
 using Kind = gvo::core::MessageKind;
 
-TEST_CASE("the inbox keeps messages sealed and gives them back when due, oldest first") {
-  gvo::test::TempDir dir;
+namespace {
+
+Store new_store(gvo::test::TempDir& dir) {
   auto opened =
       Store::open(dir.file("bot.db"), gvo::storage::Sealer({gvo::test::new_sealing_key()}),
                   gvo::storage::OpenMode::create_if_missing);
   REQUIRE(opened.ok());
-  Store store = std::move(opened).value();
+  return std::move(opened).value();
+}
+
+}  // namespace
+
+TEST_CASE("the inbox keeps messages sealed and gives them back when due, oldest first") {
+  gvo::test::TempDir dir;
+  Store store = new_store(dir);
   Inbox inbox(store);
   CHECK_FALSE(inbox.next_due().value().has_value());
   REQUIRE(inbox.hold("aci-one", 11, "PLANTED-NAME-ONE", Kind::text, 1000, 5000).ok());
@@ -45,11 +53,7 @@ TEST_CASE("the inbox keeps messages sealed and gives them back when due, oldest 
 TEST_CASE(
     "the inbox keeps what a message is besides its words, and a text that looks like a mark") {
   gvo::test::TempDir dir;
-  auto opened =
-      Store::open(dir.file("bot.db"), gvo::storage::Sealer({gvo::test::new_sealing_key()}),
-                  gvo::storage::OpenMode::create_if_missing);
-  REQUIRE(opened.ok());
-  Store store = std::move(opened).value();
+  Store store = new_store(dir);
   Inbox inbox(store);
   REQUIRE(inbox.hold("aci-one", 1, "", Kind::voice_note, 1000, 1000).ok());
   REQUIRE(inbox.hold("aci-one", 2, "PLANTED-CAPTION", Kind::picture, 1000, 1000).ok());
