@@ -78,6 +78,15 @@ class Floor {
     REQUIRE(group->commit().ok());
   }
 
+  // Something else than words (a voice note, a sticker...), each in a commit of its own.
+  void write_kind(const std::string& address, core::MessageKind kind, flows::TimePoint at) {
+    const auto done = store_->db().transact(
+        [&]() -> storage::Result<void> { return desk_->on_message(address, "", kind, at); });
+    REQUIRE(done.ok());
+  }
+
+  std::size_t sent() const { return sent_.size(); }
+
   // What went to address since mark.
   std::vector<std::string> to(const std::string& address, std::size_t mark) const {
     std::vector<std::string> texts;
@@ -212,6 +221,41 @@ TEST_CASE("flood at the desk: a stranger dropped is told in every language, and 
   auto peer = storage::Peers(floor.store()).find("stranger");
   REQUIRE(peer.ok());
   CHECK_FALSE(peer.value().has_value());
+}
+
+// The attacker's side of "never silent" (issue 19): a thousand cheap accounts each sending a
+// voice note, and one account sending stickers as fast as it can, make the bot write no more
+// than the same flood of words would (the same rate limits), and leave nothing of them stored.
+TEST_CASE("flood at the desk: voice notes from a thousand strangers and a sticker storm") {
+  cases::RateLimitSettings limits;
+  Floor floor(limits);
+  const flows::TimePoint now = test::utc("2026-03-16T10:00:00Z");
+  for (int i = 0; i < 1000; ++i) {
+    floor.write_kind("stranger-" + std::to_string(i), core::MessageKind::voice_note,
+                     now + milliseconds(i));
+  }
+  const std::size_t answered = floor.sent();
+  // Within one second: everyone's burst, plus "write again" answers within their own budget.
+  CHECK(answered >= 1);
+  CHECK(answered < 1000);
+  auto peers = storage::Peers(floor.store()).find("stranger-0");
+  REQUIRE(peers.ok());
+  CHECK_FALSE(peers.value().has_value());
+  auto rows = floor.store().db().prepare("SELECT count(*) FROM peers");
+  REQUIRE(rows.ok());
+  REQUIRE(rows->step().value_or(false));
+  CHECK(rows->column_int64(0) == 0);
+  // One account, 300 stickers in a minute: no more answers than its own limit lets words through
+  // (its burst, and what refills in that minute), never one answer for each.
+  const std::size_t mark = floor.mark();
+  const flows::TimePoint later = now + std::chrono::hours(1);
+  for (int i = 0; i < 300; ++i)
+    floor.write_kind("storm", core::MessageKind::sticker, later + milliseconds(i * 200));
+  const auto told = floor.to("storm", mark);
+  CHECK(told.size() >= 1);
+  CHECK(told.size() <=
+        static_cast<std::size_t>(limits.per_sender_burst + limits.per_sender_per_minute) + 2);
+  CHECK(told.size() < 300);
 }
 
 TEST_CASE("the busy answer is in desk.json in every language") {
