@@ -344,6 +344,22 @@ Result<int> CaseStore::forget_mentions(const std::string& reference) {
   return static_cast<int>(naming.size());
 }
 
+Result<std::vector<CaseId>> CaseStore::outside_or_filed_since(
+    const std::vector<CaseStatus>& statuses, std::int64_t since) {
+  // The statuses as one JSON array, so that one statement takes any number of them.
+  std::string listed = "[";
+  for (const auto& status : statuses)
+    listed +=
+        std::string(listed.size() > 1 ? "," : "") + "\"" + std::string(to_string(status)) + "\"";
+  listed += "]";
+  auto query = store_.db().prepare(
+      "SELECT id FROM cases WHERE created_at >= ?2 OR status NOT IN "
+      "(SELECT value FROM json_each(?1)) ORDER BY id");
+  if (!query) return std::move(query).error();
+  query->bind(1, listed).bind(2, since);
+  return ids(*query);
+}
+
 Result<std::vector<CaseId>> CaseStore::idle_in(const std::vector<CaseStatus>& statuses,
                                                std::int64_t before) {
   auto query =

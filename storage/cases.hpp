@@ -92,6 +92,10 @@ class CaseStore {
   // The events of other cases that name this reference (linked, unlinked): removed with it.
   // How many went.
   Result<int> forget_mentions(const std::string& reference);
+  // Cases in none of statuses, and those filed at or after since (Unix seconds), oldest first:
+  // what the daily digest reads, rather than every case ever kept.
+  Result<std::vector<CaseId>> outside_or_filed_since(const std::vector<CaseStatus>& statuses,
+                                                     std::int64_t since);
   // Cases in one of statuses not changed since before (Unix seconds).
   Result<std::vector<CaseId>> idle_in(const std::vector<CaseStatus>& statuses, std::int64_t before);
   // Retention's anonymous remains: one more at (month, centre, outcome).

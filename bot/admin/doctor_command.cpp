@@ -21,6 +21,8 @@
 #include "bot/core/signal_cli_rpc.hpp"
 #include "bot/daemon/startup.hpp"
 #include "bot/desk/flow_set.hpp"
+#include "bot/transport/relay_client.hpp"
+#include "bot/transport/relay_login.hpp"
 #include "bot/transport/signal_cli_once.hpp"
 #include "storage/database.hpp"
 #include "storage/migrations.hpp"
@@ -238,24 +240,84 @@ std::string tcp_reachable(const std::string& host, int port, int timeout_ms) {
   return why;
 }
 
+// The bot's secret at the relay, opened with the sealing key: empty when the database holds none
+// yet; problem says why it could not be read.
+struct StoredSecret {
+  std::string secret;
+  std::string problem;
+};
+
+StoredSecret stored_relay_secret(const core::Config& config) {
+  auto db = storage::Database::open(daemon::database_path(config), storage::OpenMode::read_only);
+  if (!db) return {"", "the database does not open, so neither does the bot's relay secret"};
+  auto query = db->prepare("SELECT value FROM meta WHERE name = 'relay_secret'");
+  if (!query) return {"", "the database cannot be read, so neither can the bot's relay secret"};
+  if (!query->step().value_or(false)) return {};
+  try {
+    const storage::Sealer sealer = daemon::load_sealer(config);
+    if (auto secret = sealer.open({"meta", "value", "relay_secret"}, query->column_blob(0)))
+      return {secret.value(), ""};
+  } catch (const daemon::StartupError&) {
+  }
+  return {"", "the bot's relay secret does not open with the sealing key"};
+}
+
+// Asks the relay whether it takes the bot's login (GET /v1/login): the bot's connection stays.
 void check_relay(const core::Config& config, Report& report) {
-  const auto& relay = config.relay;
-  const std::string where = relay.host + ":" + std::to_string(relay.port);
-  if (const std::string why = tcp_reachable(relay.host, relay.port, 3000); !why.empty()) {
-    report.say(Severity::error, "transport",
-               "the relay at " + where + " cannot be reached (" + why +
-                   "): is gvo-relay running (systemctl status gvo-relay)?");
+  const std::string where = transport::relay_address(config);
+  const StoredSecret stored = stored_relay_secret(config);
+  if (!stored.problem.empty() || stored.secret.empty()) {
+    // No login to ask about: whether the relay is there at all.
+    const std::string why = tcp_reachable(config.relay.host, config.relay.port, 3000);
+    const std::string reach =
+        "the relay at " + where +
+        (why.empty() ? " is reachable"
+                     : " cannot be reached (" + why +
+                           "): is gvo-relay running (systemctl status gvo-relay)?");
+    if (!stored.problem.empty()) {
+      report.say(Severity::error, "transport", stored.problem + "; " + reach);
+    } else {
+      report.say(why.empty() ? Severity::warning : Severity::error, "transport",
+                 "the bot's relay secret is not made yet (its first start or `gvo-bot "
+                 "relay-claim CODE` makes it); " +
+                     reach);
+    }
     return;
   }
-  std::string login = "the bot's account secret is not made yet (the first start makes it)";
-  const std::string path = daemon::database_path(config);
-  if (auto db = storage::Database::open(path, storage::OpenMode::read_only)) {
-    if (count(*db, "SELECT count(*) FROM meta WHERE name = 'relay_secret'") == 1)
-      login = "the bot's account '" + relay.account + "' has its secret";
+  transport::RelayAccount account;
+  try {
+    account = transport::relay_account(config, stored.secret);
+  } catch (const transport::RelayLoginError& error) {
+    report.say(Severity::error, "transport", error.what());
+    return;
   }
-  report.say(Severity::ok, "transport",
-             "the relay at " + where + " is reachable (" + (relay.tls ? "wss" : "ws") + "); " +
-                 login + "; whether the relay takes the login, the bot's log says");
+  account.check_only = true;
+  const auto outcome = transport::login_once(account, std::chrono::seconds(5));
+  using Kind = transport::LoginOutcome::Kind;
+  switch (outcome.kind) {
+    case Kind::accepted:
+      report.say(Severity::ok, "transport",
+                 "the relay at " + where + " takes the bot's login as " + config.relay.account);
+      return;
+    case Kind::unreachable:
+      report.say(Severity::error, "transport",
+                 "the relay at " + where + " cannot be reached (" +
+                     (outcome.reason.empty() ? std::string("no answer") : outcome.reason) +
+                     "): is gvo-relay running (systemctl status gvo-relay)?");
+      return;
+    case Kind::refused:
+      break;
+  }
+  if (outcome.status == 404) {
+    report.say(Severity::warning, "transport",
+               "the relay at " + where + " does not know the account " + config.relay.account +
+                   " yet: an open relay registers it at the bot's next login; a closed one needs "
+                   "its admin (gvo-relay accounts add " +
+                   config.relay.account + ", then gvo-bot relay-claim CODE)");
+    return;
+  }
+  report.say(Severity::error, "transport",
+             transport::relay_refusal(config, outcome.status, outcome.reason));
 }
 
 void check_signal_cli(const core::Config& config, Report& report) {

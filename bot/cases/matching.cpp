@@ -36,7 +36,10 @@ std::string word_skeleton(std::string_view word) {
 
 }  // namespace
 
-std::string name_skeleton(std::string_view latin_key) {
+namespace {
+
+// The skeletons of each word of a Latin key, in order.
+std::vector<std::string> word_skeletons(std::string_view latin_key) {
   std::vector<std::string> words;
   std::size_t start = 0;
   while (start < latin_key.size()) {
@@ -46,6 +49,34 @@ std::string name_skeleton(std::string_view latin_key) {
     if (!word.empty()) words.push_back(std::move(word));
     start = end + 1;
   }
+  return words;
+}
+
+std::string sorted_and_joined(std::vector<std::string> words) {
+  std::sort(words.begin(), words.end());
+  std::string joined;
+  for (const auto& word : words) joined += (joined.empty() ? "" : " ") + word;
+  return joined;
+}
+
+// A short word that is a name of its own ("Kane" leaves "kn", "Diop" "dp") is glued to its
+// neighbour by name_skeleton as if it were a particle, so that "KANE Ibrahima" and "Ibrahima
+// Kane" differ there. This second skeleton keeps the words apart, when each leaves two letters or
+// more (a real particle then counts as a word: "Ben Karim Diop" meets "Diop Ben Karim", which
+// costs no more than a look at the link). Empty when there are fewer than two such words.
+std::string unglued_skeleton(std::string_view latin_key) {
+  std::vector<std::string> words = word_skeletons(latin_key);
+  if (words.size() < 2) return {};
+  for (const auto& word : words) {
+    if (word.size() < kShortest) return {};
+  }
+  return sorted_and_joined(std::move(words));
+}
+
+}  // namespace
+
+std::string name_skeleton(std::string_view latin_key) {
+  std::vector<std::string> words = word_skeletons(latin_key);
   // Particles are glued to the next word ("Ben Ali" as "Benali", "El Amrani" as "Elamrani"); a
   // last one to the word before, unless the particles at the end make a word together.
   std::vector<std::string> glued;
@@ -65,37 +96,43 @@ std::string name_skeleton(std::string_view latin_key) {
       glued.back() += pending;
     }
   }
-  words = std::move(glued);
-  std::sort(words.begin(), words.end());
-  std::string joined;
-  for (const auto& word : words) joined += (joined.empty() ? "" : " ") + word;
-  return joined;
+  return sorted_and_joined(std::move(glued));
 }
 
 MatchKeys match_keys(const Facts& facts, const flows::TextFolder& folder) {
   std::set<std::string> kept;
   std::set<std::string> sought;
-  auto skeleton = [&](const std::string& name) { return name_skeleton(folder.latin_key(name)); };
+  // Both skeletons of a name, when they differ.
+  auto skeletons = [&](const std::string& name) {
+    const std::string latin = folder.latin_key(name);
+    std::vector<std::string> keys;
+    if (std::string glued = name_skeleton(latin); glued.size() >= kShortest)
+      keys.push_back(std::move(glued));
+    if (std::string apart = unglued_skeleton(latin);
+        !apart.empty() && (keys.empty() || keys.front() != apart))
+      keys.push_back(std::move(apart));
+    return keys;
+  };
   auto word_count = [](const std::string& s) {
     return s.empty() ? 0 : 1 + std::count(s.begin(), s.end(), ' ');
   };
   const bool has_nationality = !facts.nationality.empty();
   for (const auto& name : facts.names) {
-    const std::string key = skeleton(name);
-    if (key.size() < kShortest) continue;
-    if (has_nationality && word_count(key) >= 2) {
-      kept.insert("name|" + facts.nationality + "|" + key);
-      sought.insert("name|" + facts.nationality + "|" + key);
+    for (const std::string& key : skeletons(name)) {
+      if (has_nationality && word_count(key) >= 2) {
+        kept.insert("name|" + facts.nationality + "|" + key);
+        sought.insert("name|" + facts.nationality + "|" + key);
+      }
+      kept.insert("any|" + key);
+      sought.insert("alias|" + key);
     }
-    kept.insert("any|" + key);
-    sought.insert("alias|" + key);
   }
   for (const auto& alias : facts.aliases) {
-    const std::string key = skeleton(alias);
-    if (key.size() < kShortest) continue;
-    kept.insert("alias|" + key);
-    kept.insert("any|" + key);
-    sought.insert("any|" + key);
+    for (const std::string& key : skeletons(alias)) {
+      kept.insert("alias|" + key);
+      kept.insert("any|" + key);
+      sought.insert("any|" + key);
+    }
   }
   return {{kept.begin(), kept.end()}, {sought.begin(), sought.end()}};
 }

@@ -7,9 +7,11 @@
 // Inside the caller's transaction.
 #include <algorithm>
 
+#include "bot/cases/case.hpp"
 #include "bot/cases/deadlines.hpp"
 #include "bot/cases/host_line.hpp"
 #include "bot/cases/updates.hpp"
+#include "bot/core/vocabulary.hpp"
 #include "bot/desk/desk.hpp"
 #include "bot/log/log.hpp"
 #include "storage/help_requests.hpp"
@@ -60,7 +62,12 @@ Result<void> Desk::daily_digest(TimePoint now) {
   std::vector<Item> fresh, unfollowed;
   std::vector<DeadlineItem> deadlines;
   std::vector<FlightItem> flights;
-  auto ids = cases_.all();
+  // Cases that are over only when new: they are in no other section.
+  std::vector<storage::CaseStatus> over;
+  for (const auto& [status, word] : core::vocabulary::kCaseStatuses) {
+    if (cases::is_final(status)) over.push_back(status);
+  }
+  auto ids = cases_.outside_or_filed_since(over, seconds - kNewSinceSeconds);
   if (!ids) return std::move(ids).error();
   for (storage::CaseId id : ids.value()) {
     auto row = cases_.get(id);

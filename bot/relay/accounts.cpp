@@ -25,6 +25,8 @@ constexpr const char* kNotProvisioned =
 constexpr const char* kClaimWrong = "claim code wrong or expired";
 constexpr const char* kTooClose = "name too close to a reserved account";
 constexpr const char* kNameNotAllowed = "name not allowed";
+constexpr const char* kNoSuchAccount = "no such account on this relay";
+constexpr const char* kNotClaimed = "account reserved, not claimed yet (its claim code is needed)";
 
 Bytes sha256(const Bytes& salt, std::string_view text) {
   Bytes input(salt);
@@ -93,37 +95,57 @@ Accounts::Accounts(storage::Database& db, bool open_registration)
 
 Admission Accounts::authenticate(std::string_view authorization, std::string_view claim_code,
                                  std::int64_t now_ms, const NewAccountGate& may_register) {
-  const auto credentials = parse_basic(authorization);
+  auto found = look_up(authorization);
+  if (Refusal* refusal = std::get_if<Refusal>(&found)) return std::move(*refusal);
+  const StoredLogin& login = std::get<StoredLogin>(found);
+  if (!login.known) return self_register(login.account, login.secret, now_ms, may_register);
+  // A provisioned account has no secret until it is claimed; once it has one, a claim header
+  // is ignored.
+  if (login.expected.empty()) return claim(login.account, login.secret, claim_code, now_ms);
+  if (!same_digest(login.expected, sha256(login.salt, login.secret))) {
+    return Refusal{401, kWrongSecret, "wrong secret"};
+  }
+  // Only retention reads it: a failed write costs nothing but an early last-seen.
+  (void)touch(login.account, now_ms);
+  return Admitted{login.account, false};
+}
+
+Admission Accounts::check(std::string_view authorization) {
+  auto found = look_up(authorization);
+  if (Refusal* refusal = std::get_if<Refusal>(&found)) return std::move(*refusal);
+  const StoredLogin& login = std::get<StoredLogin>(found);
+  if (!login.known) return Refusal{404, kNoSuchAccount, "login checked: no such account"};
+  if (login.expected.empty()) return Refusal{403, kNotClaimed, "login checked: not claimed yet"};
+  if (!same_digest(login.expected, sha256(login.salt, login.secret))) {
+    return Refusal{401, kWrongSecret, "login checked: wrong secret"};
+  }
+  return Admitted{login.account, false};
+}
+
+std::variant<Accounts::StoredLogin, Refusal> Accounts::look_up(std::string_view authorization) {
+  auto credentials = parse_basic(authorization);
   if (!credentials) {
     return Refusal{401, "credentials needed (Authorization: Basic)",
                    "no or malformed Authorization header"};
   }
-  const std::string& account = credentials->account;
-  const std::string_view secret = credentials->secret;
-  if (!is_account_name(account)) return Refusal{403, kNameNotAllowed, "malformed account name"};
-  if (secret.size() < kMinSecret || secret.size() > kMaxSecret) {
+  if (!is_account_name(credentials->account))
+    return Refusal{403, kNameNotAllowed, "malformed account name"};
+  if (credentials->secret.size() < kMinSecret || credentials->secret.size() > kMaxSecret) {
     return Refusal{401, "secret must be 16 to 256 characters", "secret of a wrong length"};
   }
-  Bytes salt;
-  Bytes expected;
-  {
-    auto query = db_.prepare("SELECT secret_salt, secret_hash FROM accounts WHERE id = ?1");
-    if (!query) return storage_refusal(query.error());
-    auto row = query->bind(1, account).step();
-    if (!row) return storage_refusal(row.error());
-    if (!row.value()) return self_register(account, secret, now_ms, may_register);
-    salt = query->column_blob(0);
-    expected = query->column_blob(1);
+  StoredLogin login;
+  login.account = std::move(credentials->account);
+  login.secret = std::move(credentials->secret);
+  auto query = db_.prepare("SELECT secret_salt, secret_hash FROM accounts WHERE id = ?1");
+  if (!query) return storage_refusal(query.error());
+  auto row = query->bind(1, login.account).step();
+  if (!row) return storage_refusal(row.error());
+  login.known = row.value();
+  if (login.known) {
+    login.salt = query->column_blob(0);
+    login.expected = query->column_blob(1);
   }
-  // A provisioned account has no secret until it is claimed; once it has one, a claim header
-  // is ignored.
-  if (expected.empty()) return claim(account, secret, claim_code, now_ms);
-  if (!same_digest(expected, sha256(salt, secret))) {
-    return Refusal{401, kWrongSecret, "wrong secret"};
-  }
-  // Only retention reads it: a failed write costs nothing but an early last-seen.
-  (void)touch(account, now_ms);
-  return Admitted{account, false};
+  return login;
 }
 
 AccountResult<void> Accounts::touch(const std::string& account, std::int64_t now_ms) {

@@ -91,6 +91,11 @@ class Accounts {
   Admission authenticate(std::string_view authorization, std::string_view claim_code,
                          std::int64_t now_ms, const NewAccountGate& may_register = {});
 
+  // Whether an upgrade with this Authorization header would be let in as an account that exists
+  // (GET /v1/login): nothing is registered, claimed, counted or touched. An unknown account is
+  // 404, a reserved one not claimed yet 403.
+  Admission check(std::string_view authorization);
+
   // Notes that account was seen at now_ms (kept to within an hour, so that most connections
   // write nothing).
   AccountResult<void> touch(const std::string& account, std::int64_t now_ms);
@@ -110,6 +115,15 @@ class Accounts {
   AccountResult<void> remove(const std::string& name);
 
  private:
+  // The credentials of an Authorization header and what the database holds for their account.
+  struct StoredLogin {
+    std::string account;
+    std::string secret;
+    bool known = false;       // the account exists
+    storage::Bytes salt;      // known: its secret's salt
+    storage::Bytes expected;  // known: its secret's hash; empty while reserved
+  };
+  std::variant<StoredLogin, Refusal> look_up(std::string_view authorization);
   Admission claim(const std::string& account, std::string_view secret, std::string_view claim_code,
                   std::int64_t now_ms);
   Admission self_register(const std::string& account, std::string_view secret, std::int64_t now_ms,

@@ -189,6 +189,7 @@ class Connection : public Peer, public std::enable_shared_from_this<Connection<N
   void on_read_upgrade(beast::error_code ec) {
     if (ec) return fail(ec);
     if (refusal_) return refuse_upgrade(*refusal_);
+    if (request_.target() == "/v1/login") return check_login();
     if (request_.target() != "/v1/websocket") {
       return refuse_upgrade({404, "no such path (the relay serves /v1/websocket)", "wrong path"});
     }
@@ -212,19 +213,30 @@ class Connection : public Peer, public std::enable_shared_from_this<Connection<N
     });
   }
 
+  // GET /v1/login, with or without upgrade headers: whether these credentials would be let in,
+  // answered in plain HTTP. Nothing is registered or claimed, and no connection of the account
+  // is replaced (gvo-bot doctor asks this beside the running bot).
+  void check_login() {
+    auto verdict = hub_.service().check_login(header(request_[http::field::authorization]));
+    if (const Refusal* refusal = std::get_if<Refusal>(&verdict)) return refuse_upgrade(*refusal);
+    answer_plain(http::status::ok, "credentials accepted");
+  }
+
   static std::string_view header(beast::string_view value) { return {value.data(), value.size()}; }
 
   // Answers with the refusal's status and its reason as the body, for the client to log.
   void refuse_upgrade(const Refusal& refusal) {
     const std::string kind = std::to_string(refusal.status) + " " + refusal.reason;
     hub_.notice("upgrade refused, " + kind + ": " + refusal.detail, "upgrade refused, " + kind);
-    auto response = std::make_shared<http::response<http::string_body>>(
-        static_cast<http::status>(refusal.status), request_.version());
+    answer_plain(static_cast<http::status>(refusal.status), refusal.reason, refusal.retry_after_s);
+  }
+
+  // One plain-text answer instead of an upgrade, then the connection ends.
+  void answer_plain(http::status status, const std::string& line, int retry_after_s = 0) {
+    auto response = std::make_shared<http::response<http::string_body>>(status, request_.version());
     response->set(http::field::content_type, "text/plain; charset=utf-8");
-    if (refusal.retry_after_s > 0) {
-      response->set(http::field::retry_after, std::to_string(refusal.retry_after_s));
-    }
-    response->body() = refusal.reason + "\n";
+    if (retry_after_s > 0) response->set(http::field::retry_after, std::to_string(retry_after_s));
+    response->body() = line + "\n";
     response->keep_alive(false);
     response->prepare_payload();
     http::async_write(ws_.next_layer(), *response,

@@ -89,6 +89,8 @@ class RelayService {
                          std::int64_t now_ms, const NewAccountGate& may_register = {}) {
     return accounts_.authenticate(authorization, claim_code, now_ms, may_register);
   }
+  // GET /v1/login: whether those credentials would be let in (Accounts::check).
+  Admission check_login(std::string_view authorization) { return accounts_.check(authorization); }
   Accounts& accounts() { return accounts_; }
 
   Outcome handle(const std::string& account, const std::string& verb, const std::string& path,

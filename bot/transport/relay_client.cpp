@@ -209,6 +209,9 @@ class RelayClient::Impl : public std::enable_shared_from_this<RelayClient::Impl>
     events.open = [current] {
       if (auto self = current()) self->on_open();
     };
+    events.login_checked = [current] {
+      if (auto self = current()) self->on_login_checked();
+    };
     events.refused = [current](int status, const std::string& reason) {
       if (auto self = current()) self->refusal(status, reason);
     };
@@ -314,6 +317,7 @@ class RelayClient::Impl : public std::enable_shared_from_this<RelayClient::Impl>
     login.authorization = "Basic " + core::base64_encode(std::vector<std::uint8_t>(
                                          credentials.begin(), credentials.end()));
     login.claim = account_.claim;
+    login.check_only = account_.check_only;
     // From here the WebSocket's own timeouts apply (the handshake's, then the idle one).
     session_.tcp().expires_never();
     session_.with([&](auto& session) { session.start(login); });
@@ -345,6 +349,14 @@ class RelayClient::Impl : public std::enable_shared_from_this<RelayClient::Impl>
     reported_refusal_.reset();
     account_.claim.clear();  // claimed: the relay knows this secret now
     if (handlers_.connected) handlers_.connected();
+  }
+
+  void on_login_checked() {
+    stopped_ = true;
+    ++generation_;
+    retry_timer_.cancel();
+    retire_session();
+    if (handlers_.login_checked) handlers_.login_checked();
   }
 
   void on_malformed(core::relay::WireErrc code, const std::string& detail) {
@@ -424,6 +436,7 @@ LoginOutcome login_once(const RelayAccount& account, std::chrono::milliseconds t
   };
   RelayClient::Handlers handlers;
   handlers.connected = [&] { finish(LoginOutcome::Kind::accepted, 0, ""); };
+  handlers.login_checked = handlers.connected;
   handlers.refused = [&](int status, const std::string& reason) {
     finish(LoginOutcome::Kind::refused, status, reason);
   };

@@ -43,6 +43,10 @@ struct RelayAccount {
   // first login succeeds, then forgotten.
   std::string claim;
   RelayTls tls;
+  // Only ask the relay whether it would let this login in (GET /v1/login), without connecting:
+  // nothing is registered or claimed there, and the account's open connection stays. The answer
+  // is Handlers::login_checked or refused; the client then stops.
+  bool check_only = false;
 };
 
 enum class RelaySetupErrc {
@@ -86,7 +90,8 @@ class RelayClient {
   using Done = std::function<void(int status, const Json& body)>;
 
   struct Handlers {
-    std::function<void()> connected;  // open and authenticated: upload keys, send the outbox
+    std::function<void()> connected;      // open and authenticated: upload keys, send the outbox
+    std::function<void()> login_checked;  // check_only: the relay would let the login in
     std::function<void(Envelope, Ack)> envelope;
     std::function<void()> queue_empty;
     std::function<void(const std::string& why)> disconnected;
@@ -120,6 +125,7 @@ class RelayClient {
 };
 
 // One login, for `gvo-bot relay-claim`: connects as account (claim code included), then closes.
+// With account.check_only (`gvo-bot doctor`), it only asks whether the login would be taken.
 struct LoginOutcome {
   enum class Kind { accepted, refused, unreachable } kind = Kind::unreachable;
   int status = 0;      // refused: as RelayClient::Handlers::refused reports it

@@ -33,11 +33,15 @@ struct RelayLogin {
   std::string host;           // the Host header
   std::string authorization;  // "Basic ..."
   std::string claim;          // X-Gvo-Claim, or empty
+  // GET /v1/login instead of /v1/websocket: the relay only says whether it would let this login
+  // in (200), and no connection opens.
+  bool check_only = false;
 };
 
 // What a session tells its owner. Each may be empty.
 struct RelaySessionEvents {
-  std::function<void()> open;  // upgraded: requests may go
+  std::function<void()> open;           // upgraded: requests may go
+  std::function<void()> login_checked;  // check_only: the relay would let this login in
   // The relay declined the upgrade with a 4xx; reason is one printable line of its answer.
   std::function<void(int status, const std::string& reason)> refused;
   // The upgrade failed otherwise, or the open connection ended. Pending requests have been
@@ -89,8 +93,9 @@ class RelaySession : public std::enable_shared_from_this<RelaySession<NextLayer>
           r.set(boost::beast::http::field::authorization, authorization);
           if (!claim.empty()) r.set("X-Gvo-Claim", claim);
         }));
+    check_only_ = login.check_only;
     ws_.async_handshake(
-        answer_, login.host, "/v1/websocket",
+        answer_, login.host, login.check_only ? "/v1/login" : "/v1/websocket",
         [self = this->shared_from_this()](boost::beast::error_code ec) { self->on_handshake(ec); });
   }
 
@@ -120,6 +125,11 @@ class RelaySession : public std::enable_shared_from_this<RelaySession<NextLayer>
     if (ended_) return;
     if (ec == websocket::error::upgrade_declined) {
       const int status = static_cast<int>(answer_.result_int());
+      if (check_only_ && status == 200) {
+        events_.ended = nullptr;
+        end("login checked");
+        return tell(&RelaySessionEvents::login_checked);
+      }
       if (status >= 400 && status < 500) {
         const std::string reason = printable_reason(answer_.body());
         events_.ended = nullptr;  // a refusal is said as such, not again as an end
@@ -271,6 +281,7 @@ class RelaySession : public std::enable_shared_from_this<RelaySession<NextLayer>
   RelayTimings timings_;
   WebSocket ws_;
   boost::beast::websocket::response_type answer_;
+  bool check_only_ = false;
   boost::beast::flat_buffer buffer_;
   std::deque<std::string> outbox_;
   std::map<std::uint64_t, RelayClient::Done> pending_;

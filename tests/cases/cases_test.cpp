@@ -118,6 +118,31 @@ TEST_CASE("linking keys: a full name with its nationality, or an alias anywhere"
   cases::Facts short_alias;
   short_alias.aliases = {"Ali"};
   CHECK(cases::match_keys(short_alias, folder).kept.empty());
+
+  // A short surname is a word of its own: the police's "KANE Ibrahima" is the host's "Ibrahima
+  // Kane", "Kan Ibrahim" or "إبراهيما كان", whatever the order; not another Ibrahima's.
+  cases::Facts registered;
+  registered.names = {"KANE Ibrahima"};
+  registered.nationality = "SN";
+  for (const char* given : {"Ibrahima Kane", "Ibrahima KANE", "kane ibrahima", "Ibrahim Kan"}) {
+    INFO(given);
+    cases::Facts host;
+    host.names = {given};
+    host.nationality = "SN";
+    CHECK(linked(registered, host));
+    CHECK(linked(host, registered));
+  }
+  for (const char* other : {"Ibrahima Diallo", "Ibrahima Kante", "Kane Moussa"}) {
+    INFO(other);
+    cases::Facts host;
+    host.names = {other};
+    host.nationality = "SN";
+    CHECK_FALSE(linked(registered, host));
+  }
+  cases::Facts elsewhere;
+  elsewhere.names = {"Ibrahima Kane"};
+  elsewhere.nationality = "ML";
+  CHECK_FALSE(linked(registered, elsewhere));  // the name is common: the nationality counts
 }
 
 TEST_CASE("deadlines: the day before day 5 and day 10, at 09:00 in Brussels") {

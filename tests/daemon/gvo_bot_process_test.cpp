@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iterator>
 #include <regex>
+#include <thread>
 
 #include <catch2/catch.hpp>
 #include <signal.h>
@@ -276,10 +277,36 @@ TEST_CASE("gvo-bot doctor says what is well and what is wrong, with an exit stat
     INFO(run.out << run.err);
     CHECK(run.exit_code == 1);
     CHECK_THAT(run.out, Catch::Matchers::Contains("ok       database: integrity ok"));
-    CHECK_THAT(run.out,
-               Catch::Matchers::Contains("ok       transport: the relay at 127.0.0.1:8787"));
+    CHECK_THAT(run.out, Catch::Matchers::Contains(
+                            "warning  transport: the bot's relay secret is not made yet"));
+    CHECK_THAT(run.out, Catch::Matchers::Contains("the relay at ws://127.0.0.1:8787 is reachable"));
     CHECK_THAT(run.out, Catch::Matchers::Contains("warning  staff: no active member"));
     CHECK_THAT(run.out, Catch::Matchers::Contains("ok       sealing key: id"));
+
+    // Once the bot has logged in, doctor asks the relay whether it takes that login, beside the
+    // running bot, whose connection stays.
+    ReadyBot bot = start_until_ready(dir, {"-c", "bot.json"});
+    const auto running = doctor();
+    INFO(running.out);
+    CHECK_THAT(running.out,
+               Catch::Matchers::Contains("ok       transport: the relay at ws://127.0.0.1:8787 "
+                                         "takes the bot's login as gvo-bot"));
+    std::this_thread::sleep_for(500ms);
+    CHECK_THAT(bot.child->stderr_text(), !Catch::Matchers::Contains("relay: the connection ended"));
+
+    // Another database's secret for the same account: the relay refuses it, and doctor says what
+    // to do.
+    bot.child->send_signal(SIGTERM);
+    REQUIRE(bot.child->wait_for_exit(5s).has_value());
+    gvo::test::write_text(dir.file("other.json"), R"({"data_dir": "other"})");
+    REQUIRE(run_to_completion(kBot, {"init", "-c", "other.json"}, dir.path()).exit_code == 0);
+    REQUIRE(run_to_completion(kBot, {"relay-claim", "NOT-A-CODE", "-c", "other.json"}, dir.path())
+                .exit_code != 0);  // it made its own secret, which the relay does not take
+    const auto refused = run_to_completion(kBot, {"doctor", "-c", "other.json"}, dir.path());
+    INFO(refused.out);
+    CHECK(refused.exit_code == 2);
+    CHECK_THAT(refused.out, Catch::Matchers::Contains(
+                                "error    transport: the relay refused the login as gvo-bot (401"));
   }
   SECTION("no relay, a key others can read, a damaged database: errors, each with what to do") {
     REQUIRE(::chmod(dir.file("state/sealing.key").c_str(), 0644) == 0);
@@ -294,8 +321,9 @@ TEST_CASE("gvo-bot doctor says what is well and what is wrong, with an exit stat
     CHECK_THAT(run.out, Catch::Matchers::Contains("chmod 600"));
     CHECK_THAT(run.out, Catch::Matchers::Contains("error    database:"));
     CHECK_THAT(run.out, Catch::Matchers::Contains("gvo-bot restore"));
-    CHECK_THAT(run.out, Catch::Matchers::Contains(
-                            "error    transport: the relay at 127.0.0.1:8787 cannot be reached"));
+    CHECK_THAT(run.out, Catch::Matchers::Contains("error    transport: "));
+    CHECK_THAT(run.out,
+               Catch::Matchers::Contains("the relay at ws://127.0.0.1:8787 cannot be reached"));
   }
 }
 

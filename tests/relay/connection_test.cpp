@@ -58,7 +58,8 @@ struct Client {
 
   websocket::response_type upgrade_response;  // the upgrade's answer
 
-  Client(Relay& relay, const std::string& authorization, const std::string& claim_code = "")
+  Client(Relay& relay, const std::string& authorization, const std::string& claim_code = "",
+         const std::string& target = "/v1/websocket")
       : ws(relay.io) {
     TestStream server_side(relay.io);
     server_side.connect(ws.next_layer());
@@ -71,7 +72,7 @@ struct Client {
           if (!claim_code.empty()) r.set("X-Gvo-Claim", claim_code);
         }));
     bool done = false;
-    ws.async_handshake(upgrade_response, "relay", "/v1/websocket", [&](beast::error_code ec) {
+    ws.async_handshake(upgrade_response, "relay", target, [&](beast::error_code ec) {
       last_error = ec;
       open = !ec;
       done = true;
@@ -283,4 +284,39 @@ TEST_CASE("a second connection of the same account replaces the first") {
   CHECK_FALSE(first.open);
   CHECK(second.open);
   CHECK(relay.hub->connected() == 1);
+}
+
+TEST_CASE("GET /v1/login says whether a login would be taken, and changes nothing") {
+  Relay relay;
+  Client bot(relay, basic("gvo-bot", kSecret));
+  REQUIRE(bot.open);
+  const auto check = [&](const std::string& authorization) {
+    Client asking(relay, authorization, "", "/v1/login");
+    CHECK_FALSE(asking.open);  // never upgraded
+    return std::make_pair(asking.upgrade_response.result_int(), asking.upgrade_response.body());
+  };
+
+  // The bot's own login: accepted, and its open connection is not replaced.
+  CHECK(check(basic("gvo-bot", kSecret)) ==
+        std::make_pair(200U, std::string("credentials accepted\n")));
+  relay.run_until([] { return false; });
+  CHECK(bot.open);
+  CHECK(relay.hub->connected() == 1);
+
+  CHECK(check(basic("gvo-bot", "another-secret-entirely")).first == 401);
+  CHECK(check("").first == 401);
+  // An unknown name is not registered by being asked about, on an open relay.
+  CHECK(check(basic("newcomer", kSecret)).first == 404);
+  auto accounts = relay.service->accounts().list();
+  REQUIRE(accounts.ok());
+  CHECK(accounts.value().size() == 1);
+  // A reserved account is not claimed, and asking does not count against its claim.
+  auto issued = relay.service->accounts().add("coordinator", 3600 * 1000, false, relay::now_ms());
+  REQUIRE(issued.ok());
+  for (int i = 0; i < 12; ++i) {
+    Client asking(relay, basic("coordinator", kSecret), "WRONG-CODE-0000", "/v1/login");
+    CHECK(asking.upgrade_response.result_int() == 403);
+  }
+  Client claiming(relay, basic("coordinator", kSecret), issued.value().code);
+  CHECK(claiming.open);
 }

@@ -80,6 +80,34 @@ TEST_CASE("a staff word this version does not know is a storage error naming the
   CHECK(all.error().detail.find("staff.state") != std::string::npos);
 }
 
+TEST_CASE("the cases still going on, and those filed lately whatever their status") {
+  test::TempDir dir;
+  storage::Store store = open_store(dir.file("bot.db"));
+  storage::CaseStore cases(store);
+  auto add = [&](const char* reference, CaseStatus status, std::int64_t at) {
+    storage::NewCase fresh;
+    fresh.reference = reference;
+    fresh.centre = "vottem";
+    fresh.status = status;
+    fresh.intake = "{}";
+    auto id = cases.add(fresh, at);
+    REQUIRE(id.ok());
+    return *id;
+  };
+  const auto old_open = add("K7QM-3XPD", CaseStatus::located, 100);
+  add("K7QM-3XPE", CaseStatus::closed, 100);
+  add("K7QM-3XPF", CaseStatus::released, 150);
+  const auto new_closed = add("K7QM-3XPG", CaseStatus::closed, 500);
+  const auto new_open = add("K7QM-3XPH", CaseStatus::reported, 600);
+  auto found = cases.outside_or_filed_since(
+      {CaseStatus::released, CaseStatus::deported, CaseStatus::closed}, 400);
+  REQUIRE(found.ok());
+  CHECK(found.value() == std::vector<storage::CaseId>{old_open, new_closed, new_open});
+  auto none_excluded = cases.outside_or_filed_since({}, 1000);
+  REQUIRE(none_excluded.ok());
+  CHECK(none_excluded->size() == 5);
+}
+
 TEST_CASE("case statuses are stored as their words, events' too, and an unknown one is an error") {
   test::TempDir dir;
   storage::Store store = open_store(dir.file("bot.db"));
